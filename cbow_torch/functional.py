@@ -1,0 +1,193 @@
+"""The CBOW cost with the course's hand-written backward.
+
+Notation (the course's): V vocabulary size, N embedding size, C words on each side of the centre,
+m examples in a batch. The course writes examples as columns (X is V×m); tensors here are
+batch-first (row i is example i), so every matrix below is the transpose of the course's.
+
+Forward, with x̄ᵢ the mean of the 2C context one-hots of example i:
+
+    Z1 = W1 X + b1 1ᵀ            computed as the mean of W1's columns at the context ids
+    H  = ReLU(Z1)
+    Z2 = W2 H + b2 1ᵀ
+    Ŷ  = softmax(Z2)             column-wise
+    J  = −(1/m) Σᵢ log Ŷ[centerᵢ, i]
+
+Backward, the course's formulas:
+
+    ∂J/∂W2 = (1/m) (Ŷ − Y) Hᵀ
+    ∂J/∂b2 = (1/m) (Ŷ − Y) 1
+    L1     = W2ᵀ (Ŷ − Y)
+    ∂J/∂W1 = (1/m) g(L1) Xᵀ      a scatter-add of g(L1)/(2C) into the context columns
+    ∂J/∂b1 = (1/m) g(L1) 1
+
+with g chosen by ``grad_mode``:
+
+- ``"exact"``: g(L1) = L1 ⊙ 1[Z1 > 0], the ReLU derivative: the true gradient of J.
+- ``"lecture"``: g(L1) = ReLU(L1), the formula on the original lecture slide. It is NOT the
+  gradient of J; it is kept only to reproduce the course's original numbers.
+
+X and Y are never materialised: the only m×V tensors are the logits and Ŷ − Y.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+GRAD_MODES = ("exact", "lecture")
+
+
+def _check_inputs(
+    context: torch.Tensor,
+    center: torch.Tensor | None,
+    W1: torch.Tensor,
+    b1: torch.Tensor,
+    W2: torch.Tensor,
+    b2: torch.Tensor,
+) -> None:
+    """Raise ValueError naming the offending shape or value; never syncs a CUDA device."""
+    if W1.dim() != 2:
+        raise ValueError(f"W1 must be 2-D [N, V], got shape {tuple(W1.shape)}")
+    N, V = W1.shape
+    expected = {"b1": (N,), "W2": (V, N), "b2": (V,)}
+    for name, tensor in (("b1", b1), ("W2", W2), ("b2", b2)):
+        if tuple(tensor.shape) != expected[name]:
+            raise ValueError(
+                f"{name} must have shape {expected[name]} to match W1 {tuple(W1.shape)}, "
+                f"got {tuple(tensor.shape)}"
+            )
+    if not W1.is_floating_point() or len({W1.dtype, b1.dtype, W2.dtype, b2.dtype}) != 1:
+        raise ValueError(
+            "W1, b1, W2, b2 must share one floating dtype, got "
+            f"{W1.dtype}, {b1.dtype}, {W2.dtype}, {b2.dtype}"
+        )
+    ids = [("context", context)] + ([("center", center)] if center is not None else [])
+    for name, tensor in ids:
+        if tensor.is_floating_point() or tensor.is_complex() or tensor.dtype == torch.bool:
+            raise ValueError(f"{name} must hold integer word ids, got dtype {tensor.dtype}")
+    if context.dim() != 2 or context.shape[0] == 0 or context.shape[1] == 0:
+        raise ValueError(
+            f"context must have shape [m, 2C] with m >= 1 and 2C >= 1, got {tuple(context.shape)}"
+        )
+    if center is not None and (center.dim() != 1 or center.shape[0] != context.shape[0]):
+        raise ValueError(
+            f"center must have shape [m] = [{context.shape[0]}] to match context "
+            f"{tuple(context.shape)}, got {tuple(center.shape)}"
+        )
+    for name, tensor in ids:
+        if tensor.device.type == "cpu":
+            lo, hi = int(tensor.min()), int(tensor.max())
+            if lo < 0 or hi >= V:
+                bad = lo if lo < 0 else hi
+                raise ValueError(f"{name} holds word id {bad}, outside [0, {V}) for V = {V}")
+        else:  # checked on the device, without a host sync
+            torch._assert_async(((tensor >= 0) & (tensor < V)).all(), f"{name} ids outside [0, V)")
+
+
+def _hidden(context: torch.Tensor, W1: torch.Tensor, b1: torch.Tensor) -> torch.Tensor:
+    """Z1ᵀ: the mean of W1's columns at the context ids, plus b1."""
+    # W1.t() is [V, N]; a CBOW model stores it contiguous so this gather reads whole rows.
+    return F.embedding(context, W1.t()).mean(dim=1) + b1  # [m, N]
+
+
+class CBOWFunction(torch.autograd.Function):
+    """J(W1, b1, W2, b2) for one batch; ``backward`` is the course's formulas, by hand."""
+
+    @staticmethod
+    def forward(context, center, W1, b1, W2, b2, grad_mode):
+        h = torch.relu(_hidden(context, W1, b1))  # [m, N]
+        z2 = torch.addmm(b2, h, W2.t())  # [m, V] logits
+        lse = torch.logsumexp(z2, dim=1)  # [m]
+        loss = (lse - z2.gather(1, center[:, None]).squeeze(1)).mean()  # []
+        return loss, h, z2, lse
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        context, center, W1, b1, W2, b2, grad_mode = inputs
+        _, h, z2, lse = output
+        ctx.grad_mode = grad_mode
+        ctx.mark_non_differentiable(h, z2, lse)
+        ctx.save_for_backward(context, center, W2, h, z2, lse)
+
+    @staticmethod
+    def backward(ctx, grad_loss, *_):
+        context, center, W2, h, z2, lse = ctx.saved_tensors
+        m, two_c = context.shape
+        need_W1, need_b1, need_W2, need_b2 = ctx.needs_input_grad[2:6]
+        grad_W1 = grad_b1 = grad_W2 = grad_b2 = None
+
+        # (1/m)(Ŷ − Y), scaled by the incoming gradient so that (2J).backward() doubles it.
+        d = torch.sub(z2, lse[:, None]).exp_()  # [m, V] Ŷᵀ, one new buffer
+        d[torch.arange(m, device=d.device), center] -= 1  # [m, V] (Ŷ − Y)ᵀ
+        d *= grad_loss / m  # [m, V]
+
+        if need_W2:
+            grad_W2 = d.t() @ h  # [V, N]
+        if need_b2:
+            grad_b2 = d.sum(dim=0)  # [V]
+        if need_W1 or need_b1:
+            l1 = d @ W2  # [m, N] L1ᵀ, already carrying 1/m
+            if ctx.grad_mode == "exact":
+                g = l1 * (h > 0)  # [m, N], 1[Z1 > 0] = 1[H > 0]
+            else:  # "lecture": the slide's ReLU(L1), not the gradient of J
+                g = torch.relu(l1)  # [m, N]
+            if need_b1:
+                grad_b1 = g.sum(dim=0)  # [N]
+            if need_W1:
+                # g(L1) Xᵀ: each example adds g/(2C) to the column of each context word.
+                contrib = (g / two_c).repeat_interleave(two_c, dim=0)  # [m·2C, N]
+                grad_W1_t = h.new_zeros(W2.shape)  # [V, N]
+                grad_W1_t.index_add_(0, context.reshape(-1), contrib)  # [V, N]
+                grad_W1 = grad_W1_t.t()  # [N, V]
+        return None, None, grad_W1, grad_b1, grad_W2, grad_b2, None
+
+
+def cbow_loss(
+    context: torch.Tensor,
+    center: torch.Tensor,
+    W1: torch.Tensor,
+    b1: torch.Tensor,
+    W2: torch.Tensor,
+    b2: torch.Tensor,
+    grad_mode: str = "exact",
+) -> torch.Tensor:
+    """The course's CBOW cost J for one batch, with the hand-written backward.
+
+    Args:
+        context: word ids [m, 2C], the context words of each example.
+        center: word ids [m], the centre word of each example.
+        W1, b1, W2, b2: parameters [N, V], [N], [V, N], [V].
+        grad_mode: ``"exact"`` (the true gradient) or ``"lecture"`` (the slide's ReLU(L1),
+            not the gradient of J).
+
+    Returns:
+        The scalar J, the cross-entropy averaged over the batch.
+    """
+    if grad_mode not in GRAD_MODES:
+        raise ValueError(f"grad_mode must be one of {GRAD_MODES}, got {grad_mode!r}")
+    _check_inputs(context, center, W1, b1, W2, b2)
+    loss, *_ = CBOWFunction.apply(context, center, W1, b1, W2, b2, grad_mode)
+    return loss
+
+
+def cbow_logits(
+    context: torch.Tensor, W1: torch.Tensor, b1: torch.Tensor, W2: torch.Tensor, b2: torch.Tensor
+) -> torch.Tensor:
+    """Z2ᵀ [m, V]: the scores for the centre word, in plain (autograd-tracked) ops."""
+    _check_inputs(context, None, W1, b1, W2, b2)
+    h = torch.relu(_hidden(context, W1, b1))  # [m, N]
+    return torch.addmm(b2, h, W2.t())  # [m, V]
+
+
+def cbow_loss_autograd(
+    context: torch.Tensor,
+    center: torch.Tensor,
+    W1: torch.Tensor,
+    b1: torch.Tensor,
+    W2: torch.Tensor,
+    b2: torch.Tensor,
+) -> torch.Tensor:
+    """The same J in plain PyTorch ops, differentiated by autograd: the baseline for tests and
+    the benchmark. Its gradient is the ``"exact"`` mode's."""
+    _check_inputs(context, center, W1, b1, W2, b2)
+    return F.cross_entropy(cbow_logits(context, W1, b1, W2, b2), center)  # []

@@ -1,0 +1,96 @@
+"""CBOW as an nn.Module: the course's parameters W1, b1, W2, b2 and their initialisations."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from .functional import GRAD_MODES, cbow_logits, cbow_loss
+
+INITS = ("word2vec", "course")
+SOURCES = ("W1", "W2", "average")
+
+
+class CBOW(nn.Module):
+    """h = ReLU(W1 x̄ + b1), z = W2 h + b2, ŷ = softmax(z), J = mean cross-entropy.
+
+    Args:
+        vocab_size: V.
+        embedding_dim: N.
+        init: ``"word2vec"`` (the default): W1 uniform on ±0.5/N, W2, b1, b2 zero, as word2vec
+            starts; it trains far faster than the course's. ``"course"``: the course's numpy
+            draw, uniform on [0, 1), bit for bit (exact in float64).
+        seed: seeds the initialisation.
+        grad_mode: ``"exact"`` (the true gradient) or ``"lecture"`` (the slide's ReLU(L1)).
+        dtype: parameter dtype; defaults to ``torch.get_default_dtype()``.
+    """
+
+    def __init__(
+        self,
+        vocab_size: int,
+        embedding_dim: int,
+        init: str = "word2vec",
+        seed: int = 282,
+        grad_mode: str = "exact",
+        dtype: torch.dtype | None = None,
+    ) -> None:
+        super().__init__()
+        if vocab_size < 1 or embedding_dim < 1:
+            raise ValueError(
+                f"vocab_size and embedding_dim must be >= 1, got {vocab_size}, {embedding_dim}"
+            )
+        if init not in INITS:
+            raise ValueError(f"init must be one of {INITS}, got {init!r}")
+        if grad_mode not in GRAD_MODES:
+            raise ValueError(f"grad_mode must be one of {GRAD_MODES}, got {grad_mode!r}")
+        self.vocab_size, self.embedding_dim, self.grad_mode = vocab_size, embedding_dim, grad_mode
+        V, N = vocab_size, embedding_dim
+        W1, W2, b1, b2 = _initial_values(init, V, N, seed)  # float64: [N, V], [V, N], [N], [V]
+        dtype = dtype or torch.get_default_dtype()
+        # W1 is [N, V] as in the course, but stored as the transpose of a contiguous [V, N]
+        # so that gathering a word's column reads contiguous memory.
+        self.W1 = nn.Parameter(W1.t().contiguous().t().to(dtype))  # [N, V], strides (1, N)
+        self.b1 = nn.Parameter(b1.to(dtype))  # [N]
+        self.W2 = nn.Parameter(W2.to(dtype))  # [V, N]
+        self.b2 = nn.Parameter(b2.to(dtype))  # [V]
+
+    def forward(self, context: torch.Tensor, center: torch.Tensor) -> torch.Tensor:
+        """J for a batch: context [m, 2C], center [m] -> scalar."""
+        return cbow_loss(context, center, self.W1, self.b1, self.W2, self.b2, self.grad_mode)
+
+    def logits(self, context: torch.Tensor) -> torch.Tensor:
+        """Scores for the centre word: context [m, 2C] -> [m, V]."""
+        return cbow_logits(context, self.W1, self.b1, self.W2, self.b2)
+
+    def embeddings(self, source: str = "average") -> torch.Tensor:
+        """Word j's vector in row j [V, N]: column j of W1, row j of W2, or their average."""
+        if source == "W1":
+            return self.W1.detach().t()  # [V, N]
+        if source == "W2":
+            return self.W2.detach()  # [V, N]
+        if source == "average":
+            return (self.W1.detach().t() + self.W2.detach()) / 2  # [V, N], (W1ᵀ + W2) / 2
+        raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
+
+    def extra_repr(self) -> str:
+        return f"V={self.vocab_size}, N={self.embedding_dim}, grad_mode={self.grad_mode!r}"
+
+
+def _initial_values(init: str, V: int, N: int, seed: int) -> tuple[torch.Tensor, ...]:
+    """(W1, W2, b1, b2) in float64."""
+    if init == "course":
+        # The course's numpy draw, in its order: W1, W2, b1, b2 (see reference.initialize_model).
+        rng = np.random.RandomState(seed)
+        W1, W2 = rng.rand(N, V), rng.rand(V, N)  # [N, V], [V, N]
+        b1, b2 = rng.rand(N, 1)[:, 0], rng.rand(V, 1)[:, 0]  # [N], [V]
+        return tuple(torch.from_numpy(a) for a in (W1, W2, b1, b2))
+    gen = torch.Generator().manual_seed(seed)
+    W1 = (torch.rand(N, V, dtype=torch.float64, generator=gen) - 0.5) / N  # [N, V]
+    zeros = torch.zeros  # word2vec starts its output layer at zero
+    return (
+        W1,
+        zeros(V, N, dtype=torch.float64),
+        zeros(N, dtype=torch.float64),
+        zeros(V, dtype=torch.float64),
+    )

@@ -1,0 +1,149 @@
+"""The hand-written backward against gradcheck, autograd and the numpy course reference."""
+
+import numpy as np
+import pytest
+import torch
+
+from cbow_torch import reference
+from cbow_torch.functional import cbow_logits, cbow_loss, cbow_loss_autograd
+
+DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.gpu)]
+SHAPES = [(7, 3, 1, 1), (11, 4, 5, 2), (23, 6, 9, 3), (50, 8, 16, 2)]  # (V, N, m, C)
+
+
+def skip_without(device):
+    if device == "cuda" and not torch.cuda.is_available():
+        pytest.skip("CUDA is not available")
+
+
+def make_batch(V, N, m, C, dtype=torch.float64, device="cpu", seed=0, repeat=True):
+    """Random parameters and ids; the first example repeats a context word when it can."""
+    gen = torch.Generator().manual_seed(seed)
+    params = [
+        torch.randn(*shape, dtype=torch.float64, generator=gen).to(dtype=dtype, device=device)
+        for shape in ((N, V), (N,), (V, N), (V,))
+    ]
+    context = torch.randint(0, V, (m, 2 * C), generator=gen)
+    if repeat and C >= 1:
+        context[0, -1] = context[0, 0]  # weighs 2/(2C) in x̄
+    center = torch.randint(0, V, (m,), generator=gen)
+    return context.to(device), center.to(device), [p.requires_grad_() for p in params]
+
+
+def grads(loss_fn, context, center, params, **kwargs):
+    params = [p.detach().clone().requires_grad_() for p in params]
+    loss = loss_fn(context, center, *params, **kwargs)
+    loss.backward()
+    return loss.detach(), [p.grad for p in params]
+
+
+@pytest.mark.parametrize("V,N,m,C", SHAPES)
+def test_gradcheck_exact(V, N, m, C):
+    context, center, params = make_batch(V, N, m, C)
+    assert torch.autograd.gradcheck(lambda *p: cbow_loss(context, center, *p), params)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("V,N,m,C", SHAPES)
+def test_exact_matches_autograd(V, N, m, C, device):
+    skip_without(device)
+    context, center, params = make_batch(V, N, m, C, device=device)
+    loss, g = grads(cbow_loss, context, center, params)
+    loss_ref, g_ref = grads(cbow_loss_autograd, context, center, params)
+    torch.testing.assert_close(loss, loss_ref, rtol=0, atol=1e-10)
+    for name, a, b in zip(("W1", "b1", "W2", "b2"), g, g_ref, strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=1e-10, msg=f"d{name}")
+
+
+def test_lecture_mode_differs_from_exact():
+    # One example, V=3, N=2. Unit 0 is active, unit 1 is not (its pre-activation is negative),
+    # and W2 is chosen so that L1 = W2ᵀ(ŷ − y) is negative on unit 0 and positive on unit 1.
+    W1 = torch.tensor([[1.0, 1.0, 1.0], [-1.0, -1.0, -1.0]], dtype=torch.float64)
+    b1 = torch.zeros(2, dtype=torch.float64)
+    W2 = torch.tensor([[1.0, -1.0], [0.0, 0.0], [0.0, 0.0]], dtype=torch.float64)
+    b2 = torch.zeros(3, dtype=torch.float64)
+    context, center = torch.tensor([[1, 2]]), torch.tensor([0])
+    _, exact = grads(cbow_loss, context, center, [W1, b1, W2, b2], grad_mode="exact")
+    _, lecture = grads(cbow_loss, context, center, [W1, b1, W2, b2], grad_mode="lecture")
+    # h = [1, 0], ŷ − y = [p0 − 1, p1, p2] with p0 − 1 < 0, so L1 = [p0 − 1, 1 − p0].
+    # exact: g = L1 ⊙ [1, 0] = [p0 − 1, 0]; lecture: g = ReLU(L1) = [0, 1 − p0].
+    assert exact[1][0] < 0 and exact[1][1] == 0
+    assert lecture[1][0] == 0 and lecture[1][1] > 0
+    assert not torch.allclose(exact[0], lecture[0])
+    torch.testing.assert_close(exact[2], lecture[2])  # W2's gradient does not depend on g
+
+
+@pytest.mark.parametrize("grad_mode", ["exact", "lecture"])
+@pytest.mark.parametrize("V,N,m,C", SHAPES)
+def test_matches_numpy_reference(V, N, m, C, grad_mode):
+    context, center, params = make_batch(V, N, m, C)
+    loss, g = grads(cbow_loss, context, center, params, grad_mode=grad_mode)
+    W1, b1, W2, b2 = (p.detach().numpy() for p in params)
+    x, y = reference.dense_batch(context.numpy(), center.numpy(), V)
+    z, h = reference.forward_prop(x, W1, W2, b1[:, None], b2[:, None])
+    yhat = reference.softmax(z)
+    cost = reference.compute_cost(y, yhat, m)
+    gW1, gW2, gb1, gb2 = reference.back_prop(
+        x, yhat, y, h, W1, W2, b1[:, None], b2[:, None], m, grad_mode
+    )
+    assert abs(loss.item() - cost) < 1e-10
+    for name, a, b in (
+        ("W1", g[0], gW1),
+        ("b1", g[1], gb1[:, 0]),
+        ("W2", g[2], gW2),
+        ("b2", g[3], gb2[:, 0]),
+    ):
+        np.testing.assert_allclose(a.numpy(), b, rtol=0, atol=1e-10, err_msg=f"d{name}")
+
+
+def test_backward_scales_with_grad_output():
+    context, center, params = make_batch(11, 4, 5, 2)
+    _, g1 = grads(cbow_loss, context, center, params)
+    _, g2 = grads(lambda *a: 2 * cbow_loss(*a), context, center, params)
+    for a, b in zip(g1, g2, strict=True):
+        torch.testing.assert_close(2 * a, b, rtol=0, atol=1e-12)
+
+
+def test_honours_needs_input_grad():
+    context, center, params = make_batch(11, 4, 5, 2)
+    W1, b1, W2, b2 = (p.detach() for p in params)
+    W2.requires_grad_()
+    cbow_loss(context, center, W1, b1, W2, b2).backward()
+    assert W1.grad is None and b1.grad is None and W2.grad is not None
+
+
+def test_logits_are_stable_for_huge_values():
+    context, center, params = make_batch(11, 4, 5, 2, dtype=torch.float32)
+    W1, b1, W2, b2 = (p.detach() for p in params)
+    loss = cbow_loss(context, center, W1, b1, W2 * 1e4, b2)
+    expected = torch.nn.functional.cross_entropy(cbow_logits(context, W1, b1, W2 * 1e4, b2), center)
+    assert torch.isfinite(loss)
+    torch.testing.assert_close(loss, expected)
+
+
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        (lambda c, t, p: (c[:, :0], t, p), r"context must have shape \[m, 2C\]"),
+        (lambda c, t, p: (c[:0], t[:0], p), r"context must have shape"),
+        (lambda c, t, p: (c, t[:-1], p), r"center must have shape \[m\] = \[5\]"),
+        (lambda c, t, p: (c.float(), t, p), r"context must hold integer word ids"),
+        (lambda c, t, p: (c, t.float(), p), r"center must hold integer word ids"),
+        (lambda c, t, p: (c + 100, t, p), r"context holds word id 1\d\d, outside \[0, 11\)"),
+        (lambda c, t, p: (c, t - 100, p), r"center holds word id -\d+, outside \[0, 11\)"),
+        (lambda c, t, p: (c, t, [p[0], p[1], p[2][:-1], p[3]]), r"W2 must have shape \(11, 4\)"),
+        (lambda c, t, p: (c, t, [p[0][:, :, None], *p[1:]]), r"W1 must be 2-D"),
+        (lambda c, t, p: (c, t, [p[0].float(), *p[1:]]), r"share one floating dtype"),
+    ],
+)
+def test_bad_inputs_raise_value_error(change, match):
+    context, center, params = make_batch(11, 4, 5, 2)
+    context, center, params = change(context, center, params)
+    with pytest.raises(ValueError, match=match):
+        cbow_loss(context, center, *params)
+
+
+def test_bad_grad_mode():
+    context, center, params = make_batch(11, 4, 5, 2)
+    with pytest.raises(ValueError, match="grad_mode must be one of"):
+        cbow_loss(context, center, *params, grad_mode="slide")

@@ -1,0 +1,136 @@
+"""CBOW: the course initialisation, SGD against the numpy reference, embeddings()."""
+
+import numpy as np
+import pytest
+import torch
+
+from cbow_torch import CBOW, reference
+from cbow_torch.functional import cbow_loss_autograd
+
+
+def course_model(V, N, grad_mode="exact"):
+    return CBOW(V, N, init="course", seed=282, grad_mode=grad_mode, dtype=torch.float64)
+
+
+def test_course_init_is_the_reference_bit_for_bit():
+    model = course_model(57, 6)
+    W1, W2, b1, b2 = reference.initialize_model(6, 57, random_seed=282)
+    assert np.array_equal(model.W1.detach().numpy(), W1)
+    assert np.array_equal(model.W2.detach().numpy(), W2)
+    assert np.array_equal(model.b1.detach().numpy(), b1[:, 0])
+    assert np.array_equal(model.b2.detach().numpy(), b2[:, 0])
+
+
+def test_parameter_shapes_and_dtype():
+    model = CBOW(13, 5)
+    shapes = [tuple(p.shape) for p in (model.W1, model.b1, model.W2, model.b2)]
+    assert shapes == [(5, 13), (5,), (13, 5), (13,)]
+    assert model.W1.dtype == torch.get_default_dtype()
+    # .to() keeps W1's column-contiguous storage and its values.
+    double = CBOW(13, 5).to(torch.float64)
+    assert double.W1.stride() == (1, 5)
+    torch.testing.assert_close(double.W1.float(), model.W1)
+
+
+@pytest.mark.parametrize("grad_mode", ["exact", "lecture"])
+def test_five_sgd_steps_match_the_reference(grad_mode):
+    V, N, m, C, alpha = 40, 6, 16, 2, 0.03
+    model = course_model(V, N, grad_mode)
+    optimizer = torch.optim.SGD(model.parameters(), lr=alpha)
+    W1, W2, b1, b2 = reference.initialize_model(N, V, random_seed=282)
+    gen = torch.Generator().manual_seed(1)
+    for _ in range(5):
+        context = torch.randint(0, V, (m, 2 * C), generator=gen)
+        center = torch.randint(0, V, (m,), generator=gen)
+        optimizer.zero_grad()
+        loss = model(context, center)
+        loss.backward()
+        optimizer.step()
+        x, y = reference.dense_batch(context.numpy(), center.numpy(), V)
+        cost, W1, W2, b1, b2 = reference.gradient_descent_step(
+            x, y, W1, W2, b1, b2, alpha, grad_mode
+        )
+        assert abs(loss.item() - cost) < 1e-10
+    for ours, theirs in (
+        (model.W1, W1),
+        (model.W2, W2),
+        (model.b1, b1[:, 0]),
+        (model.b2, b2[:, 0]),
+    ):
+        np.testing.assert_allclose(ours.detach().numpy(), theirs, rtol=0, atol=1e-10)
+
+
+def test_modes_train_differently():
+    # Guards the test above: if both modes moved the parameters alike it could not tell them apart.
+    V, N, m, C = 40, 6, 16, 2
+    context = torch.randint(0, V, (m, 2 * C), generator=torch.Generator().manual_seed(1))
+    center = torch.randint(0, V, (m,), generator=torch.Generator().manual_seed(2))
+    grads = {}
+    for mode in ("exact", "lecture"):
+        model = CBOW(V, N, init="word2vec", seed=3, grad_mode=mode, dtype=torch.float64)
+        torch.nn.init.normal_(model.W2)  # nonzero W2 so that L1 is not zero
+        model(context, center).backward()
+        grads[mode] = model.W1.grad
+    assert not torch.allclose(grads["exact"], grads["lecture"])
+
+
+def test_forward_and_logits_agree_with_autograd_formulation():
+    model = CBOW(30, 4, init="course", dtype=torch.float64)
+    context, center = torch.randint(0, 30, (8, 4)), torch.randint(0, 30, (8,))
+    expected = cbow_loss_autograd(context, center, model.W1, model.b1, model.W2, model.b2)
+    torch.testing.assert_close(model(context, center), expected)
+    logits = model.logits(context)
+    assert logits.shape == (8, 30)
+    torch.testing.assert_close(torch.nn.functional.cross_entropy(logits, center), expected)
+
+
+def test_embeddings_sources():
+    model = CBOW(9, 3, init="course", dtype=torch.float64)
+    W1, W2 = model.W1.detach(), model.W2.detach()
+    for source, expected in (("W1", W1.t()), ("W2", W2), ("average", (W1.t() + W2) / 2)):
+        vectors = model.embeddings(source)
+        assert vectors.shape == (9, 3)
+        assert torch.equal(vectors, expected)
+    j = 4  # word j: column j of W1, row j of W2
+    assert torch.equal(model.embeddings("W1")[j], W1[:, j])
+    assert torch.equal(model.embeddings("W2")[j], W2[j])
+    with pytest.raises(ValueError, match="source must be one of"):
+        model.embeddings("W3")
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"init": "zeros"}, "init must be one of"),
+        ({"grad_mode": "slide"}, "grad_mode must be one of"),
+        ({"vocab_size": 0}, "vocab_size and embedding_dim must be >= 1"),
+    ],
+)
+def test_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        CBOW(**{"vocab_size": 5, "embedding_dim": 2, **kwargs})
+
+
+def test_default_init_is_small_and_centred():
+    model = CBOW(1000, 50, seed=0)
+    assert model.W1.abs().max() <= 0.5 / 50
+    assert abs(model.W1.mean().item()) < 1e-3
+    # The seed, not the global RNG, decides the draw.
+    assert torch.equal(model.W1, CBOW(1000, 50, seed=0).W1)
+    assert not torch.equal(model.W1, CBOW(1000, 50, seed=1).W1)
+
+
+@pytest.mark.gpu
+def test_cuda_float64_matches_cpu():
+    if not torch.cuda.is_available():
+        pytest.skip("CUDA is not available")
+    model = course_model(50, 8)
+    context, center = torch.randint(0, 50, (16, 4)), torch.randint(0, 50, (16,))
+    cpu_loss = model(context, center)
+    cpu_loss.backward()
+    cuda = course_model(50, 8).cuda()
+    cuda_loss = cuda(context.cuda(), center.cuda())
+    cuda_loss.backward()
+    torch.testing.assert_close(cuda_loss.cpu(), cpu_loss.detach())
+    for a, b in zip(cuda.parameters(), model.parameters(), strict=True):
+        torch.testing.assert_close(a.grad.cpu(), b.grad)
