@@ -1,0 +1,486 @@
+"""vectors.py: the three sources, exports and round trips, evaluation, the PCA picture."""
+
+import json
+import math
+from pathlib import Path
+from types import SimpleNamespace
+
+import matplotlib.image
+import numpy as np
+import pytest
+import torch
+from gensim.models import KeyedVectors
+from gensim.test.utils import datapath
+from torch import nn
+
+from cbow_torch import CBOW
+from cbow_torch import vectors as vec
+from cbow_torch.vectors import COURSE_WORDS, UnknownWordError, WordVectors
+
+WORDS = ["the", "king", "queen", "man", "woman", "dog", "wolf", "happy", "sad", "rich", "of", "a"]
+COUNTS = [50, 7, 6, 9, 8, 5, 2, 3, 3, 4, 40, 45]
+
+
+def make_model(V=12, N=5, dtype=torch.float64):
+    return CBOW(V, N, init="course", seed=282, dtype=dtype)  # W1 and W2 both non-zero
+
+
+def vocab(words=WORDS, counts=COUNTS):
+    return SimpleNamespace(index_to_key=list(words), counts=counts)
+
+
+def save_checkpoint(path, model, words=WORDS, counts=COUNTS):
+    """A checkpoint laid out as the Lightning module writes it."""
+    state = {f"model.{k}": v for k, v in model.state_dict().items()}
+    hparams = {"vocab_size": model.vocab_size, "embedding_dim": model.embedding_dim}
+    ckpt = {
+        "state_dict": state,
+        "hyper_parameters": hparams,
+        "vocabulary": {"words": list(words), "counts": list(counts)},
+        "epoch": 0,
+        "global_step": 10,
+    }
+    torch.save(ckpt, path)
+    return path
+
+
+@pytest.fixture
+def wv():
+    return WordVectors.from_model(make_model(dtype=torch.float32), vocab())
+
+
+def expected_rows(model, source):
+    W1, W2 = model.W1.detach(), model.W2.detach()  # [N, V], [V, N]
+    return {"W1": W1.t(), "W2": W2, "average": (W1.t() + W2) / 2}[source]
+
+
+# ---- sources ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("source", ["W1", "W2", "average"])
+def test_sources_are_the_right_slices_of_W1_and_W2(source, tmp_path):
+    model = make_model()
+    from_model = WordVectors.from_model(model, vocab(), source=source)
+    ckpt = save_checkpoint(tmp_path / "run.ckpt", model)
+    from_ckpt = WordVectors.from_checkpoint(ckpt, source=source)
+    for wv in (from_model, from_ckpt, WordVectors.load(ckpt, source=source)):
+        assert wv.words == WORDS and wv.source == source
+        assert wv.vectors.dtype == torch.float64
+        torch.testing.assert_close(wv.vectors, expected_rows(model, source), rtol=0, atol=0)
+        # word j is column j of W1 and row j of W2
+        j = WORDS.index("queen")
+        W1, W2 = model.W1.detach(), model.W2.detach()
+        want = {"W1": W1[:, j], "W2": W2[j], "average": (W1[:, j] + W2[j]) / 2}[source]
+        torch.testing.assert_close(wv["queen"], want, rtol=0, atol=0)
+        assert wv.counts.tolist() == COUNTS
+
+
+def test_vectors_do_not_alias_the_parameters():
+    model = make_model()
+    wv = WordVectors.from_model(model, vocab(), source="W2")
+    with torch.no_grad():
+        model.W2.add_(1)
+    assert not torch.equal(wv.vectors, model.W2.detach())
+
+
+def test_bad_inputs_get_one_line_errors(tmp_path):
+    with pytest.raises(ValueError, match="12 words but the model has V = 13"):
+        WordVectors.from_model(make_model(V=13), vocab())
+    with pytest.raises(ValueError, match="source must be one of"):
+        WordVectors.from_model(make_model(), vocab(), source="W3")
+    with pytest.raises(ValueError, match="appears more than once"):
+        WordVectors(["a", "b", "a"], torch.zeros(3, 2))
+    with pytest.raises(ValueError, match="2 words for 3 vectors"):
+        WordVectors(["a", "b"], torch.zeros(3, 2))
+    with pytest.raises(ValueError, match="counts must have shape"):
+        WordVectors(["a", "b"], torch.zeros(2, 2), counts=[1])
+    bad = tmp_path / "bad.ckpt"
+    torch.save({"state_dict": {}}, bad)
+    with pytest.raises(ValueError, match="bad.ckpt: not a cbow-torch checkpoint"):
+        WordVectors.load(bad)
+    novocab = tmp_path / "novocab.ckpt"
+    torch.save(
+        {"state_dict": {"model.W1": torch.zeros(2, 3), "model.W2": torch.zeros(3, 2)}}, novocab
+    )
+    with pytest.raises(ValueError, match="novocab.ckpt: the checkpoint carries no vocabulary"):
+        WordVectors.load(novocab)
+
+
+def test_unknown_word_suggests_close_words(wv):
+    with pytest.raises(UnknownWordError, match=r"'kings' is not in the vocabulary.*king"):
+        wv.index("kings")
+    with pytest.raises(UnknownWordError, match="did you mean: queen"):
+        wv["Queen"]
+    assert str(UnknownWordError("one line")) == "one line"
+
+
+# ---- exports ----------------------------------------------------------------------------
+
+
+def test_word2vec_text_round_trip_through_gensim(wv, tmp_path):
+    path = tmp_path / "emb.txt"
+    wv.save_word2vec_format(path)
+    kv = KeyedVectors.load_word2vec_format(str(path), binary=False)
+    assert kv.index_to_key == WORDS
+    np.testing.assert_allclose(kv.vectors, wv.vectors.numpy(), rtol=0, atol=1e-6)
+    back = WordVectors.load(path)
+    assert back.words == WORDS and back.counts is None
+    np.testing.assert_allclose(back.vectors.numpy(), wv.vectors.numpy(), rtol=0, atol=1e-6)
+
+
+def test_word2vec_binary_round_trip_is_exact(wv, tmp_path):
+    path = tmp_path / "emb.bin"
+    wv.save_word2vec_format(path, binary=True)
+    kv = KeyedVectors.load_word2vec_format(str(path), binary=True)
+    assert kv.index_to_key == WORDS
+    assert np.array_equal(kv.vectors, wv.vectors.numpy())
+    back = WordVectors.load(path)  # detected as binary whatever the suffix
+    assert back.words == WORDS and torch.equal(back.vectors, wv.vectors)
+
+
+def test_word2vec_float64_is_written_as_float32(tmp_path):
+    wv = WordVectors.from_model(make_model(dtype=torch.float64), vocab())
+    wv.save_word2vec_format(tmp_path / "emb.bin", binary=True)
+    kv = KeyedVectors.load_word2vec_format(str(tmp_path / "emb.bin"), binary=True)
+    assert np.array_equal(kv.vectors, wv.vectors.float().numpy())
+
+
+def test_word2vec_refuses_words_with_whitespace(tmp_path):
+    wv = WordVectors(["new york", "b"], torch.zeros(2, 3))
+    with pytest.raises(ValueError, match="'new york' contains whitespace"):
+        wv.save_word2vec_format(tmp_path / "x.txt")
+    assert not (tmp_path / "x.txt").exists()
+
+
+def test_pt_round_trip(wv, tmp_path):
+    wv.save(tmp_path / "emb.pt")
+    obj = torch.load(tmp_path / "emb.pt", weights_only=True)
+    assert obj["words"] == WORDS and torch.equal(obj["vectors"], wv.vectors)
+    back = WordVectors.load(tmp_path / "emb.pt")
+    assert back.words == WORDS and torch.equal(back.vectors, wv.vectors)
+    assert back.counts.tolist() == COUNTS and back.source == "average"
+    with pytest.raises(ValueError, match="source='W1' cannot apply"):
+        WordVectors.load(tmp_path / "emb.pt", source="W1")
+
+
+def test_load_rejects_other_files_by_name(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nope.txt"):
+        WordVectors.load(tmp_path / "nope.txt")
+    (tmp_path / "notes.txt").write_text("hello world\n")
+    with pytest.raises(ValueError, match="notes.txt: not a checkpoint"):
+        WordVectors.load(tmp_path / "notes.txt")
+    (tmp_path / "short.txt").write_text("3 2\na 1 2\nb 1\n")
+    with pytest.raises(ValueError, match="short.txt: not a valid word2vec"):
+        WordVectors.load(tmp_path / "short.txt")
+    torch.save({"weights": torch.zeros(2)}, tmp_path / "other.pt")
+    with pytest.raises(ValueError, match="other.pt: a torch file, but neither"):
+        WordVectors.load(tmp_path / "other.pt")
+    torch.save({"vectors": torch.zeros(2, 2), "words": ["a"]}, tmp_path / "bad.pt")
+    with pytest.raises(ValueError, match="bad.pt: got 1 words for 2 vectors"):
+        WordVectors.load(tmp_path / "bad.pt")
+    with pytest.raises(IsADirectoryError, match="is a directory"):
+        WordVectors.load(tmp_path)
+
+
+def test_keyed_vectors_queries(wv):
+    kv = wv.to_keyed_vectors()
+    assert kv.index_to_key == WORDS
+    assert kv.get_vecattr("the", "count") == 50
+    np.testing.assert_array_equal(kv["wolf"], wv["wolf"].numpy())
+    top = vec.neighbors(wv, "king", topn=3)
+    assert top == kv.most_similar("king", topn=3) and len(top) == 3
+    assert "king" not in [w for w, _ in top]
+    ans = vec.analogy(wv, "man", "king", "woman", topn=2)
+    assert ans == kv.most_similar(positive=["king", "woman"], negative=["man"], topn=2)
+    with pytest.raises(UnknownWordError, match="'kingg'"):
+        vec.analogy(wv, "man", "kingg", "woman")
+
+
+@pytest.mark.parametrize("padding_idx", [None, 0])
+def test_embedding_row_is_the_word_vector(wv, padding_idx):
+    emb, index = wv.to_embedding(padding_idx=padding_idx)
+    assert isinstance(emb, nn.Embedding) and not emb.weight.requires_grad
+    assert emb.padding_idx == padding_idx
+    assert list(index) == WORDS and index["queen"] == 2
+    for word in ("queen", "wolf", "the"):
+        assert torch.equal(emb(torch.tensor(index[word])), wv[word])
+    trainable, _ = wv.to_embedding(freeze=False)
+    assert trainable.weight.requires_grad
+    with torch.no_grad():
+        trainable.weight.zero_()
+    assert wv.vectors.abs().sum() > 0  # the layer owns a copy
+
+
+@pytest.fixture
+def checkpoint(tmp_path):
+    return save_checkpoint(tmp_path / "last.ckpt", make_model(dtype=torch.float32))
+
+
+def test_readme_classifier_on_frozen_embeddings(checkpoint):
+    """The README's example, verbatim apart from the file it loads."""
+    path = checkpoint
+
+    # --- README: start ---
+    import torch  # noqa: F811 (the README's imports, kept whole)
+    from torch import nn  # noqa: F811
+
+    from cbow_torch.vectors import WordVectors  # noqa: F811
+
+    vectors = WordVectors.load(path)  # a .ckpt, embeddings.txt, or a .pt export
+    embedding, word_to_index = vectors.to_embedding(freeze=True)  # nn.Embedding [V, N], dict
+
+    class BagOfEmbeddings(nn.Module):
+        """Mean of the frozen word vectors, then a trainable linear layer."""
+
+        def __init__(self, embedding: nn.Embedding, num_classes: int) -> None:
+            super().__init__()
+            self.embedding = embedding  # [V, N], frozen
+            self.out = nn.Linear(embedding.embedding_dim, num_classes)
+
+        def forward(self, ids: torch.Tensor) -> torch.Tensor:  # ids [m, L]
+            return self.out(self.embedding(ids).mean(dim=1))  # [m, num_classes]
+
+    texts = ["happy king", "sad dog", "rich queen", "sad wolf"]
+    labels = torch.tensor([1, 0, 1, 0])  # [4]
+    ids = torch.tensor([[word_to_index[w] for w in t.split()] for t in texts])  # [4, 2]
+    classifier = BagOfEmbeddings(embedding, num_classes=2)
+    optimizer = torch.optim.SGD([p for p in classifier.parameters() if p.requires_grad], lr=0.5)
+    for _ in range(200):
+        optimizer.zero_grad()
+        loss = nn.functional.cross_entropy(classifier(ids), labels)
+        loss.backward()
+        optimizer.step()
+    # --- README: end ---
+
+    assert torch.equal(classifier.embedding.weight, vectors.vectors)  # the embeddings stayed put
+    assert loss.item() < 0.5  # it learned: chance is ln 2 = 0.69
+
+
+# ---- the projector ----------------------------------------------------------------------
+
+
+def test_projector_labels_are_top_words_one_row_each(tmp_path):
+    words = ["a", "tab\there", "two\nlines", "z"]
+    wv = WordVectors(words, torch.arange(8.0).view(4, 2), counts=[1, 5, 3, 4], source="W1")
+    labels = wv.write_projector(tmp_path, top_n=3, tag="emb", global_step=7)
+    assert labels == ["tab\\there", "z", "two\\nlines"]
+    out = tmp_path / "00007" / "emb"
+    metadata = (out / "metadata.tsv").read_text().split("\n")
+    assert metadata == labels + [""]
+    tensors = np.loadtxt(out / "tensors.tsv", delimiter="\t")
+    assert tensors.tolist() == [[2.0, 3.0], [6.0, 7.0], [4.0, 5.0]]
+    assert (tmp_path / "projector_config.pbtxt").exists()
+
+
+def test_projector_through_a_writer():
+    calls = []
+    writer = SimpleNamespace(add_embedding=lambda mat, **kw: calls.append((mat, kw)))
+    wv = WordVectors(["a", "b", "c"], torch.eye(3, dtype=torch.float64))
+    wv.write_projector(writer, top_n=None)
+    ((mat, kw),) = calls
+    assert mat.dtype == torch.float32 and mat.shape == (3, 3)
+    assert kw["metadata"] == ["a", "b", "c"] and kw["tag"] == "embeddings/vectors"
+
+
+# ---- evaluation -------------------------------------------------------------------------
+
+
+def analogy_vectors():
+    """Capitals and countries placed so that 3CosAdd solves capital : country exactly."""
+    pairs = [("athens", "greece"), ("baghdad", "iraq"), ("bangkok", "thailand")]
+    pairs += [("beijing", "china"), ("berlin", "germany")]
+    words, rows = [], []
+    d = np.zeros(8)
+    d[7] = 1.0  # the "country of" offset, orthogonal to every capital
+    for i, (capital, country) in enumerate(pairs):
+        e = np.zeros(8)
+        e[i] = 1.0
+        words += [capital, country]
+        rows += [e, e + d]
+    return WordVectors(words, torch.tensor(np.array(rows)))
+
+
+def test_evaluate_analogies_perfect_and_oov_ratio():
+    scores = vec.evaluate(analogy_vectors())
+    assert set(scores) == {
+        "eval/wordsim353_spearman",
+        "eval/wordsim353_oov_ratio",
+        "eval/simlex999_spearman",
+        "eval/simlex999_oov_ratio",
+        "eval/google_analogy_accuracy",
+        "eval/google_analogy_oov_ratio",
+    }
+    assert all(isinstance(v, float) for v in scores.values())
+    assert scores["eval/google_analogy_accuracy"] == 1.0
+    known = set(analogy_vectors().words)
+    with open(datapath("questions-words.txt")) as f:
+        questions = [line.lower().split() for line in f if not line.startswith(":")]
+    scored = sum(set(q) <= known for q in questions)
+    assert scored == 30  # 5·4 ordered pairs of capitals, in two sections of the file
+    assert scores["eval/google_analogy_oov_ratio"] == pytest.approx(1 - scored / len(questions))
+    # no similarity pair is in this vocabulary: NaN, not a made-up number
+    assert math.isnan(scores["eval/wordsim353_spearman"])
+    assert scores["eval/wordsim353_oov_ratio"] == 1.0
+
+
+def test_evaluate_pairs_match_gensim(tmp_path):
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("# w1\tw2\tscore\nking\tqueen\t9\nman\twoman\t8\ndog\twolf\t7\nsad\tzzz\t1\n")
+    rng = np.random.default_rng(0)
+    wv = WordVectors(WORDS, torch.tensor(rng.standard_normal((len(WORDS), 6))))
+    scores = vec.evaluate(wv, wordsim353=pairs, simlex999=pairs)
+    _, rho, oov = wv.to_keyed_vectors().evaluate_word_pairs(str(pairs))
+    assert scores["eval/wordsim353_spearman"] == pytest.approx(rho[0])
+    assert scores["eval/simlex999_oov_ratio"] == pytest.approx(oov / 100) == 0.25
+
+
+def test_evaluate_names_missing_or_empty_files(wv, tmp_path):
+    with pytest.raises(FileNotFoundError, match="missing.tsv: no such wordsim353 file"):
+        vec.evaluate(wv, wordsim353=tmp_path / "missing.tsv")
+    (tmp_path / "empty.tsv").write_text("# nothing\n")
+    with pytest.raises(ValueError, match="empty.tsv: no word pairs"):
+        vec.evaluate(wv, simlex999=tmp_path / "empty.tsv")
+
+
+# ---- the picture ------------------------------------------------------------------------
+
+
+def test_pca_finds_the_direction_of_largest_variance():
+    rng = np.random.default_rng(0)
+    direction = np.array([3.0, 4.0, 0.0, 0.0, 0.0]) / 5  # [5]
+    t = rng.standard_normal(40) * 10  # [40] spread along it
+    x = t[:, None] * direction + rng.standard_normal((40, 5)) * 0.1 + 7  # [40, 5], off-centre
+    xy = vec.pca(x)  # [40, 2]
+    assert xy.shape == (40, 2)
+    assert abs(np.corrcoef(xy[:, 0], t)[0, 1]) > 0.999
+    assert xy[:, 0].var() > 100 * xy[:, 1].var()
+    np.testing.assert_allclose(xy.mean(axis=0), 0, atol=1e-9)
+    # components the data lacks are zeros
+    np.testing.assert_allclose(vec.pca(np.ones((1, 3))), np.zeros((1, 2)))
+    np.testing.assert_allclose(np.abs(vec.pca(np.array([[0.0], [2.0]]))), [[1, 0], [1, 0]])
+
+
+def assert_png(path):
+    assert Path(path).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    image = matplotlib.image.imread(path)
+    assert image.ndim == 3 and image.shape[0] > 100 and image.shape[1] > 100
+
+
+def test_course_words_picture_skips_missing_words(wv, tmp_path):
+    missing = vec.plot_words(wv, tmp_path / "pca.png")
+    assert missing == ["lord"] and COURSE_WORDS[2] == "lord"
+    assert_png(tmp_path / "pca.png")
+    with pytest.raises(ValueError, match="need at least 2 of the words"):
+        vec.plot_words(wv, tmp_path / "none.png", words=["lord", "king"])
+    assert not (tmp_path / "none.png").exists()
+
+
+def test_frequent_words_picture(wv, tmp_path):
+    words = vec.plot_frequent_words(wv, tmp_path / "top.png", n=4)
+    assert words == ["the", "a", "of", "man"]
+    assert_png(tmp_path / "top.png")
+
+
+# ---- the end of a fit -------------------------------------------------------------------
+
+
+def test_finish_run_writes_the_run_directory(wv, tmp_path):
+    images = []
+    writer = SimpleNamespace(add_image=lambda tag, img, **kw: images.append((tag, img, kw)))
+    scores = vec.finish_run(wv, tmp_path / "run", writer=writer, global_step=3)
+    run = tmp_path / "run"
+    assert sorted(p.name for p in run.iterdir()) == sorted(vec.RUN_FILES.values())
+    back = WordVectors.load(run / "embeddings.txt")
+    assert back.words == WORDS
+    np.testing.assert_allclose(back.vectors.numpy(), wv.vectors.numpy(), atol=1e-6)
+    report = json.loads((run / "eval.json").read_text())
+    assert report["vectors"] == {"source": "average", "vocab_size": len(WORDS), "dim": 5}
+    assert set(report["scores"]) == set(scores)
+    for key, value in scores.items():
+        assert isinstance(value, float)
+        assert report["scores"][key] == (None if math.isnan(value) else value)
+    for name in ("pca_course_words.png", "pca_frequent_words.png"):
+        assert_png(run / name)
+    assert [t for t, _, _ in images] == [
+        "embeddings/pca_course_words",
+        "embeddings/pca_frequent_words",
+    ]
+    assert all(
+        img.shape[2] == 3 and kw == {"global_step": 3, "dataformats": "HWC"}
+        for _, img, kw in images
+    )
+
+
+def test_finish_run_logs_to_a_real_summary_writer(tmp_path):
+    from torch.utils.tensorboard import SummaryWriter
+
+    wv = WordVectors(["x", "y", "z"], torch.randn(3, 4))  # no course words at all
+    with SummaryWriter(tmp_path / "tb") as writer:
+        vec.finish_run(wv, tmp_path / "run", writer=writer)
+    assert not (tmp_path / "run" / "pca_course_words.png").exists()
+    assert_png(tmp_path / "run" / "pca_frequent_words.png")
+    assert any(p.name.startswith("events.out.tfevents") for p in (tmp_path / "tb").iterdir())
+
+
+# ---- atomic writes ----------------------------------------------------------------------
+
+
+class Interrupted(BaseException):
+    pass
+
+
+def interrupt_after(monkeypatch, nbytes):
+    """Make file writes stop the process-like flow after ``nbytes`` reached the disk."""
+    real = vec._atomic_file
+
+    class Limited:
+        def __init__(self, f):
+            self.f, self.left = f, nbytes
+
+        def write(self, data):
+            data = bytes(data)
+            if len(data) >= self.left:
+                self.f.write(data[: self.left])
+                self.f.flush()
+                raise Interrupted
+            self.left -= len(data)
+            return self.f.write(data)
+
+        def __getattr__(self, name):
+            return getattr(self.f, name)
+
+    import contextlib
+
+    @contextlib.contextmanager
+    def limited(path):
+        with real(path) as f:
+            yield Limited(f)
+
+    monkeypatch.setattr(vec, "_atomic_file", limited)
+
+
+@pytest.mark.parametrize(
+    "name, write",
+    [
+        ("emb.txt", lambda wv, p: wv.save_word2vec_format(p)),
+        ("emb.bin", lambda wv, p: wv.save_word2vec_format(p, binary=True)),
+        ("emb.pt", lambda wv, p: wv.save(p)),
+        ("pca.png", lambda wv, p: vec.plot_words(wv, p)),
+    ],
+)
+@pytest.mark.parametrize("existed", [False, True])
+def test_interrupted_write_leaves_no_partial_file(wv, tmp_path, monkeypatch, name, write, existed):
+    path = tmp_path / name
+    if existed:
+        path.write_bytes(b"the previous version")
+    interrupt_after(monkeypatch, 64)
+    # torch.save's zip writer turns the interruption into a RuntimeError on its way out
+    with pytest.raises((Interrupted, RuntimeError)):
+        write(wv, path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ([name] if existed else [])
+    if existed:
+        assert path.read_bytes() == b"the previous version"
+    monkeypatch.undo()
+    write(wv, path)  # and without the interruption it is written whole
+    assert path.stat().st_size > 64
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]
