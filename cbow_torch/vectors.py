@@ -195,12 +195,15 @@ class WordVectors:
         except KeyError:
             raise UnknownWordError(self.unknown_word_message(word)) from None
 
-    def unknown_word_message(self, word: str) -> str:
-        close = difflib.get_close_matches(word, self.words, n=3, cutoff=0.6)
-        if word.lower() != word and word.lower() in self:
-            close = [word.lower()] + [w for w in close if w != word.lower()][:2]
+    def unknown_word_message(self, word: str, where: PathLike | None = None) -> str:
+        """One line: the word is unknown (in ``where``), and the closest words."""
+        close = [word.lower()] if word.lower() in self else []
+        for query in dict.fromkeys([word, word.lower()]):  # a lower-cased vocabulary is usual
+            close += difflib.get_close_matches(query, self.words, n=3, cutoff=0.6)
+        close = list(dict.fromkeys(close))[:3]
         hint = f"; did you mean: {', '.join(close)}?" if close else ""
-        return f"{word!r} is not in the vocabulary ({len(self)} words){hint}"
+        of = f" of {where}" if where else ""
+        return f"{word!r} is not in the vocabulary{of} ({len(self)} words){hint}"
 
     def most_frequent(self, n: int) -> list[int]:
         """Row indices of the n most frequent words (the first n rows without counts)."""
@@ -377,7 +380,10 @@ def _torch_load(path: PathLike) -> Any:
             ) from None
     except (RuntimeError, EOFError) as e:
         raise ValueError(f"{path}: unreadable torch file ({e})") from None
-    return torch.load(path, map_location="cpu", weights_only=False)
+    try:
+        return torch.load(path, map_location="cpu", weights_only=False)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, AttributeError, ImportError) as e:
+        raise ValueError(f"{path}: unreadable checkpoint ({type(e).__name__}: {e})") from None
 
 
 def _no_source(path: PathLike, source: str | None) -> None:
@@ -523,7 +529,8 @@ def plot_words(
         )
     rows = [vectors.key_to_index[w] for w in present]
     note = f"not in the vocabulary: {', '.join(missing)}" if missing else None
-    _plot_pca(vectors, rows, path, title or f"PCA of {len(rows)} words", note)
+    default = "the course's words" if words == list(COURSE_WORDS) else f"{len(rows)} words"
+    _plot_pca(vectors, rows, path, title or f"PCA of {default}", note)
     return missing
 
 
@@ -544,7 +551,10 @@ def _plot_pca(vectors: WordVectors, rows: list[int], path: PathLike, title: str,
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    xy = pca(vectors.vectors[rows])  # [k, 2]
+    x = vectors.vectors[rows].double().numpy()  # [k, N]
+    xy = pca(x)  # [k, 2]
+    total = ((x - x.mean(axis=0)) ** 2).sum()
+    share = (xy**2).sum(axis=0) / total if total > 0 else np.zeros(2)  # explained variance
     fig = Figure(figsize=(7, 6), dpi=100)
     FigureCanvasAgg(fig)  # Agg, whatever pyplot's backend: no display needed
     ax = fig.add_subplot()
@@ -552,7 +562,7 @@ def _plot_pca(vectors: WordVectors, rows: list[int], path: PathLike, title: str,
     for (x, y), i in zip(xy, rows, strict=True):
         ax.annotate(vectors.words[i], (x, y), xytext=(3, 3), textcoords="offset points")
     source = f" ({vectors.source} embeddings)" if vectors.source else ""
-    ax.set(title=title + source, xlabel="PC 1", ylabel="PC 2")
+    ax.set(title=title + source, xlabel=f"PC 1 ({share[0]:.0%})", ylabel=f"PC 2 ({share[1]:.0%})")
     if note:
         fig.text(0.01, 0.01, note, fontsize=8, color="dimgray")
     buf = io.BytesIO()
