@@ -111,7 +111,8 @@ class WordVectors:
         counts = getattr(vocab, "counts", None)
         if isinstance(counts, dict):
             counts = [counts[w] for w in words]
-        return cls(words, model.embeddings(source).clone(), counts, source)  # [V, N]
+        vectors = model.embeddings(source).to("cpu", copy=True)  # [V, N], not a view of W1/W2
+        return cls(words, vectors, counts, source)
 
     @classmethod
     def from_checkpoint(cls, path: PathLike, source: str = "average") -> WordVectors:

@@ -83,6 +83,15 @@ def test_vectors_do_not_alias_the_parameters():
     assert not torch.equal(wv.vectors, model.W2.detach())
 
 
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_vectors_from_a_cuda_model_land_on_the_cpu():
+    model = make_model(dtype=torch.float32)
+    wv = WordVectors.from_model(model.cuda(), vocab(), source="W1")
+    assert wv.vectors.device.type == "cpu"
+    torch.testing.assert_close(wv.vectors, model.W1.detach().t().cpu(), rtol=0, atol=0)
+
+
 def test_bad_inputs_get_one_line_errors(tmp_path):
     with pytest.raises(ValueError, match="12 words but the model has V = 13"):
         WordVectors.from_model(make_model(V=13), vocab())
