@@ -5,7 +5,7 @@ these; ``.gz`` and ``.bz2`` files are decompressed on the fly. ``None`` or ``"le
 bundled default, gensim's Lee background corpus (300 news stories, one per line), which is
 installed with gensim: nothing is ever downloaded.
 
-Text is read in chunks of about 4 MB cut at line ends, so memory stays bounded. Bytes that are
+Text is read in chunks of about 1 MB cut at line ends, so memory stays bounded. Bytes that are
 not UTF-8 are replaced by U+FFFD, with one warning naming the file (a byte order mark at the
 start of a file is skipped).
 
@@ -34,12 +34,12 @@ import numpy as np
 import pytorch_lightning as pl
 import torch
 from filelock import FileLock
-from torch.utils.data import DataLoader, Dataset, DistributedSampler, RandomSampler
+from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
 from .text import ORDERS, UNK, Vocabulary, get_tokenizer
 
 BUNDLED = ("lee",)
-CHUNK_BYTES = 4 << 20
+CHUNK_BYTES = 1 << 20
 CACHE_VERSION = 1
 _SNIFF_BYTES = 8192
 
@@ -254,7 +254,7 @@ def encode_corpus(
     # Document starts move left by the number of dropped tokens before them.
     old_starts = np.asarray(doc_starts, dtype=np.int64)
     starts = np.zeros_like(old_starts)
-    pos, block = 0, 1 << 24
+    pos, block = 0, 1 << 20
     for start in range(0, n_raw, block):
         new_ids = remap[raw_ids[start : start + block]]
         keep = new_ids >= 0
@@ -363,6 +363,34 @@ class CBOWWindowDataset(Dataset):
             index += self._n
         context, center = self.__getitems__([index])
         return context[0], center[0]
+
+
+class WindowSampler(DistributedSampler):
+    """Example indices for one rank of ``num_replicas``, in order or shuffled per epoch.
+
+    DistributedSampler's split (rank r takes every num_replicas-th index, padded with at most
+    num_replicas - 1 repeats so that all ranks get as many batches), but the permutation is a
+    numpy array of 4 bytes per example, yielded lazily, instead of a Python list of every
+    index; an epoch over 10^8 windows stays cheap. Being a DistributedSampler, Lightning keeps
+    it instead of injecting its own, and calls ``set_epoch``.
+    """
+
+    def __init__(
+        self, dataset, num_replicas: int = 1, rank: int = 0, shuffle: bool = True, seed: int = 0
+    ) -> None:
+        super().__init__(dataset, num_replicas, rank, shuffle=shuffle, seed=seed)
+
+    def __iter__(self) -> Iterator[int]:
+        n, step = len(self.dataset), self.num_replicas
+        order = None
+        if self.shuffle:
+            order = np.arange(n, dtype=np.uint32 if n < 2**32 else np.int64)
+            np.random.default_rng([self.seed, self.epoch]).shuffle(order)
+        block = 65536 * step
+        for start in range(self.rank, self.total_size, block):
+            pos = np.arange(start, min(start + block, self.total_size), step)
+            pos = np.where(pos >= n, pos - n, pos)  # the padding repeats the first indices
+            yield from (pos if order is None else order[pos]).tolist()
 
 
 def collate_batch(batch):
@@ -509,16 +537,10 @@ class CBOWDataModule(pl.LightningDataModule):
 
     def _loader(self, dataset: CBOWWindowDataset, shuffle: bool) -> DataLoader:
         trainer = getattr(self, "trainer", None)
-        if trainer is not None and trainer.world_size > 1:
-            # Built here rather than by Lightning so that data.seed seeds the shuffle. It pads
-            # with at most world_size - 1 repeats so that every rank gets as many batches.
-            sampler = DistributedSampler(
-                dataset, trainer.world_size, trainer.global_rank, shuffle=shuffle, seed=self.seed
-            )
-        elif shuffle:
-            sampler = RandomSampler(dataset, generator=torch.Generator().manual_seed(self.seed))
-        else:
-            sampler = None
+        world, rank = (trainer.world_size, trainer.global_rank) if trainer else (1, 0)
+        # Built here rather than by Lightning so that data.seed seeds the shuffle on one process
+        # and under DDP alike.
+        sampler = WindowSampler(dataset, world, rank, shuffle=shuffle, seed=self.seed)
         return DataLoader(
             dataset,
             batch_size=self.batch_size,

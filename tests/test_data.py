@@ -17,6 +17,7 @@ from cbow_torch.data import (
     CBOWDataError,
     CBOWDataModule,
     CBOWWindowDataset,
+    WindowSampler,
     collate_batch,
     read_chunks,
     resolve_corpus,
@@ -72,6 +73,17 @@ def test_repeated_context_words_weigh_twice():
     assert x[:, 0].tolist() == [0.0, 0.25, 0.25, 0.5]  # word 3 twice: 2/(2C)
 
 
+def test_window_sampler_epochs():
+    ds = CBOWWindowDataset(np.arange(104), window=2)
+    assert list(WindowSampler(ds, shuffle=False)) == list(range(100))
+    sampler = WindowSampler(ds, shuffle=True, seed=1)
+    first = list(sampler)
+    sampler.set_epoch(1)
+    second = list(sampler)
+    assert sorted(first) == sorted(second) == list(range(100)) and first != second
+    assert first == list(WindowSampler(ds, shuffle=True, seed=1))
+
+
 def test_dataloader_builds_batches_with_getitems():
     ds = CBOWWindowDataset(np.arange(1000, dtype=np.uint16), window=3)
     loader = DataLoader(ds, batch_size=128, collate_fn=collate_batch)
@@ -86,7 +98,8 @@ def test_dataset_rejects_bad_inputs():
         CBOWWindowDataset(np.zeros(10), window=1)
 
 
-def test_two_ranks_cover_every_example_once():
+@pytest.mark.parametrize("sampler_cls", [WindowSampler, DistributedSampler])
+def test_two_ranks_cover_every_example_once(sampler_cls):
     for n in (1000, 1001):
         ds = CBOWWindowDataset(np.arange(n + 4), window=2)
         shards = [
@@ -95,7 +108,7 @@ def test_two_ranks_cover_every_example_once():
                 for b in DataLoader(
                     ds,
                     64,
-                    sampler=DistributedSampler(ds, 2, r, shuffle=True, seed=5),
+                    sampler=sampler_cls(ds, 2, r, shuffle=True, seed=5),
                     collate_fn=collate_batch,
                 )
             ]
@@ -144,6 +157,7 @@ def test_ddp_loaders_shard_with_the_seed(tmp_path):
         dm.trainer = SimpleNamespace(world_size=2, global_rank=rank)
         loader = dm.train_dataloader()
         assert isinstance(loader.sampler, DistributedSampler) and loader.sampler.seed == 282
+        loader.sampler.set_epoch(0)
         centers.append(all_batches(loader)[1])
     assert len(centers[0]) == len(centers[1]) == 500
     assert torch.unique(torch.cat(centers)).tolist() == list(range(2, 1001))
