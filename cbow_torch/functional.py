@@ -26,13 +26,16 @@ with g chosen by ``grad_mode``:
 - ``"lecture"``: g(L1) = ReLU(L1), the formula on the original lecture slide. It is NOT the
   gradient of J; it is kept only to reproduce the course's original numbers.
 
-X and Y are never materialised: the only m×V tensors are the logits and Ŷ − Y.
+X and Y are never materialised, and the step has one m×V buffer: the logits, softmaxed in
+place into Ŷ. Because Y is one-hot, every product with Ŷ − Y is computed as the product with Ŷ
+less a correction at the m centre words.
 """
 
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+from torch.autograd.function import once_differentiable
 
 GRAD_MODES = ("exact", "lecture")
 
@@ -76,12 +79,50 @@ def _check_inputs(
         )
     for name, tensor in ids:
         if tensor.device.type == "cpu":
-            lo, hi = int(tensor.min()), int(tensor.max())
+            lo, hi = (int(x) for x in torch.aminmax(tensor))  # one pass, ~5 µs a batch
             if lo < 0 or hi >= V:
                 bad = lo if lo < 0 else hi
                 raise ValueError(f"{name} holds word id {bad}, outside [0, {V}) for V = {V}")
         else:  # checked on the device, without a host sync
             torch._assert_async(((tensor >= 0) & (tensor < V)).all(), f"{name} ids outside [0, V)")
+
+
+class _LogitsPool:
+    """Recycles the step's one m×V buffer on the CPU, one spare per dtype.
+
+    Above glibc's mmap threshold (at most 32 MiB) every CPU allocation is fresh memory from the
+    kernel, and first touching it page-faults: at V = 50,000, m = 512 that costs as much as the
+    softmax. CUDA's caching allocator already recycles, so only the CPU uses this.
+
+    Safety: ``cbow_loss`` gives a buffer back only once the backward that reads it has run (or at
+    once when no graph was built), and its caller never sees the buffer. If a graph kept with
+    ``retain_graph=True`` is backpropagated again after a later forward reused its buffer,
+    autograd's version check on the saved Ŷ raises; it cannot give a wrong gradient silently.
+    """
+
+    def __init__(self) -> None:
+        self._spare: dict[torch.dtype, torch.Tensor] = {}
+
+    def take(self, m: int, V: int, like: torch.Tensor) -> torch.Tensor:
+        """An [m, V] buffer to overwrite: the spare when it is big enough, else a new one."""
+        spare = self._spare.pop(like.dtype, None) if like.device.type == "cpu" else None
+        if spare is not None and spare.numel() >= m * V:
+            return spare[: m * V].view(m, V)  # [m, V]
+        return like.new_empty(m, V)  # [m, V]
+
+    def give(self, buffer: torch.Tensor) -> None:
+        if buffer.device.type == "cpu":
+            base = buffer._base if buffer._base is not None else buffer  # [≥ m·V]
+            spare = self._spare.get(buffer.dtype)
+            if spare is None or spare.numel() < base.numel():
+                self._spare[buffer.dtype] = base.view(-1)  # [≥ m·V]
+
+    def clear(self) -> None:
+        """Free the spare buffers (each m×V floats)."""
+        self._spare.clear()
+
+
+_POOL = _LogitsPool()
 
 
 def _hidden(context: torch.Tensor, W1: torch.Tensor, b1: torch.Tensor) -> torch.Tensor:
@@ -91,53 +132,72 @@ def _hidden(context: torch.Tensor, W1: torch.Tensor, b1: torch.Tensor) -> torch.
 
 
 class CBOWFunction(torch.autograd.Function):
-    """J(W1, b1, W2, b2) for one batch; ``backward`` is the course's formulas, by hand."""
+    """J(W1, b1, W2, b2) for one batch; ``backward`` is the course's formulas, by hand.
+
+    Besides J, ``forward`` returns the buffers it saves, H and Ŷ (non-differentiable); use
+    ``cbow_loss``, which drops them.
+    """
 
     @staticmethod
     def forward(context, center, W1, b1, W2, b2, grad_mode):
-        h = torch.relu(_hidden(context, W1, b1))  # [m, N]
-        z2 = torch.addmm(b2, h, W2.t())  # [m, V] logits
-        lse = torch.logsumexp(z2, dim=1)  # [m]
-        loss = (lse - z2.gather(1, center[:, None]).squeeze(1)).mean()  # []
-        return loss, h, z2, lse
+        h = torch.relu_(_hidden(context, W1, b1))  # [m, N] H
+        z2 = _POOL.take(h.shape[0], W2.shape[0], like=h)  # [m, V] the step's only m×V buffer
+        torch.addmm(b2, h, W2.t(), out=z2)  # [m, V] Z2
+        z_center = z2.gather(1, center[:, None]).squeeze(1)  # [m] Z2 at the centre words
+        z_max = z2.amax(dim=1)  # [m]
+        yhat = torch.softmax(z2, dim=1, out=z2)  # [m, V] Ŷ, in place over Z2
+        # log Σ exp Z2 = max Z2 − log max Ŷ: finite for any logits, since max Ŷ ≥ 1/V, and
+        # without the m×V temporary of torch.logsumexp.
+        lse = z_max - yhat.amax(dim=1).log()  # [m]
+        loss = (lse - z_center).mean()  # []
+        return loss, h, yhat
 
     @staticmethod
     def setup_context(ctx, inputs, output):
         context, center, W1, b1, W2, b2, grad_mode = inputs
-        _, h, z2, lse = output
+        _, h, yhat = output
         ctx.grad_mode = grad_mode
-        ctx.mark_non_differentiable(h, z2, lse)
-        ctx.save_for_backward(context, center, W2, h, z2, lse)
+        ctx.mark_non_differentiable(h, yhat)
+        ctx.set_materialize_grads(False)  # no m×V zeros for the gradient of Ŷ, which has none
+        ctx.save_for_backward(context, center, W2, h, yhat)
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, grad_loss, *_):
-        context, center, W2, h, z2, lse = ctx.saved_tensors
+        context, center, W2, h, yhat = ctx.saved_tensors
+        if grad_loss is None:  # J did not take part in what is being differentiated
+            return None, None, None, None, None, None, None
         m, two_c = context.shape
         need_W1, need_b1, need_W2, need_b2 = ctx.needs_input_grad[2:6]
         grad_W1 = grad_b1 = grad_W2 = grad_b2 = None
 
-        # (1/m)(Ŷ − Y), scaled by the incoming gradient so that (2J).backward() doubles it.
-        d = torch.sub(z2, lse[:, None]).exp_()  # [m, V] Ŷᵀ, one new buffer
-        d[torch.arange(m, device=d.device), center] -= 1  # [m, V] (Ŷ − Y)ᵀ
-        d *= grad_loss / m  # [m, V]
-
+        # Y is one-hot, so each product with Ŷ − Y is the product with Ŷ less an m-row
+        # correction at the centre words: Ŷ stays untouched (the backward can run again under
+        # retain_graph) and no m×V buffer is written. The factor grad_loss/m, which makes
+        # (2J).backward() double every gradient, also goes on the small operands.
+        scale = grad_loss / m  # []
         if need_W2:
-            grad_W2 = d.t() @ h  # [V, N]
+            h_scaled = h * scale  # [m, N] (1/m) Hᵀ, times grad_loss
+            grad_W2 = yhat.t() @ h_scaled  # [V, N] (1/m) Ŷ Hᵀ
+            grad_W2.index_add_(0, center, h_scaled, alpha=-1)  # [V, N] (1/m) (Ŷ − Y) Hᵀ
         if need_b2:
-            grad_b2 = d.sum(dim=0)  # [V]
+            ones_scaled = scale.expand(m)  # [m]
+            grad_b2 = torch.mv(yhat.t(), ones_scaled)  # [V] (1/m) Ŷ 1
+            grad_b2.index_add_(0, center, ones_scaled, alpha=-1)  # [V] (1/m) (Ŷ − Y) 1
         if need_W1 or need_b1:
-            l1 = d @ W2  # [m, N] L1ᵀ, already carrying 1/m
+            l1 = (yhat @ W2).sub_(W2[center])  # [m, N] L1ᵀ = ((Ŷ − Y)ᵀ W2)
             if ctx.grad_mode == "exact":
-                g = l1 * (h > 0)  # [m, N], 1[Z1 > 0] = 1[H > 0]
+                g = l1.mul_(h > 0)  # [m, N], 1[Z1 > 0] = 1[H > 0]
             else:  # "lecture": the slide's ReLU(L1), not the gradient of J
-                g = torch.relu(l1)  # [m, N]
+                g = l1.relu_()  # [m, N]
+            g.mul_(scale)  # [m, N] (1/m) g(L1), times grad_loss
             if need_b1:
                 grad_b1 = g.sum(dim=0)  # [N]
             if need_W1:
                 # g(L1) Xᵀ: each example adds g/(2C) to the column of each context word.
-                contrib = (g / two_c).repeat_interleave(two_c, dim=0)  # [m·2C, N]
                 grad_W1_t = h.new_zeros(W2.shape)  # [V, N]
-                grad_W1_t.index_add_(0, context.reshape(-1), contrib)  # [V, N]
+                rows = g.repeat_interleave(two_c, dim=0)  # [m·2C, N]
+                grad_W1_t.index_add_(0, context.reshape(-1), rows, alpha=1 / two_c)  # [V, N]
                 grad_W1 = grad_W1_t.t()  # [N, V]
         return None, None, grad_W1, grad_b1, grad_W2, grad_b2, None
 
@@ -166,7 +226,11 @@ def cbow_loss(
     if grad_mode not in GRAD_MODES:
         raise ValueError(f"grad_mode must be one of {GRAD_MODES}, got {grad_mode!r}")
     _check_inputs(context, center, W1, b1, W2, b2)
-    loss, *_ = CBOWFunction.apply(context, center, W1, b1, W2, b2, grad_mode)
+    loss, _, yhat = CBOWFunction.apply(context, center, W1, b1, W2, b2, grad_mode)
+    if loss.grad_fn is None:  # no graph holds Ŷ
+        _POOL.give(yhat)
+    else:  # recycle Ŷ once the backward has read it
+        loss.grad_fn.register_hook(lambda *_: _POOL.give(yhat))
     return loss
 
 

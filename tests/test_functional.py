@@ -147,3 +147,53 @@ def test_bad_grad_mode():
     context, center, params = make_batch(11, 4, 5, 2)
     with pytest.raises(ValueError, match="grad_mode must be one of"):
         cbow_loss(context, center, *params, grad_mode="slide")
+
+
+@pytest.mark.parametrize("grad_mode", ["exact", "lecture"])
+def test_backward_scales_with_negative_grad_output(grad_mode):
+    # The lecture mode's ReLU applies to L1 itself, not to L1 times the incoming gradient.
+    context, center, params = make_batch(11, 4, 5, 2)
+    _, g1 = grads(cbow_loss, context, center, params, grad_mode=grad_mode)
+    _, g2 = grads(lambda *a, **k: -cbow_loss(*a, **k), context, center, params, grad_mode=grad_mode)
+    for a, b in zip(g1, g2, strict=True):
+        torch.testing.assert_close(-a, b, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("grad_mode", ["exact", "lecture"])
+def test_backward_twice_through_a_retained_graph(grad_mode):
+    context, center, params = make_batch(23, 6, 9, 3)
+    _, once = grads(cbow_loss, context, center, params, grad_mode=grad_mode)
+    params = [p.detach().clone().requires_grad_() for p in params]
+    loss = cbow_loss(context, center, *params, grad_mode=grad_mode)
+    loss.backward(retain_graph=True)
+    loss.backward()
+    for a, p in zip(once, params, strict=True):
+        torch.testing.assert_close(2 * a, p.grad, rtol=0, atol=1e-12)
+
+
+def test_retained_graph_whose_buffer_a_later_step_reused_raises():
+    # The logits buffer is recycled after backward; a retained graph must not read it silently.
+    context, center, params = make_batch(23, 6, 9, 3)
+    context2, center2, _ = make_batch(23, 6, 9, 3, seed=1)
+    loss = cbow_loss(context, center, *params)
+    loss.backward(retain_graph=True)
+    cbow_loss(context2, center2, *params).backward()
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        loss.backward()
+
+
+def test_recycled_buffers_keep_gradients_exact():
+    # Two losses alive in one graph, then a smaller batch after a no-grad pass over a larger one.
+    V, N, C = 23, 6, 2
+    (c1, t1, params), (c2, t2, _) = make_batch(V, N, 9, C), make_batch(V, N, 9, C, seed=1)
+    c3, t3, _ = make_batch(V, N, 4, C, seed=2)
+    pairs = [((c1, t1), (c2, t2)), ((c3, t3),)]
+    for batches in pairs:
+        with torch.no_grad():
+            cbow_loss(c1, t1, *params)  # hands its buffer straight back
+        mine = [p.detach().clone().requires_grad_() for p in params]
+        ref = [p.detach().clone().requires_grad_() for p in params]
+        sum(cbow_loss(c, t, *mine) for c, t in batches).backward()
+        sum(cbow_loss_autograd(c, t, *ref) for c, t in batches).backward()
+        for name, a, b in zip(("W1", "b1", "W2", "b2"), mine, ref, strict=True):
+            torch.testing.assert_close(a.grad, b.grad, rtol=0, atol=1e-10, msg=f"d{name}")
