@@ -181,11 +181,11 @@ class CBOWFunction(torch.autograd.Function):
             grad_W2 = yhat.t() @ h_scaled  # [V, N] (1/m) Ŷ Hᵀ
             grad_W2.index_add_(0, center, h_scaled, alpha=-1)  # [V, N] (1/m) (Ŷ − Y) Hᵀ
         if need_b2:
-            ones_scaled = scale.expand(m)  # [m]
+            ones_scaled = scale.expand(m).contiguous()  # [m] (1/m) 1, times grad_loss
             grad_b2 = torch.mv(yhat.t(), ones_scaled)  # [V] (1/m) Ŷ 1
             grad_b2.index_add_(0, center, ones_scaled, alpha=-1)  # [V] (1/m) (Ŷ − Y) 1
         if need_W1 or need_b1:
-            l1 = (yhat @ W2).sub_(W2[center])  # [m, N] L1ᵀ = ((Ŷ − Y)ᵀ W2)
+            l1 = (yhat @ W2).sub_(W2[center])  # [m, N] L1ᵀ = Ŷᵀ W2 − (W2 rows at the centres)
             if ctx.grad_mode == "exact":
                 g = l1.mul_(h > 0)  # [m, N], 1[Z1 > 0] = 1[H > 0]
             else:  # "lecture": the slide's ReLU(L1), not the gradient of J

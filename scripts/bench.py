@@ -86,10 +86,13 @@ def csv_of(choices: tuple[str, ...]) -> Callable[[str], list[str]]:
     return parse
 
 
-def batches(V: int, m: int, C: int, count: int = 8, seed: int = 0):
+def batches(V: int, m: int, C: int, count: int = 8, seed: int = 0, device: str = "cpu"):
     gen = torch.Generator().manual_seed(seed)
     return [
-        (torch.randint(0, V, (m, 2 * C), generator=gen), torch.randint(0, V, (m,), generator=gen))
+        (
+            torch.randint(0, V, (m, 2 * C), generator=gen).to(device),
+            torch.randint(0, V, (m,), generator=gen).to(device),
+        )
         for _ in range(count)
     ]
 
@@ -97,11 +100,13 @@ def batches(V: int, m: int, C: int, count: int = 8, seed: int = 0):
 # --- the contenders: each returns a step() that advances through its batches ----------------
 
 
-def torch_step(kind: str, V: int, N: int, m: int, C: int, dtype: torch.dtype) -> Callable:
-    model = CBOW(V, N, seed=0, dtype=dtype)
+def torch_step(
+    kind: str, V: int, N: int, m: int, C: int, dtype: torch.dtype, device: str = "cpu"
+) -> Callable:
+    model = CBOW(V, N, seed=0, dtype=dtype).to(device)
     torch.nn.init.normal_(model.W2, std=0.1)  # not all-zero logits: a realistic softmax
     optimizer = torch.optim.SGD(model.parameters(), lr=LR)
-    data, state = batches(V, m, C), {"i": 0}
+    data, state = batches(V, m, C, device=device), {"i": 0}
     params = (model.W1, model.b1, model.W2, model.b2)
 
     def step() -> None:
@@ -133,11 +138,11 @@ def numpy_step(V: int, N: int, m: int, C: int) -> Callable:
     return step
 
 
-def bound_step(V: int, N: int, m: int, dtype: torch.dtype) -> Callable:
+def bound_step(V: int, N: int, m: int, dtype: torch.dtype, device: str = "cpu") -> Callable:
     gen = torch.Generator().manual_seed(0)
-    h = torch.rand(m, N, generator=gen, dtype=dtype)  # [m, N]
-    W2 = torch.randn(V, N, generator=gen, dtype=dtype)  # [V, N]
-    d = torch.randn(m, V, generator=gen, dtype=dtype)  # [m, V] stands in for Ŷ − Y
+    h = torch.rand(m, N, generator=gen, dtype=dtype).to(device)  # [m, N]
+    W2 = torch.randn(V, N, generator=gen, dtype=dtype).to(device)  # [V, N]
+    d = torch.randn(m, V, generator=gen, dtype=dtype).to(device)  # [m, V] stands in for Ŷ − Y
     z2, grad_W2, l1 = d.new_empty(m, V), W2.new_empty(V, N), h.new_empty(m, N)
 
     def step() -> None:
@@ -148,12 +153,14 @@ def bound_step(V: int, N: int, m: int, dtype: torch.dtype) -> Callable:
     return step
 
 
-def make_step(kind: str, V: int, N: int, m: int, C: int, dtype: torch.dtype) -> Callable:
+def make_step(
+    kind: str, V: int, N: int, m: int, C: int, dtype: torch.dtype, device: str = "cpu"
+) -> Callable:
     if kind == "numpy":
         return numpy_step(V, N, m, C)
     if kind == "bound":
-        return bound_step(V, N, m, dtype)
-    return torch_step(kind, V, N, m, C, dtype)
+        return bound_step(V, N, m, dtype, device)
+    return torch_step(kind, V, N, m, C, dtype, device)
 
 
 # --- speed -------------------------------------------------------------------------------------
