@@ -185,7 +185,9 @@ class CBOWFunction(torch.autograd.Function):
             grad_b2 = torch.mv(yhat.t(), ones_scaled)  # [V] (1/m) Ŷ 1
             grad_b2.index_add_(0, center, ones_scaled, alpha=-1)  # [V] (1/m) (Ŷ − Y) 1
         if need_W1 or need_b1:
-            l1 = (yhat @ W2).sub_(W2[center])  # [m, N] L1ᵀ = Ŷᵀ W2 − (W2 rows at the centres)
+            # W2ᵀ Ŷ as the course writes it, [N, m]: MKL runs this layout faster than Ŷᵀ W2.
+            l1 = (W2.t() @ yhat.t()).t()  # [m, N] Ŷᵀ W2, a transposed view
+            l1.sub_(W2[center])  # [m, N] L1ᵀ = (Ŷ − Y)ᵀ W2: less W2's rows at the centres
             if ctx.grad_mode == "exact":
                 g = l1.mul_(h > 0)  # [m, N], 1[Z1 > 0] = 1[H > 0]
             else:  # "lecture": the slide's ReLU(L1), not the gradient of J

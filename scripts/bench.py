@@ -29,7 +29,9 @@ Examples:
 from __future__ import annotations
 
 import argparse
+import ctypes
 import gc
+import glob
 import json
 import os
 import statistics
@@ -61,6 +63,19 @@ LR = 0.03
 # numpy's OpenBLAS threads busy-wait for a while after each call; timing the next contender
 # then would charge it for them, so the numpy blocks are followed by this rest (seconds).
 NUMPY_REST = 0.5
+
+
+def set_numpy_threads(n: int) -> str:
+    """Give numpy's bundled OpenBLAS torch's thread count, so that both sides get equal cores."""
+    for path in glob.glob(os.path.join(os.path.dirname(np.__file__) + ".libs", "*openblas*")):
+        lib = ctypes.CDLL(path)
+        for prefix in ("scipy_openblas", "openblas"):
+            for suffix in ("64_", ""):
+                setter = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
+                if setter is not None:
+                    setter(n)
+                    return str(n)
+    return "numpy's default"
 
 
 def parse_shape(text: str) -> tuple[str, tuple[int, int, int, int]]:
@@ -373,8 +388,10 @@ def main(argv: list[str] | None = None) -> None:
         memory_child(args.memory_child, shapes[0][1], args.dtype)
         return
 
+    numpy_threads = set_numpy_threads(torch.get_num_threads())
     print(
-        f"torch {torch.__version__}, numpy {np.__version__}, {torch.get_num_threads()} threads, "
+        f"torch {torch.__version__}, numpy {np.__version__} ({numpy_threads} BLAS threads), "
+        f"{torch.get_num_threads()} threads, "
         f"{os.cpu_count()} CPUs, dtype {args.dtype}, repeats {args.repeats}, clock {args.clock}"
     )
     speed_results, memory_rows = {}, []
