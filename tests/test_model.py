@@ -111,13 +111,21 @@ def test_bad_arguments(kwargs, match):
         CBOW(**{"vocab_size": 5, "embedding_dim": 2, **kwargs})
 
 
-def test_default_init_is_small_and_centred():
+def test_default_init_is_centred_with_unit_scale_rows():
     model = CBOW(1000, 50, seed=0)
-    assert model.W1.abs().max() <= 0.5 / 50
-    assert abs(model.W1.mean().item()) < 1e-3
+    for weight in (model.W1, model.W2):
+        assert abs(weight.mean().item()) < 1e-3
+        assert weight.std().item() == pytest.approx(50**-0.5, rel=0.01)
+    assert torch.equal(model.b1, torch.zeros(50)) and torch.equal(model.b2, torch.zeros(1000))
     # The seed, not the global RNG, decides the draw.
     assert torch.equal(model.W1, CBOW(1000, 50, seed=0).W1)
     assert not torch.equal(model.W1, CBOW(1000, 50, seed=1).W1)
+
+
+def test_word2vec_init():
+    model = CBOW(1000, 50, init="word2vec", seed=0)
+    assert model.W1.abs().max() <= 0.5 / 50 and model.W1.abs().min() > 0
+    assert torch.equal(model.W2, torch.zeros_like(model.W2))
 
 
 @pytest.mark.gpu
