@@ -2,9 +2,89 @@
 
 from __future__ import annotations
 
+import re
 import sys
+from pathlib import Path
+
+from pytorch_lightning.callbacks import LearningRateMonitor, ModelCheckpoint
+from pytorch_lightning.cli import LightningArgumentParser, LightningCLI
+
+from .data import CBOWDataError, CBOWDataModule
+from .module import CBOWLightningModule, CBOWTrainingError, ExportEmbeddings
 
 TOOLS = ("export", "evaluate", "neighbors", "analogy", "plot")
+
+DESCRIPTION = """Train CBOW word embeddings (the course's model and backward) with Lightning.
+
+  cbow-torch fit --config configs/default.yaml        train on the bundled corpus
+  cbow-torch fit --config configs/default.yaml --ckpt_path last      resume the newest run
+  cbow-torch fit --config configs/course.yaml --data.corpus shakespeare.txt
+
+Vector tools (each has --help): cbow-torch {export,evaluate,neighbors,analogy,plot} ...
+"""
+
+
+class CBOWCLI(LightningCLI):
+    def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
+        parser.link_arguments("data.vocab_size", "model.vocab_size", apply_on="instantiate")
+        parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
+        parser.set_defaults(
+            {
+                "checkpoint.monitor": "val/loss",
+                "checkpoint.save_last": True,
+                "checkpoint.filename": "best-epoch{epoch}-step{step}",
+                "checkpoint.auto_insert_metric_name": False,
+            }
+        )
+        parser.add_lightning_class_args(LearningRateMonitor, "lr_monitor")
+        parser.set_defaults({"lr_monitor.logging_interval": "step"})
+        parser.add_lightning_class_args(ExportEmbeddings, "export")
+
+    def before_instantiate_classes(self) -> None:
+        config = self.config[self.subcommand] if self.subcommand else self.config
+        if config.get("ckpt_path") == "last":
+            _resume_newest_run(config)
+
+
+def _resume_newest_run(config) -> None:
+    """``--ckpt_path last``: continue the newest run of this logger that has a last.ckpt, in its
+    own directory, rather than in a new, empty version."""
+    logger = config.trainer.logger
+    args = logger.init_args if hasattr(logger, "init_args") else None
+    if args is None or args.get("version") is not None:
+        return  # not our versioned TensorBoard logger: Lightning resolves "last" itself
+    root = Path(args.get("save_dir", "runs")) / (args.get("name") or "")
+    runs = sorted(
+        (int(m.group(1)), p.parent.parent)
+        for p in root.glob("version_*/checkpoints/last.ckpt")
+        if (m := re.fullmatch(r"version_(\d+)", p.parent.parent.name))
+    )
+    if not runs:
+        raise CBOWTrainingError(
+            f"--ckpt_path last: no {root}/version_*/checkpoints/last.ckpt to resume; "
+            "train first, or pass the checkpoint's path"
+        )
+    version, run_dir = runs[-1]
+    args["version"] = version
+    config["ckpt_path"] = str(run_dir / "checkpoints" / "last.ckpt")
+
+
+def cli_main(args: list[str] | None = None, run: bool = True) -> CBOWCLI:
+    """The LightningCLI; ``args`` replaces sys.argv (for tests and notebooks)."""
+    return CBOWCLI(
+        CBOWLightningModule,
+        CBOWDataModule,
+        args=args,
+        run=run,
+        trainer_defaults={
+            "logger": {
+                "class_path": "pytorch_lightning.loggers.TensorBoardLogger",
+                "init_args": {"save_dir": "runs", "name": "default", "default_hp_metric": False},
+            },
+        },
+        save_config_kwargs={"overwrite": True},  # a resumed run rewrites its config.yaml
+        parser_kwargs={"description": DESCRIPTION},
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -13,4 +93,7 @@ def main(argv: list[str] | None = None) -> None:
         from .commands import main as tools_main
 
         sys.exit(tools_main(argv))
-    raise SystemExit("cbow-torch: training commands are not wired yet")
+    try:
+        cli_main(argv)
+    except (CBOWDataError, CBOWTrainingError) as error:
+        sys.exit(f"cbow-torch: error: {error}")

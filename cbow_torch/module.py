@@ -1,0 +1,198 @@
+"""Lightning glue: CBOW trained by plain SGD, logged to TensorBoard, exported at the end of fit."""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import pytorch_lightning as pl
+import torch
+from torchmetrics import MeanMetric
+
+from .model import CBOW, SOURCES
+from .text import Vocabulary
+
+SCHEDULES = ("course", "linear", "constant")
+
+
+class CBOWTrainingError(RuntimeError):
+    """Training cannot go on (a NaN loss, say); the message names the cause and the fix."""
+
+
+class CBOWLightningModule(pl.LightningModule):
+    """Plain gradient descent W ← W − α ∂J/∂W on the course's CBOW.
+
+    Args:
+        vocab_size: V; the CLI links it from ``data.vocab_size``.
+        embedding_dim: N.
+        init, seed, grad_mode: passed to :class:`~cbow_torch.model.CBOW`.
+        lr: α.
+        lr_schedule: ``"course"`` multiplies α by ``lr_decay`` after every ``lr_decay_steps``
+            updates; ``"linear"`` decays it from ``lr`` to ``min_lr`` over the run (word2vec);
+            ``"constant"`` keeps it.
+        projector_words: how many words (most frequent first) the TensorBoard projector shows.
+        projector_every_n_epochs: also log the projector every k epochs (0: only at the end).
+    """
+
+    def __init__(
+        self,
+        vocab_size: int,
+        embedding_dim: int = 50,
+        init: str = "normal",
+        seed: int = 282,
+        grad_mode: str = "exact",
+        lr: float = 0.03,
+        lr_schedule: str = "course",
+        lr_decay: float = 0.66,
+        lr_decay_steps: int = 100,
+        min_lr: float = 1e-4,
+        projector_words: int = 5000,
+        projector_every_n_epochs: int = 0,
+    ) -> None:
+        super().__init__()
+        if lr_schedule not in SCHEDULES:
+            raise ValueError(f"lr_schedule must be one of {SCHEDULES}, got {lr_schedule!r}")
+        if lr <= 0:
+            raise ValueError(f"lr must be > 0, got {lr}")
+        self.save_hyperparameters()
+        self.model: CBOW | None = None
+        self.vocab: Vocabulary | None = None  # from the data; saved in checkpoints for export
+        self.val_loss = MeanMetric()
+        self._last_batch_end: float | None = None
+
+    def configure_model(self) -> None:
+        # Built here, inside the Trainer's precision context, so that `precision: 64-true` draws
+        # the parameters in float64 and the course initialisation stays bit for bit.
+        if self.model is None:
+            hp = self.hparams
+            self.model = CBOW(hp.vocab_size, hp.embedding_dim, hp.init, hp.seed, hp.grad_mode)
+
+    def forward(self, context: torch.Tensor, center: torch.Tensor) -> torch.Tensor:
+        return self.model(context, center)
+
+    def on_fit_start(self) -> None:
+        self.vocab = getattr(self.trainer.datamodule, "vocab", None) or self.vocab
+
+    def training_step(
+        self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int
+    ) -> torch.Tensor:
+        context, center = batch
+        loss = self.model(context, center)
+        self.log("train/loss", loss, prog_bar=True, batch_size=center.shape[0])
+        return loss
+
+    def on_train_batch_end(self, outputs, batch, batch_idx: int) -> None:
+        # A host sync on CUDA, so only at logging steps there; every step on the CPU (free there).
+        check = self.device.type == "cpu" or self.global_step % self.trainer.log_every_n_steps == 0
+        if check and not torch.isfinite(outputs["loss"]).item():
+            lr = self.optimizers().param_groups[0]["lr"]
+            raise CBOWTrainingError(
+                f"the loss became {outputs['loss'].item()} at step {self.global_step} "
+                f"(lr {lr:.3g}): lower model.lr or use init: normal; no embeddings written"
+            )
+        now = time.perf_counter()
+        if self._last_batch_end is not None:
+            rate = batch[1].shape[0] / max(now - self._last_batch_end, 1e-9)
+            self.log("train/examples_per_sec", rate, batch_size=1)
+        self._last_batch_end = now
+
+    def on_train_epoch_start(self) -> None:
+        self._last_batch_end = None  # the gap between epochs is not training time
+
+    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+        context, center = batch
+        self.val_loss.update(self.model(context, center), weight=center.shape[0])
+
+    def on_validation_epoch_end(self) -> None:
+        loss = self.val_loss.compute()
+        self.val_loss.reset()
+        # MeanMetric already reduced over ranks; sync_dist just says so to Lightning.
+        self.log("val/loss", loss, prog_bar=True, sync_dist=True)
+        self.log("val/perplexity", torch.exp(loss), sync_dist=True)
+
+    def on_train_epoch_end(self) -> None:
+        k = self.hparams.projector_every_n_epochs
+        if k > 0 and (self.current_epoch + 1) % k == 0 and self.trainer.is_global_zero:
+            self.write_projector()
+
+    def configure_optimizers(self):
+        hp = self.hparams
+        optimizer = torch.optim.SGD(self.parameters(), lr=hp.lr, momentum=0.0, weight_decay=0.0)
+        if hp.lr_schedule == "course":
+            scheduler = torch.optim.lr_scheduler.StepLR(optimizer, hp.lr_decay_steps, hp.lr_decay)
+        else:
+            total = max(int(self.trainer.estimated_stepping_batches), 1)
+            floor = hp.min_lr / hp.lr if hp.lr_schedule == "linear" else 1.0
+
+            def factor(step: int) -> float:
+                return max(1.0 - step / total, floor) if hp.lr_schedule == "linear" else 1.0
+
+            scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+        return {
+            "optimizer": optimizer,
+            "lr_scheduler": {"scheduler": scheduler, "interval": "step", "name": "train/lr"},
+        }
+
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        if self.vocab is not None:
+            checkpoint["vocabulary"] = self.vocab.to_dict()
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        if "vocabulary" in checkpoint:
+            self.vocab = Vocabulary.from_dict(checkpoint["vocabulary"])
+
+    def word_vectors(self, source: str = "average"):
+        from .vectors import WordVectors
+
+        if self.vocab is None:
+            raise CBOWTrainingError("the model has no vocabulary: train it with CBOWDataModule")
+        return WordVectors.from_model(self.model, self.vocab, source)
+
+    def write_projector(self) -> None:
+        self.word_vectors().write_projector(
+            self.logger.experiment, top_n=self.hparams.projector_words, global_step=self.global_step
+        )
+
+
+class ExportEmbeddings(pl.Callback):
+    """After a successful fit, fill the run directory: vectors, evaluation, plots, projector.
+
+    Args:
+        source: which matrix gives the vectors: ``"W1"``, ``"W2"`` or ``"average"``.
+        enabled: set False to skip the export.
+    """
+
+    def __init__(self, source: str = "average", enabled: bool = True) -> None:
+        if source not in SOURCES:
+            raise ValueError(f"export source must be one of {SOURCES}, got {source!r}")
+        self.source, self.enabled = source, enabled
+
+    def on_fit_end(self, trainer: pl.Trainer, pl_module: CBOWLightningModule) -> None:
+        if not self.enabled or trainer.fast_dev_run:
+            return
+        run_dir = Path(trainer.log_dir or trainer.default_root_dir)  # a collective: every rank
+        if not trainer.is_global_zero:
+            return
+        from .vectors import finish_run
+
+        writer = getattr(trainer.logger, "experiment", None)
+        vectors = pl_module.word_vectors(self.source)
+        scores = finish_run(vectors, run_dir, writer=writer)
+        if writer is not None:
+            pl_module.write_projector()
+        if trainer.logger is not None:
+            val = trainer.callback_metrics.get("val/loss")
+            metrics = {"hp/val_loss": float(val) if val is not None else math.nan, **scores}
+            trainer.logger.log_hyperparams(pl_module.hparams, metrics, step=trainer.global_step)
+        pl_module.vocab.save(run_dir / "vocab.tsv")
+        ckpt = trainer.checkpoint_callback
+        print(
+            f"\nRun directory: {run_dir}\n"
+            f"  embeddings:  {run_dir / 'embeddings.txt'}  (word2vec text, source {self.source})\n"
+            f"  checkpoints: {ckpt.dirpath if ckpt else '-'}\n"
+            f"  config:      {run_dir / 'config.yaml'}\n"
+            f"  vocabulary:  {run_dir / 'vocab.tsv'}\n"
+            f"TensorBoard:   tensorboard --logdir {Path(run_dir).parent}\n"
+            f"Neighbours:    cbow-torch neighbors {run_dir / 'embeddings.txt'} king"
+        )

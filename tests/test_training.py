@@ -1,0 +1,289 @@
+"""Real Lightning runs through the CLI: run directory, TensorBoard, resume, DDP, NaN, the course."""
+
+import json
+import math
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from cbow_torch import CBOW
+from cbow_torch.cli import cli_main, main
+
+TESTS = Path(__file__).parent
+TOKENS = TESTS.parent.parent / "shared" / "data" / "shakespeare.tokens.json"
+
+# Real data (the bundled Lee corpus), cut down to run in seconds.
+FAST = [
+    "--data.corpus=lee",
+    "--data.max_vocab_size=300",
+    "--data.batch_size=64",
+    "--model.embedding_dim=16",
+    "--model.lr=2.0",
+    "--model.lr_schedule=constant",
+    "--model.projector_words=100",
+    "--trainer.limit_train_batches=15",
+    "--trainer.limit_val_batches=4",
+    "--trainer.log_every_n_steps=1",
+    "--trainer.enable_progress_bar=false",
+    "--trainer.enable_model_summary=false",
+    "--trainer.max_epochs=1",
+]
+
+
+def fit_args(tmp_path: Path, *extra: str, name: str = "run") -> list[str]:
+    return [
+        "fit",
+        *FAST,
+        f"--data.cache_dir={tmp_path / 'cache'}",
+        f"--trainer.logger.init_args.save_dir={tmp_path / 'runs'}",
+        f"--trainer.logger.init_args.name={name}",
+        *extra,
+    ]
+
+
+def load_params(ckpt: Path) -> dict[str, torch.Tensor]:
+    return torch.load(ckpt, map_location="cpu", weights_only=False)["state_dict"]
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory) -> Path:
+    tmp = tmp_path_factory.mktemp("fit")
+    cli_main(fit_args(tmp, "--trainer.max_epochs=2"))
+    return tmp / "runs" / "run" / "version_0"
+
+
+def test_run_directory_holds_everything(run_dir):
+    for name in (
+        "config.yaml",
+        "vocab.tsv",
+        "embeddings.txt",
+        "eval.json",
+        "projector_config.pbtxt",
+    ):
+        assert (run_dir / name).is_file(), name
+    assert (run_dir / "checkpoints" / "last.ckpt").is_file()
+    assert list((run_dir / "checkpoints").glob("best-*.ckpt"))
+    assert list(run_dir.glob("events.out.tfevents.*"))
+    ckpt = torch.load(run_dir / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
+    words = ckpt["vocabulary"]["words"]
+    assert len(words) == ckpt["state_dict"]["model.W2"].shape[0] == 300
+    # The exported vectors are the average source of the final parameters, in vocabulary order.
+    first = (run_dir / "embeddings.txt").read_text().splitlines()[1].split(" ")
+    W1, W2 = ckpt["state_dict"]["model.W1"], ckpt["state_dict"]["model.W2"]
+    assert first[0] == words[0]
+    np.testing.assert_allclose(
+        [float(v) for v in first[1:]], ((W1[:, 0] + W2[0]) / 2).numpy(), rtol=1e-5
+    )
+    assert "scores" in json.loads((run_dir / "eval.json").read_text())
+
+
+def test_tensorboard_events_read_back(run_dir):
+    events = EventAccumulator(str(run_dir), size_guidance={"scalars": 0, "tensors": 0})
+    events.Reload()
+    tags = set(events.Tags()["scalars"])
+    assert {
+        "train/loss",
+        "train/lr",
+        "train/examples_per_sec",
+        "val/loss",
+        "val/perplexity",
+    } <= tags
+    train_loss = [e.value for e in events.Scalars("train/loss")]
+    assert len(train_loss) == 30  # every step of 2 epochs × 15 batches
+    assert np.mean(train_loss[-5:]) < np.mean(train_loss[:5])  # it learns
+    assert all(e.value == 2.0 for e in events.Scalars("train/lr"))
+    val = [e.value for e in events.Scalars("val/loss")]
+    ppl = [e.value for e in events.Scalars("val/perplexity")]
+    assert len(val) == 2 and ppl == pytest.approx([math.exp(v) for v in val], rel=1e-5)
+    # Hyper-parameters carry a real metric: the final val/loss, not Lightning's placeholder.
+    assert "hp_metric" not in tags
+    assert [e.value for e in events.Scalars("hp/val_loss")] == pytest.approx([val[-1]])
+    assert "_hparams_/experiment" in events.PluginTagToContent("hparams")
+
+
+def test_projector_metadata_matches_vectors(run_dir):
+    config = (run_dir / "projector_config.pbtxt").read_text()
+    assert "metadata.tsv" in config and "tensors.tsv" in config
+    folder = next(run_dir.glob("*/*/metadata.tsv")).parent
+    metadata = (folder / "metadata.tsv").read_text().splitlines()
+    tensors = (folder / "tensors.tsv").read_text().splitlines()
+    assert len(metadata) == len(tensors) == 100
+    assert len(tensors[0].split("\t")) == 16
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_tensorboard_server_serves_scalars_and_projector(run_dir):
+    port = free_port()
+    logdir = run_dir.parent
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tensorboard.main",
+            "--logdir",
+            str(logdir),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--load_fast",
+            "false",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+    def get(path: str):
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:
+            return json.loads(response.read())
+
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                tags = get("/data/plugin/scalars/tags")
+                if tags:
+                    break
+            except OSError:
+                pass
+            assert server.poll() is None, "tensorboard exited"
+            assert time.monotonic() < deadline, "tensorboard did not answer within 60 s"
+            time.sleep(0.5)
+        assert {"train/loss", "val/loss"} <= set(tags["version_0"])
+        assert "version_0" in get("/data/plugin/projector/runs")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_resume_gives_the_same_parameters(tmp_path):
+    cli_main(fit_args(tmp_path, "--trainer.max_epochs=2", name="straight"))
+    cli_main(fit_args(tmp_path, "--trainer.max_epochs=1", name="resumed"))
+    cli_main(fit_args(tmp_path, "--trainer.max_epochs=2", "--ckpt_path=last", name="resumed"))
+    runs = tmp_path / "runs"
+    assert not (runs / "resumed" / "version_1").exists()  # resumed in place
+    straight = load_params(runs / "straight" / "version_0" / "checkpoints" / "last.ckpt")
+    resumed = load_params(runs / "resumed" / "version_0" / "checkpoints" / "last.ckpt")
+    for name, value in straight.items():
+        assert torch.equal(value, resumed[name]), name
+    assert not torch.equal(straight["model.W2"], torch.zeros_like(straight["model.W2"]))
+
+
+def test_resume_without_a_checkpoint_is_a_one_line_error(tmp_path):
+    with pytest.raises(SystemExit) as error:
+        main(fit_args(tmp_path, "--ckpt_path=last", name="nothing"))
+    message = str(error.value.code)
+    assert "last.ckpt" in message and "\n" not in message
+
+
+def test_nan_loss_stops_with_one_line_and_writes_no_embeddings(tmp_path):
+    with pytest.raises(SystemExit) as error:
+        main(fit_args(tmp_path, "--model.init=course", "--model.lr=1e38", name="nan"))
+    message = str(error.value.code)
+    assert "\n" not in message
+    assert "step" in message and "lr 1e+38" in message and "lower model.lr" in message
+    assert not list((tmp_path / "runs").rglob("embeddings.txt"))
+
+
+def test_missing_corpus_is_a_one_line_error(tmp_path):
+    with pytest.raises(SystemExit) as error:
+        main(fit_args(tmp_path, f"--data.corpus={tmp_path / 'nope.txt'}"))
+    message = str(error.value.code)
+    assert "nope.txt" in message and "\n" not in message
+
+
+@pytest.mark.slow
+def test_ddp_two_cpu_processes(tmp_path):
+    """A real DDP run over 2 processes (gloo): both ranks end with the same parameters."""
+    out = tmp_path / "ranks"
+    args = fit_args(
+        tmp_path,
+        "--trainer.max_epochs=2",
+        "--trainer.strategy=ddp",
+        "--trainer.devices=2",
+        "--trainer.accelerator=cpu",
+        "--trainer.callbacks+=_callbacks.RecordRun",
+        f"--trainer.callbacks.out_dir={out}",
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "cbow_torch", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    ranks = [torch.load(out / f"rank{r}.pt", weights_only=False) for r in (0, 1)]
+    assert all(r["world_size"] == 2 for r in ranks)
+    for name, value in ranks[0]["params"].items():
+        assert torch.equal(value, ranks[1]["params"][name]), name
+    for rank in ranks:
+        losses = rank["losses"]
+        assert np.mean(losses[-5:]) < np.mean(losses[:5])
+    assert (tmp_path / "runs" / "run" / "version_0" / "embeddings.txt").is_file()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not TOKENS.exists(), reason="needs ../shared/data/shakespeare.tokens.json")
+def test_lightning_adds_nothing_to_plain_gradient_descent(tmp_path):
+    """The course run (course.yaml) against CBOW + torch.optim.SGD over the same batches."""
+    tokens = json.loads(TOKENS.read_text())
+    corpus = tmp_path / "tokens.txt"
+    corpus.write_text(" ".join(tokens))
+    out = tmp_path / "record"
+    cli_main(
+        [
+            "fit",
+            f"--config={TESTS.parent / 'configs' / 'course.yaml'}",
+            f"--data.corpus={corpus}",
+            "--data.tokenizer=whitespace",
+            f"--data.cache_dir={tmp_path / 'cache'}",
+            f"--trainer.logger.init_args.save_dir={tmp_path / 'runs'}",
+            "--trainer.enable_progress_bar=false",
+            "--export.enabled=false",
+            "--trainer.callbacks+=_callbacks.RecordRun",
+            f"--trainer.callbacks.out_dir={out}",
+        ]
+    )
+    lightning = torch.load(out / "rank0.pt", weights_only=False)["losses"]
+
+    # The plain loop: the course's vocabulary (sorted set), windows in corpus order, 128 a batch.
+    words = sorted(set(tokens))
+    index = {w: i for i, w in enumerate(words)}
+    ids = np.array([index[t] for t in tokens])
+    C, m = 2, 128
+    model = CBOW(len(words), 50, init="course", seed=282, dtype=torch.float64)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.03)
+    schedule = torch.optim.lr_scheduler.StepLR(optimizer, step_size=100, gamma=0.66)
+    offsets = np.r_[-C:0, 1 : C + 1]
+    plain = []
+    for step in range(150):
+        centers = np.arange(C + step * m, C + (step + 1) * m)
+        context = torch.from_numpy(ids[centers[:, None] + offsets])
+        optimizer.zero_grad()
+        loss = model(context, torch.from_numpy(ids[centers]))
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+        plain.append(loss.item())
+    assert len(lightning) == 150
+    np.testing.assert_allclose(lightning, plain, rtol=0, atol=1e-9)
+    assert plain[-1] < plain[0]
