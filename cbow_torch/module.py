@@ -59,7 +59,9 @@ class CBOWLightningModule(pl.LightningModule):
         self.model: CBOW | None = None
         self.vocab: Vocabulary | None = None  # from the data; saved in checkpoints for export
         self.val_loss = MeanMetric()
-        self._last_batch_end: float | None = None
+        # train/examples_per_sec: examples since the last written step, and when that was.
+        self._rate_start: float | None = None
+        self._rate_examples = 0
 
     def configure_model(self) -> None:
         # Built here, inside the Trainer's precision context, so that `precision: 64-true` draws
@@ -78,27 +80,47 @@ class CBOWLightningModule(pl.LightningModule):
         self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int
     ) -> torch.Tensor:
         context, center = batch
-        loss = self.model(context, center)
-        self.log("train/loss", loss, prog_bar=True, batch_size=center.shape[0])
-        return loss
+        return self.model(context, center)
+
+    def _writes_step_metrics(self) -> bool:
+        """Whether the loggers write this step's metrics: every ``log_every_n_steps`` steps (as
+        Lightning decides, with global_step already advanced) and at a stop."""
+        trainer, every = self.trainer, self.trainer.log_every_n_steps
+        due = every > 0 and self.global_step % every == 0
+        return due or trainer.should_stop or bool(trainer.fast_dev_run)
 
     def on_train_batch_end(self, outputs, batch, batch_idx: int) -> None:
-        # A host sync on CUDA, so only at logging steps there; every step on the CPU (free there).
-        check = self.device.type == "cpu" or self.global_step % self.trainer.log_every_n_steps == 0
-        if check and not torch.isfinite(outputs["loss"]).item():
+        # The step metrics are logged only on the steps the loggers write: a self.log costs up to
+        # a third of a small CBOW step, and a value logged between two written steps is
+        # overwritten unseen. (The progress bar's train/loss then refreshes at the same steps.)
+        loss, examples = outputs["loss"], batch[1].shape[0]
+        write = self._writes_step_metrics()
+        # A host sync on CUDA, so only at written steps there; every step on the CPU (free there).
+        if (write or self.device.type == "cpu") and not torch.isfinite(loss).item():
             lr = self.optimizers().param_groups[0]["lr"]
             raise CBOWTrainingError(
-                f"the loss became {outputs['loss'].item()} at step {self.global_step} "
+                f"the loss became {loss.item()} at step {self.global_step} "
                 f"(lr {lr:.3g}): lower model.lr or use init: normal; no embeddings written"
             )
         now = time.perf_counter()
-        if self._last_batch_end is not None:
-            rate = batch[1].shape[0] / max(now - self._last_batch_end, 1e-9)
-            self.log("train/examples_per_sec", rate, batch_size=1)
-        self._last_batch_end = now
+        if self._rate_start is not None:
+            self._rate_examples += examples
+        if not write:
+            if self._rate_start is None:
+                self._rate_start, self._rate_examples = now, 0
+            return
+        self.log("train/loss", loss, prog_bar=True, batch_size=examples)
+        if self._rate_start is not None:  # the mean rate since the last written step
+            rate = self._rate_examples / max(now - self._rate_start, 1e-9)
+            # Straight to the loggers, as LearningRateMonitor writes train/lr, at the step that
+            # Lightning gives train/loss: a self.log walks its result's state on every call.
+            step = self.trainer.fit_loop.epoch_loop._batches_that_stepped
+            for logger in self.loggers:
+                logger.log_metrics({"train/examples_per_sec": rate}, step=step)
+        self._rate_start, self._rate_examples = now, 0
 
     def on_train_epoch_start(self) -> None:
-        self._last_batch_end = None  # the gap between epochs is not training time
+        self._rate_start = None  # the gap between epochs is not training time
 
     def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
         context, center = batch

@@ -19,8 +19,18 @@ steps and reads VmHWM. Peak above the parameters = VmHWM − resident size befor
 so it counts the gradients and anything a step keeps for the next; "extra" is that peak less the
 gradients' own size, in units of one m×V logits buffer.
 
+Lightning overhead (section "lightning") trains the default config (configs/default.yaml: its
+model, data, logger, checkpointing, LR monitor) with a real Trainer, built by the package's own
+cli_main, and, inside that same fit, a plain loop: the same DataLoader, CBOW + torch.optim.SGD and
+the module's own LR scheduler, no logging and no checks. A callback times blocks of Trainer steps,
+from one step's on_train_batch_start to that of the step a block later, and between two Trainer
+blocks runs and times a block of plain steps, so the two contenders alternate in one process. The
+warm-up steps, the epoch boundaries (validation, checkpoints), start-up and the end-of-fit export
+are outside every block. One fit per variant (progress bar on/off × log_every_n_steps).
+
 Examples:
   python scripts/bench.py                                  # speed at the course and large shapes
+  python scripts/bench.py --sections lightning --lightning-log-every 1,10
   python scripts/bench.py --sections speed,memory --repeats 7
   python scripts/bench.py --sections memory --memory-shapes large,huge
   python scripts/bench.py --shapes 20000x64x256x2 --contenders manual,autograd --threads 1
@@ -29,6 +39,7 @@ Examples:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ctypes
 import gc
 import glob
@@ -37,7 +48,9 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -57,7 +70,8 @@ SHAPES = {  # name: (V, N, m, C)
     "huge": (200_000, 300, 1024, 2),
 }
 CONTENDERS = ("manual", "autograd", "numpy", "bound")
-SECTIONS = ("speed", "memory")
+SECTIONS = ("speed", "memory", "lightning")
+DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "default.yaml"
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 LR = 0.03
 # numpy's OpenBLAS threads busy-wait for a while after each call; timing the next contender
@@ -270,6 +284,111 @@ def memory(name: str, shape: tuple[int, int, int, int], kinds: list[str], args) 
     return rows
 
 
+# --- lightning overhead ------------------------------------------------------------------------
+
+
+def lightning_overhead(progress_bar: bool, log_every: int, args) -> dict[str, float]:
+    """One default-config fit: median seconds per step of the Trainer and of a plain loop."""
+    import pytorch_lightning as pl
+
+    from cbow_torch.cli import cli_main
+    from cbow_torch.module import CBOWLightningModule
+
+    clock = CLOCKS[args.clock]
+    warmup = max(args.warmup, 20)  # steps; they also size the blocks
+
+    class Interleave(pl.Callback):
+        def __init__(self) -> None:
+            self.start: float | None = None  # on_train_batch_start of the block's first step
+            self.steps = 0  # Trainer steps begun since self.start
+            self.block = 0  # steps per block, sized after the warm-up
+            self.plain: Callable[[], None] | None = None
+            self.samples: dict[str, list[float]] = {"lightning": [], "plain": []}
+
+        def on_train_epoch_start(self, trainer, pl_module) -> None:
+            self.start = None  # a block never spans validation or a checkpoint
+
+        def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+            now = clock()
+            if self.plain is None:  # the first step: build the plain loop, then warm up
+                self.plain = plain_loop(trainer, pl_module)
+                self.plain(warmup)
+                now = clock()
+            if self.start is None:
+                self.start, self.steps = now, 0
+            elif self.block == 0 and self.steps == warmup:  # warm-up over: size the blocks
+                per_step = (now - self.start) / self.steps
+                self.block = max(10, round(args.block_time / max(per_step, 1e-6)))
+                self.start, self.steps = now, 0
+            elif self.block and self.steps == self.block:
+                self.samples["lightning"].append((now - self.start) / self.block)
+                t0 = clock()
+                self.plain(self.block)
+                self.samples["plain"].append((clock() - t0) / self.block)
+                if len(self.samples["lightning"]) >= args.repeats:
+                    trainer.should_stop = True
+                self.start, self.steps = clock(), 0
+            self.steps += 1
+
+    def plain_loop(trainer, pl_module) -> Callable[[int], None]:
+        # A second module of the same hyper-parameters: its CBOW and the package's own optimizer
+        # and scheduler (configure_optimizers reads the run's length from the trainer).
+        hparams = {k: v for k, v in pl_module.hparams.items() if not k.startswith("_")}
+        plain = CBOWLightningModule(**hparams)  # without the CLI's _instantiator
+        plain.configure_model()
+        plain.trainer = trainer
+        config = plain.configure_optimizers()
+        plain.trainer = None
+        model, optimizer = plain.model, config["optimizer"]
+        scheduler = config["lr_scheduler"]["scheduler"]
+        loader = trainer.datamodule.train_dataloader()
+        state = {"it": iter(loader)}
+
+        def run(n: int) -> None:
+            for _ in range(n):
+                batch = next(state["it"], None)
+                if batch is None:
+                    state["it"] = iter(loader)
+                    batch = next(state["it"])
+                context, center = batch
+                optimizer.zero_grad()
+                loss = model(context, center)
+                loss.backward()
+                optimizer.step()
+                scheduler.step()
+
+        return run
+
+    timer = Interleave()
+    with tempfile.TemporaryDirectory(prefix="cbow-bench-") as tmp:
+        cli = cli_main(
+            [
+                f"--config={DEFAULT_CONFIG}",
+                f"--trainer.default_root_dir={tmp}",
+                f"--trainer.logger.init_args.save_dir={tmp}",
+                f"--trainer.enable_progress_bar={str(progress_bar).lower()}",
+                f"--trainer.log_every_n_steps={log_every}",
+                "--export.enabled=false",  # it runs after fit, outside every block
+            ],
+            run=False,
+        )
+        cli.trainer.callbacks.append(timer)
+        with contextlib.redirect_stdout(sys.stderr):  # the progress bar, off the table's stream
+            cli.trainer.fit(cli.model, datamodule=cli.datamodule)
+    if len(timer.samples["lightning"]) < args.repeats:
+        raise SystemExit(
+            f"lightning: only {len(timer.samples['lightning'])} of {args.repeats} blocks fit "
+            "in the default config's run; lower --repeats or --block-time"
+        )
+    batch_size = cli.datamodule.batch_size
+    return {
+        "m": batch_size,
+        "V": cli.model.hparams.vocab_size,
+        "block": timer.block,
+        **{kind: statistics.median(s) for kind, s in timer.samples.items()},
+    }
+
+
 # --- report ------------------------------------------------------------------------------------
 
 
@@ -320,6 +439,24 @@ def print_memory_table(rows: list[dict]) -> None:
         print(f"\nmethod: {rows[0]['method']} (/proc/self/status), one fresh process per row")
 
 
+def print_lightning_table(rows: list[tuple[bool, int, dict]]) -> None:
+    print(
+        "\n## Lightning overhead: default config, Trainer against a plain loop "
+        "(examples/s, median of interleaved blocks)\n"
+    )
+    print(
+        "| progress bar | log_every_n_steps | V | m | steps/block "
+        "| Trainer | plain | Trainer/plain |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    for bar, every, r in rows:
+        lightning, plain = r["m"] / r["lightning"], r["m"] / r["plain"]
+        print(
+            f"| {'on' if bar else 'off'} | {every} | {r['V']:,} | {r['m']} | {r['block']} "
+            f"| {lightning:,.0f} | {plain:,.0f} | {lightning / plain:.0%} |"
+        )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -328,7 +465,7 @@ def main(argv: list[str] | None = None) -> None:
         "--sections",
         type=csv_of(SECTIONS),
         default=["speed"],
-        help="comma list of: speed, memory (default: speed)",
+        help="comma list of: speed, memory, lightning (default: speed)",
     )
     parser.add_argument(
         "--shapes",
@@ -379,6 +516,18 @@ def main(argv: list[str] | None = None) -> None:
         help="wall: elapsed time (default); cpu: this process's CPU time, all threads, which "
         "ignores time spent descheduled on a busy machine (use it with --threads 1)",
     )
+    parser.add_argument(
+        "--lightning-progress-bar",
+        type=csv_of(("on", "off")),
+        default=["on", "off"],
+        help="lightning section: progress bar settings to run (default: on,off)",
+    )
+    parser.add_argument(
+        "--lightning-log-every",
+        default="1",
+        help="lightning section: comma list of log_every_n_steps (default: %(default)s, the "
+        "default config's)",
+    )
     parser.add_argument("--memory-child", choices=("manual", "autograd"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.threads:
@@ -394,7 +543,7 @@ def main(argv: list[str] | None = None) -> None:
         f"{torch.get_num_threads()} threads, "
         f"{os.cpu_count()} CPUs, dtype {args.dtype}, repeats {args.repeats}, clock {args.clock}"
     )
-    speed_results, memory_rows = {}, []
+    speed_results, memory_rows, lightning_rows = {}, [], []
     if "speed" in args.sections:
         for name, shape in shapes:
             kinds = [k for k in args.contenders if k != "numpy" or shape[0] <= args.numpy_max_v]
@@ -404,10 +553,19 @@ def main(argv: list[str] | None = None) -> None:
         for name, shape in (parse_shape(s) for s in args.memory_shapes.split(",") if s):
             print(f"memory {name} {shape} ...", file=sys.stderr, flush=True)
             memory_rows += memory(name, shape, args.contenders, args)
+    if "lightning" in args.sections:
+        warnings.filterwarnings("ignore", ".*does not have many workers.*")
+        for every in (int(x) for x in args.lightning_log_every.split(",") if x):
+            for bar in args.lightning_progress_bar:
+                print(f"lightning: progress bar {bar}, log every {every} ...", file=sys.stderr)
+                row = lightning_overhead(bar == "on", every, args)
+                lightning_rows.append((bar == "on", every, row))
     if speed_results:
         print_speed_table(speed_results)
     if memory_rows:
         print_memory_table(memory_rows)
+    if lightning_rows:
+        print_lightning_table(lightning_rows)
 
 
 if __name__ == "__main__":
