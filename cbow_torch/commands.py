@@ -13,18 +13,9 @@ import math
 import sys
 from pathlib import Path
 
+from .evaluation import COURSE_WORDS, benchmark_paths, evaluate, plot_frequent_words, plot_words
 from .model import SOURCES
-from .vectors import (
-    COURSE_WORDS,
-    FORMATS,
-    UnknownWordError,
-    WordVectors,
-    atomic_write,
-    benchmark_paths,
-    evaluate,
-    plot_frequent_words,
-    plot_words,
-)
+from .vectors import FORMATS, UnknownWordError, WordVectors, atomic_write
 
 PROG = "cbow-torch"
 VECTORS_HELP = "a training checkpoint (.ckpt), a word2vec file (text or binary) or a .pt export"

@@ -21,13 +21,8 @@ import numpy as np
 import torch
 
 from cbow_torch import CBOW
-from cbow_torch.data import (
-    CBOWWindowDataset,
-    WindowSampler,
-    bundled_corpus,
-    collate_batch,
-    encode_corpus,
-)
+from cbow_torch.corpus import bundled_corpus, encode_corpus
+from cbow_torch.data import CBOWWindowDataset, WindowSampler, collate_batch
 
 
 def peak_rss_mb() -> float:

@@ -13,14 +13,13 @@ import torch
 from torch.utils.data import DataLoader, DistributedSampler
 
 from cbow_torch import reference
+from cbow_torch.corpus import read_chunks, resolve_corpus
 from cbow_torch.data import (
     CBOWDataError,
     CBOWDataModule,
     CBOWWindowDataset,
     WindowSampler,
     collate_batch,
-    read_chunks,
-    resolve_corpus,
 )
 from cbow_torch.text import Vocabulary
 

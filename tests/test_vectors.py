@@ -1,4 +1,4 @@
-"""vectors.py: the three sources, exports and round trips, evaluation, the PCA picture."""
+"""vectors.py and evaluation.py: sources, exports and round trips, scores, the PCA picture."""
 
 import json
 import math
@@ -14,8 +14,10 @@ from gensim.test.utils import datapath
 from torch import nn
 
 from cbow_torch import CBOW
+from cbow_torch import evaluation as ev
 from cbow_torch import vectors as vec
-from cbow_torch.vectors import COURSE_WORDS, UnknownWordError, WordVectors
+from cbow_torch.evaluation import COURSE_WORDS
+from cbow_torch.vectors import UnknownWordError, WordVectors
 
 WORDS = ["the", "king", "queen", "man", "woman", "dog", "wolf", "happy", "sad", "rich", "of", "a"]
 COUNTS = [50, 7, 6, 9, 8, 5, 2, 3, 3, 4, 40, 45]
@@ -196,13 +198,13 @@ def test_keyed_vectors_queries(wv):
     assert kv.index_to_key == WORDS
     assert kv.get_vecattr("the", "count") == 50
     np.testing.assert_array_equal(kv["wolf"], wv["wolf"].numpy())
-    top = vec.neighbors(wv, "king", topn=3)
+    top = ev.neighbors(wv, "king", topn=3)
     assert top == kv.most_similar("king", topn=3) and len(top) == 3
     assert "king" not in [w for w, _ in top]
-    ans = vec.analogy(wv, "man", "king", "woman", topn=2)
+    ans = ev.analogy(wv, "man", "king", "woman", topn=2)
     assert ans == kv.most_similar(positive=["king", "woman"], negative=["man"], topn=2)
     with pytest.raises(UnknownWordError, match="'kingg'"):
-        vec.analogy(wv, "man", "kingg", "woman")
+        ev.analogy(wv, "man", "kingg", "woman")
 
 
 @pytest.mark.parametrize("padding_idx", [None, 0])
@@ -310,7 +312,7 @@ def analogy_vectors():
 
 
 def test_evaluate_analogies_perfect_and_oov_ratio():
-    scores = vec.evaluate(analogy_vectors())
+    scores = ev.evaluate(analogy_vectors())
     assert set(scores) == {
         "eval/wordsim353_spearman",
         "eval/wordsim353_oov_ratio",
@@ -337,7 +339,7 @@ def test_evaluate_pairs_match_gensim(tmp_path):
     pairs.write_text("# w1\tw2\tscore\nking\tqueen\t9\nman\twoman\t8\ndog\twolf\t7\nsad\tzzz\t1\n")
     rng = np.random.default_rng(0)
     wv = WordVectors(WORDS, torch.tensor(rng.standard_normal((len(WORDS), 6))))
-    scores = vec.evaluate(wv, wordsim353=pairs, simlex999=pairs)
+    scores = ev.evaluate(wv, wordsim353=pairs, simlex999=pairs)
     _, rho, oov = wv.to_keyed_vectors().evaluate_word_pairs(str(pairs))
     assert scores["eval/wordsim353_spearman"] == pytest.approx(rho[0])
     assert scores["eval/simlex999_oov_ratio"] == pytest.approx(oov / 100) == 0.25
@@ -345,10 +347,10 @@ def test_evaluate_pairs_match_gensim(tmp_path):
 
 def test_evaluate_names_missing_or_empty_files(wv, tmp_path):
     with pytest.raises(FileNotFoundError, match="missing.tsv: no such wordsim353 file"):
-        vec.evaluate(wv, wordsim353=tmp_path / "missing.tsv")
+        ev.evaluate(wv, wordsim353=tmp_path / "missing.tsv")
     (tmp_path / "empty.tsv").write_text("# nothing\n")
     with pytest.raises(ValueError, match="empty.tsv: no word pairs"):
-        vec.evaluate(wv, simlex999=tmp_path / "empty.tsv")
+        ev.evaluate(wv, simlex999=tmp_path / "empty.tsv")
 
 
 # ---- the picture ------------------------------------------------------------------------
@@ -359,14 +361,14 @@ def test_pca_finds_the_direction_of_largest_variance():
     direction = np.array([3.0, 4.0, 0.0, 0.0, 0.0]) / 5  # [5]
     t = rng.standard_normal(40) * 10  # [40] spread along it
     x = t[:, None] * direction + rng.standard_normal((40, 5)) * 0.1 + 7  # [40, 5], off-centre
-    xy = vec.pca(x)  # [40, 2]
+    xy = ev.pca(x)  # [40, 2]
     assert xy.shape == (40, 2)
     assert abs(np.corrcoef(xy[:, 0], t)[0, 1]) > 0.999
     assert xy[:, 0].var() > 100 * xy[:, 1].var()
     np.testing.assert_allclose(xy.mean(axis=0), 0, atol=1e-9)
     # components the data lacks are zeros
-    np.testing.assert_allclose(vec.pca(np.ones((1, 3))), np.zeros((1, 2)))
-    np.testing.assert_allclose(np.abs(vec.pca(np.array([[0.0], [2.0]]))), [[1, 0], [1, 0]])
+    np.testing.assert_allclose(ev.pca(np.ones((1, 3))), np.zeros((1, 2)))
+    np.testing.assert_allclose(np.abs(ev.pca(np.array([[0.0], [2.0]]))), [[1, 0], [1, 0]])
 
 
 def assert_png(path):
@@ -376,16 +378,16 @@ def assert_png(path):
 
 
 def test_course_words_picture_skips_missing_words(wv, tmp_path):
-    missing = vec.plot_words(wv, tmp_path / "pca.png")
+    missing = ev.plot_words(wv, tmp_path / "pca.png")
     assert missing == ["lord"] and COURSE_WORDS[2] == "lord"
     assert_png(tmp_path / "pca.png")
     with pytest.raises(ValueError, match="need at least 2 of the words"):
-        vec.plot_words(wv, tmp_path / "none.png", words=["lord", "king"])
+        ev.plot_words(wv, tmp_path / "none.png", words=["lord", "king"])
     assert not (tmp_path / "none.png").exists()
 
 
 def test_frequent_words_picture(wv, tmp_path):
-    words = vec.plot_frequent_words(wv, tmp_path / "top.png", n=4)
+    words = ev.plot_frequent_words(wv, tmp_path / "top.png", n=4)
     assert words == ["the", "a", "of", "man"]
     assert_png(tmp_path / "top.png")
 
@@ -396,9 +398,9 @@ def test_frequent_words_picture(wv, tmp_path):
 def test_finish_run_writes_the_run_directory(wv, tmp_path):
     images = []
     writer = SimpleNamespace(add_image=lambda tag, img, **kw: images.append((tag, img, kw)))
-    scores = vec.finish_run(wv, tmp_path / "run", writer=writer, global_step=3)
+    scores = ev.finish_run(wv, tmp_path / "run", writer=writer, global_step=3)
     run = tmp_path / "run"
-    assert sorted(p.name for p in run.iterdir()) == sorted(vec.RUN_FILES.values())
+    assert sorted(p.name for p in run.iterdir()) == sorted(ev.RUN_FILES.values())
     back = WordVectors.load(run / "embeddings.txt")
     assert back.words == WORDS
     np.testing.assert_allclose(back.vectors.numpy(), wv.vectors.numpy(), atol=1e-6)
@@ -425,7 +427,7 @@ def test_finish_run_logs_to_a_real_summary_writer(tmp_path):
 
     wv = WordVectors(["x", "y", "z"], torch.randn(3, 4))  # no course words at all
     with SummaryWriter(tmp_path / "tb") as writer:
-        vec.finish_run(wv, tmp_path / "run", writer=writer)
+        ev.finish_run(wv, tmp_path / "run", writer=writer)
     assert not (tmp_path / "run" / "pca_course_words.png").exists()
     assert_png(tmp_path / "run" / "pca_frequent_words.png")
     assert any(p.name.startswith("events.out.tfevents") for p in (tmp_path / "tb").iterdir())
@@ -474,7 +476,7 @@ def interrupt_after(monkeypatch, nbytes):
         ("emb.txt", lambda wv, p: wv.save_word2vec_format(p)),
         ("emb.bin", lambda wv, p: wv.save_word2vec_format(p, binary=True)),
         ("emb.pt", lambda wv, p: wv.save(p)),
-        ("pca.png", lambda wv, p: vec.plot_words(wv, p)),
+        ("pca.png", lambda wv, p: ev.plot_words(wv, p)),
     ],
 )
 @pytest.mark.parametrize("existed", [False, True])

@@ -1,0 +1,254 @@
+"""What trained word vectors are worth, and what they look like.
+
+Scores on WordSim-353, SimLex-999 and Google's analogies, nearest neighbours and analogies (all
+through gensim's ``KeyedVectors``), the course's PCA picture, and ``finish_run``, which writes
+a finished fit's embeddings, scores and pictures. Every file appears whole or not at all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import logging
+import math
+import warnings
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from gensim.models import KeyedVectors
+from gensim.test.utils import datapath
+
+from .vectors import PathLike, WordVectors, atomic_write
+
+log = logging.getLogger(__name__)
+
+COURSE_WORDS = ("king", "queen", "lord", "man", "woman", "dog", "wolf", "rich", "happy", "sad")
+
+# ---- scores and queries -----------------------------------------------------------------
+
+
+def benchmark_paths(
+    wordsim353: PathLike | None = None,
+    simlex999: PathLike | None = None,
+    google_analogy: PathLike | None = None,
+) -> dict[str, str]:
+    """The three benchmark files: the ones given, else gensim's bundled copies."""
+    paths = {
+        "wordsim353": wordsim353 or datapath("wordsim353.tsv"),
+        "simlex999": simlex999 or datapath("simlex999.txt"),
+        "google_analogy": google_analogy or datapath("questions-words.txt"),
+    }
+    for name, p in paths.items():
+        if not Path(p).is_file():
+            raise FileNotFoundError(f"{p}: no such {name} file")
+    return {name: str(p) for name, p in paths.items()}
+
+
+def evaluate(
+    vectors: WordVectors | KeyedVectors,
+    *,
+    wordsim353: PathLike | None = None,
+    simlex999: PathLike | None = None,
+    google_analogy: PathLike | None = None,
+    restrict_vocab: int = 300_000,
+) -> dict[str, float]:
+    """Spearman ρ on WordSim-353 and SimLex-999, 3CosAdd accuracy on Google's analogies.
+
+    Through gensim's ``evaluate_word_pairs`` / ``evaluate_word_analogies`` (case-insensitive,
+    over the first ``restrict_vocab`` words). Items with an out-of-vocabulary word are skipped;
+    each score comes with its OOV ratio, the fraction (0 to 1) of items skipped. A score with
+    no item left to score is NaN. Files default to gensim's bundled copies.
+
+    Returns a flat dict of floats: ``eval/wordsim353_spearman``, ``eval/wordsim353_oov_ratio``,
+    ``eval/simlex999_spearman``, ``eval/simlex999_oov_ratio``,
+    ``eval/google_analogy_accuracy``, ``eval/google_analogy_oov_ratio``.
+    """
+    paths = benchmark_paths(wordsim353, simlex999, google_analogy)
+    kv = vectors.to_keyed_vectors() if isinstance(vectors, WordVectors) else vectors
+    scores: dict[str, float] = {}
+    for name in ("wordsim353", "simlex999"):
+        path = paths[name]
+        if _count_pairs(path) == 0:
+            raise ValueError(f"{path}: no word pairs ('word1<TAB>word2<TAB>score' lines)")
+        with warnings.catch_warnings():  # a constant input makes ρ NaN, which we report
+            warnings.simplefilter("ignore")
+            try:
+                _, spearman, oov = kv.evaluate_word_pairs(path, restrict_vocab=restrict_vocab)
+                rho, oov = float(spearman[0]), oov / 100
+            except ValueError:  # gensim: every pair has an OOV word
+                rho, oov = math.nan, 1.0
+        scores[f"eval/{name}_spearman"], scores[f"eval/{name}_oov_ratio"] = rho, oov
+    path = paths["google_analogy"]
+    total = _count_quadruplets(path)
+    if total == 0:
+        raise ValueError(f"{path}: no analogies ('a b c d' lines under ': section' headers)")
+    _, sections = kv.evaluate_word_analogies(path, restrict_vocab=restrict_vocab)
+    scored = len(sections[-1]["correct"]) + len(sections[-1]["incorrect"])
+    accuracy = len(sections[-1]["correct"]) / scored if scored else math.nan
+    scores["eval/google_analogy_accuracy"] = accuracy
+    scores["eval/google_analogy_oov_ratio"] = 1 - scored / total
+    return scores
+
+
+def _count_pairs(path: str) -> int:
+    n = 0
+    with open(path, encoding="utf8") as f:
+        for line in f:
+            parts = line.split("\t")
+            if not line.startswith("#") and len(parts) == 3:
+                with contextlib.suppress(ValueError):
+                    float(parts[2])
+                    n += 1
+    return n
+
+
+def _count_quadruplets(path: str) -> int:
+    with open(path, encoding="utf8") as f:
+        return sum(1 for line in f if not line.startswith(":") and len(line.split()) == 4)
+
+
+def neighbors(vectors: WordVectors, word: str, topn: int = 10) -> list[tuple[str, float]]:
+    """The ``topn`` nearest words by cosine similarity (gensim's ``most_similar``)."""
+    vectors.index(word)
+    return vectors.to_keyed_vectors().most_similar(word, topn=topn)
+
+
+def analogy(vectors: WordVectors, a: str, b: str, c: str, topn: int = 5) -> list[tuple[str, float]]:
+    """a : b :: c : ?, by 3CosAdd: ``most_similar(positive=[b, c], negative=[a])``."""
+    for word in (a, b, c):
+        vectors.index(word)
+    return vectors.to_keyed_vectors().most_similar(positive=[b, c], negative=[a], topn=topn)
+
+
+# ---- the course's picture ---------------------------------------------------------------
+
+
+def pca(x: torch.Tensor | np.ndarray, n_components: int = 2) -> np.ndarray:
+    """Project the rows of x [k, N] onto their first principal components: [k, n_components].
+
+    Components that the data does not have (k or N too small) come out as zeros.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim != 2 or x.shape[0] == 0:
+        raise ValueError(f"pca needs a non-empty [k, N] matrix, got shape {x.shape}")
+    centred = x - x.mean(axis=0)  # [k, N]
+    _, _, vt = np.linalg.svd(centred, full_matrices=False)  # vt [min(k, N), N]
+    out = np.zeros((x.shape[0], n_components))
+    r = min(n_components, vt.shape[0])
+    out[:, :r] = centred @ vt[:r].T  # [k, r]
+    return out
+
+
+def plot_words(
+    vectors: WordVectors,
+    path: PathLike,
+    words: Iterable[str] = COURSE_WORDS,
+    title: str | None = None,
+) -> list[str]:
+    """The course's picture: PCA of the words' vectors to 2-D, labelled, as a PNG.
+
+    Words not in the vocabulary are skipped and named in a note on the figure; returns them.
+    """
+    words = list(dict.fromkeys(words))
+    present = [w for w in words if w in vectors]
+    missing = [w for w in words if w not in vectors]
+    if len(present) < 2:
+        raise ValueError(
+            f"need at least 2 of the words in the vocabulary to plot, found {present} "
+            f"(missing: {', '.join(missing)})"
+        )
+    rows = [vectors.key_to_index[w] for w in present]
+    note = f"not in the vocabulary: {', '.join(missing)}" if missing else None
+    default = "the course's words" if words == list(COURSE_WORDS) else f"{len(rows)} words"
+    _plot_pca(vectors, rows, path, title or f"PCA of {default}", note)
+    return missing
+
+
+def plot_frequent_words(
+    vectors: WordVectors, path: PathLike, n: int = 50, title: str | None = None
+) -> list[str]:
+    """The same picture for the ``n`` most frequent words; returns them."""
+    if n < 2:
+        raise ValueError(f"n must be >= 2 to plot, got {n}")
+    rows = vectors.most_frequent(n)
+    if len(rows) < 2:
+        raise ValueError(f"need at least 2 words to plot, the vocabulary has {len(vectors)}")
+    _plot_pca(vectors, rows, path, title or f"PCA of the {len(rows)} most frequent words", None)
+    return [vectors.words[i] for i in rows]
+
+
+def _plot_pca(vectors: WordVectors, rows: list[int], path: PathLike, title: str, note) -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    x = vectors.vectors[rows].double().numpy()  # [k, N]
+    xy = pca(x)  # [k, 2]
+    total = ((x - x.mean(axis=0)) ** 2).sum()
+    share = (xy**2).sum(axis=0) / total if total > 0 else np.zeros(2)  # explained variance
+    fig = Figure(figsize=(7, 6), dpi=100)
+    FigureCanvasAgg(fig)  # Agg, whatever pyplot's backend: no display needed
+    ax = fig.add_subplot()
+    ax.scatter(xy[:, 0], xy[:, 1], s=14, color="tab:blue")
+    for (x, y), i in zip(xy, rows, strict=True):
+        ax.annotate(vectors.words[i], (x, y), xytext=(3, 3), textcoords="offset points")
+    source = f" ({vectors.source} embeddings)" if vectors.source else ""
+    ax.set(title=title + source, xlabel=f"PC 1 ({share[0]:.0%})", ylabel=f"PC 2 ({share[1]:.0%})")
+    if note:
+        fig.text(0.01, 0.01, note, fontsize=8, color="dimgray")
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    atomic_write(path, lambda f: f.write(buf.getvalue()))
+
+
+# ---- the end of a fit -------------------------------------------------------------------
+
+RUN_FILES = {
+    "embeddings": "embeddings.txt",
+    "eval": "eval.json",
+    "course_words": "pca_course_words.png",
+    "frequent_words": "pca_frequent_words.png",
+}
+
+
+def finish_run(
+    vectors: WordVectors, run_dir: PathLike, writer: Any = None, global_step: int | None = None
+) -> dict[str, float]:
+    """Write a run's embeddings.txt, eval.json and PCA PNGs; return the evaluation scores.
+
+    With a ``SummaryWriter``, the PNGs are also logged as images (``embeddings/pca_…``). The
+    course-words picture is skipped, with a logged note, when fewer than 2 of them are known.
+    """
+    run_dir = Path(run_dir)
+    vectors.save_word2vec_format(run_dir / RUN_FILES["embeddings"])
+    scores = evaluate(vectors)
+    V, N = vectors.vectors.shape
+    report = {
+        "vectors": {"source": vectors.source, "vocab_size": V, "dim": N},
+        "scores": {k: None if math.isnan(v) else v for k, v in scores.items()},
+        "datasets": benchmark_paths(),
+    }
+    payload = (json.dumps(report, indent=2) + "\n").encode()
+    atomic_write(run_dir / RUN_FILES["eval"], lambda f: f.write(payload))
+    pngs = []
+    try:
+        missing = plot_words(vectors, run_dir / RUN_FILES["course_words"])
+        pngs.append(RUN_FILES["course_words"])
+        if missing:
+            log.info("PCA picture: not in the vocabulary: %s", ", ".join(missing))
+    except ValueError as e:
+        log.warning("skipping the course-words PCA picture: %s", e)
+    if len(vectors) >= 2:
+        plot_frequent_words(vectors, run_dir / RUN_FILES["frequent_words"])
+        pngs.append(RUN_FILES["frequent_words"])
+    if writer is not None:
+        import matplotlib.image
+
+        for name in pngs:
+            image = matplotlib.image.imread(run_dir / name)[..., :3]  # [H, W, 3] in [0, 1]
+            tag = f"embeddings/{Path(name).stem}"
+            writer.add_image(tag, image, global_step=global_step, dataformats="HWC")
+    return scores
