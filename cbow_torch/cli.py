@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 import re
 import sys
 from pathlib import Path
 
+from jsonargparse import DefaultHelpFormatter
 from pytorch_lightning.callbacks import LearningRateMonitor, ModelCheckpoint
 from pytorch_lightning.cli import LightningArgumentParser, LightningCLI
 
@@ -24,7 +26,16 @@ Vector tools (each has --help): cbow-torch {export,evaluate,neighbors,analogy,pl
 """
 
 
+class _HelpFormatter(DefaultHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Keeps the line breaks of the description's examples."""
+
+
 class CBOWCLI(LightningCLI):
+    @staticmethod
+    def subcommands() -> dict[str, set[str]]:
+        # test and predict need steps that a CBOW trainer has no use for.
+        return {k: v for k, v in LightningCLI.subcommands().items() if k in ("fit", "validate")}
+
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
         parser.link_arguments("data.vocab_size", "model.vocab_size", apply_on="instantiate")
         parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
@@ -83,17 +94,17 @@ def cli_main(args: list[str] | None = None, run: bool = True) -> CBOWCLI:
             },
         },
         save_config_kwargs={"overwrite": True},  # a resumed run rewrites its config.yaml
-        parser_kwargs={"description": DESCRIPTION},
+        parser_kwargs={"description": DESCRIPTION, "formatter_class": _HelpFormatter},
     )
 
 
 def main(argv: list[str] | None = None) -> None:
-    argv = sys.argv[1:] if argv is None else list(argv)
-    if argv and argv[0] in TOOLS:
+    args = sys.argv[1:] if argv is None else list(argv)
+    if args and args[0] in TOOLS:
         from .commands import main as tools_main
 
-        sys.exit(tools_main(argv))
+        sys.exit(tools_main(args))
     try:
-        cli_main(argv)
+        cli_main(argv)  # None: LightningCLI reads sys.argv itself
     except (CBOWDataError, CBOWTrainingError) as error:
         sys.exit(f"cbow-torch: error: {error}")

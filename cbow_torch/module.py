@@ -90,37 +90,27 @@ class CBOWLightningModule(pl.LightningModule):
         return due or trainer.should_stop or bool(trainer.fast_dev_run)
 
     def on_train_batch_end(self, outputs, batch, batch_idx: int) -> None:
-        # The step metrics are logged only on the steps the loggers write: a self.log costs up to
-        # a third of a small CBOW step, and a value logged between two written steps is
-        # overwritten unseen. (The progress bar's train/loss then refreshes at the same steps.)
-        loss, examples = outputs["loss"], batch[1].shape[0]
-        write = self._writes_step_metrics()
+        loss, written = outputs["loss"], self._writes_step_metrics()
         # A host sync on CUDA, so only at written steps there; every step on the CPU (free there).
-        if (write or self.device.type == "cpu") and not torch.isfinite(loss).item():
+        if (written or self.device.type == "cpu") and not torch.isfinite(loss).item():
             lr = self.optimizers().param_groups[0]["lr"]
             raise CBOWTrainingError(
                 f"the loss became {loss.item()} at step {self.global_step} "
                 f"(lr {lr:.3g}): lower model.lr or use init: normal; no embeddings written"
             )
-        now = time.perf_counter()
-        if self._rate_start is not None:
-            self._rate_examples += examples
-        if not write:
-            if self._rate_start is None:
-                self._rate_start, self._rate_examples = now, 0
-            return
-        self.log("train/loss", loss, prog_bar=True, batch_size=examples)
-        if self._rate_start is not None:  # the mean rate since the last written step
-            rate = self._rate_examples / max(now - self._rate_start, 1e-9)
-            # Straight to the loggers, as LearningRateMonitor writes train/lr, at the step that
-            # Lightning gives train/loss: a self.log walks its result's state on every call.
-            step = self.trainer.fit_loop.epoch_loop._batches_that_stepped
-            for logger in self.loggers:
-                logger.log_metrics({"train/examples_per_sec": rate}, step=step)
-        self._rate_start, self._rate_examples = now, 0
+        # Step metrics go through self.log only on the steps the loggers write: a self.log costs
+        # up to a third of a small CBOW step, and a value logged in between is overwritten unseen.
+        self._rate_examples += batch[1].shape[0]
+        if written:
+            now = time.perf_counter()
+            self.log("train/loss", loss, prog_bar=True, batch_size=batch[1].shape[0])
+            if self._rate_start is not None:  # the mean rate since the last written step
+                rate = self._rate_examples / max(now - self._rate_start, 1e-9)
+                self.log("train/examples_per_sec", rate, batch_size=1)
+            self._rate_start, self._rate_examples = now, 0
 
     def on_train_epoch_start(self) -> None:
-        self._rate_start = None  # the gap between epochs is not training time
+        self._rate_start, self._rate_examples = None, 0  # the gap between epochs is not training
 
     def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
         context, center = batch
@@ -196,7 +186,7 @@ class ExportEmbeddings(pl.Callback):
         run_dir = Path(trainer.log_dir or trainer.default_root_dir)  # a collective: every rank
         if not trainer.is_global_zero:
             return
-        from .vectors import finish_run
+        from .evaluation import finish_run
 
         writer = getattr(trainer.logger, "experiment", None)
         vectors = pl_module.word_vectors(self.source)

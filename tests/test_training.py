@@ -287,3 +287,23 @@ def test_lightning_adds_nothing_to_plain_gradient_descent(tmp_path):
     assert len(lightning) == 150
     np.testing.assert_allclose(lightning, plain, rtol=0, atol=1e-9)
     assert plain[-1] < plain[0]
+
+
+@pytest.mark.slow
+def test_default_config_meets_the_quality_bar(tmp_path):
+    """The main job as `make train` runs it: gensim's own sanity check on the Lee corpus."""
+    cli_main(
+        [
+            "fit",
+            f"--config={TESTS.parent / 'configs' / 'default.yaml'}",
+            f"--data.cache_dir={tmp_path / 'cache'}",
+            f"--trainer.logger.init_args.save_dir={tmp_path / 'runs'}",
+            "--trainer.enable_progress_bar=false",
+        ]
+    )
+    from cbow_torch.vectors import WordVectors
+
+    run = tmp_path / "runs" / "default" / "version_0"
+    vectors = WordVectors.load(run / "embeddings.txt").to_keyed_vectors()
+    neighbours = [word for word, _ in vectors.most_similar("attacks", topn=50)]
+    assert "bombings" in neighbours
