@@ -1,7 +1,7 @@
 """What trained word vectors are worth, and what they look like.
 
-Scores on WordSim-353, SimLex-999 and Google's analogies, nearest neighbours and analogies (all
-through gensim's ``KeyedVectors``), the course's PCA picture, and ``finish_run``, which writes
+Scores on WordSim-353, SimLex-999 and Google's analogies (through gensim's ``KeyedVectors``),
+the course's PCA picture, and ``finish_run``, which writes
 a finished fit's embeddings, scores and pictures. Every file appears whole or not at all.
 """
 
@@ -109,19 +109,6 @@ def _count_pairs(path: str) -> int:
 def _count_quadruplets(path: str) -> int:
     with open(path, encoding="utf8") as f:
         return sum(1 for line in f if not line.startswith(":") and len(line.split()) == 4)
-
-
-def neighbors(vectors: WordVectors, word: str, topn: int = 10) -> list[tuple[str, float]]:
-    """The ``topn`` nearest words by cosine similarity (gensim's ``most_similar``)."""
-    vectors.index(word)
-    return vectors.to_keyed_vectors().most_similar(word, topn=topn)
-
-
-def analogy(vectors: WordVectors, a: str, b: str, c: str, topn: int = 5) -> list[tuple[str, float]]:
-    """a : b :: c : ?, by 3CosAdd: ``most_similar(positive=[b, c], negative=[a])``."""
-    for word in (a, b, c):
-        vectors.index(word)
-    return vectors.to_keyed_vectors().most_similar(positive=[b, c], negative=[a], topn=topn)
 
 
 # ---- the course's picture ---------------------------------------------------------------
