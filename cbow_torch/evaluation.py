@@ -22,7 +22,8 @@ import torch
 from gensim.models import KeyedVectors
 from gensim.test.utils import datapath
 
-from .vectors import PathLike, WordVectors, atomic_write
+from .atomic import atomic_write
+from .vectors import PathLike, WordVectors
 
 log = logging.getLogger(__name__)
 

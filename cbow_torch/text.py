@@ -19,16 +19,15 @@ Tokenizers, all ``str -> list[str]``:
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import os
 import re
-import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
+
+from .atomic import atomic_write
 
 TOKENIZERS = ("course", "simple", "whitespace")
 ORDERS = ("alphabetical", "frequency")
@@ -213,21 +212,6 @@ def tokenize(text: str, tokenizer: str | Callable[[str], list[str]] = "course") 
 # Vocabulary.
 
 
-@contextlib.contextmanager
-def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; on success it replaces ``path`` in one rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-
-
 class Vocabulary:
     """Words and their ids: ``index_to_key[i]`` is word i, ``key_to_index[w]`` its id.
 
@@ -352,8 +336,8 @@ class Vocabulary:
 
     def save(self, path: str | os.PathLike) -> None:
         """Write ``word<TAB>count`` lines, UTF-8, in id order; atomically (temp file, rename)."""
-        with atomic_output(path) as tmp, open(tmp, "w", encoding="utf-8", newline="\n") as f:
-            f.writelines(f"{w}\t{c}\n" for w, c in zip(self.index_to_key, self.counts, strict=True))
+        lines = (f"{w}\t{c}\n" for w, c in zip(self.index_to_key, self.counts, strict=True))
+        atomic_write(path, lambda f: f.write("".join(lines).encode("utf-8")))
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Vocabulary:

@@ -13,12 +13,10 @@ Loading a ``.ckpt`` unpickles it (as Lightning does): only load checkpoints you 
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import os
 import pickle
-import secrets
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -27,6 +25,7 @@ import torch
 from gensim.models import KeyedVectors
 from torch import nn
 
+from .atomic import atomic_write
 from .model import CBOW, SOURCES
 
 FORMATS = ("word2vec", "word2vec-binary", "pt")
@@ -291,30 +290,6 @@ def projector_label(word: str) -> str:
 
 
 # ---- files ------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def _atomic_file(path: PathLike) -> Iterator[IO[bytes]]:
-    """A binary file that appears under ``path`` only if the block completes."""
-    path = Path(path)
-    if path.is_dir():
-        raise IsADirectoryError(f"{path} is a directory; give a file name")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(tmp, "xb") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def atomic_write(path: PathLike, write: Callable[[IO[bytes]], Any]) -> None:
-    """Call ``write(file)`` on a temporary file beside ``path``, then rename it onto ``path``."""
-    with _atomic_file(path) as f:
-        write(f)
 
 
 def _write_word2vec(f: IO[bytes], words: list[str], vectors: np.ndarray, binary: bool) -> None:

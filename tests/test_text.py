@@ -157,6 +157,9 @@ def test_vocabulary_save_load_round_trip(tmp_path):
     assert path.read_text(encoding="utf-8") == "café\t2\n.\t1\nnaïve\t1\n"
     assert Vocabulary.load(path) == vocab
     assert os.listdir(path.parent) == ["vocab.tsv"]  # no temporary file left behind
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # an ordinary file, not mkstemp's 0600
     assert Vocabulary.from_dict(vocab.to_dict()) == vocab
     assert vocab.to_dict() == {"words": ["café", ".", "naïve"], "counts": [2, 1, 1]}
 

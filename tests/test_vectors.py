@@ -13,9 +13,8 @@ from gensim.models import KeyedVectors
 from gensim.test.utils import datapath
 from torch import nn
 
-from cbow_torch import CBOW
+from cbow_torch import CBOW, atomic
 from cbow_torch import evaluation as ev
-from cbow_torch import vectors as vec
 from cbow_torch.evaluation import COURSE_WORDS
 from cbow_torch.vectors import UnknownWordError, WordVectors
 
@@ -437,7 +436,7 @@ class Interrupted(BaseException):
 
 def interrupt_after(monkeypatch, nbytes):
     """Make file writes stop the process-like flow after ``nbytes`` reached the disk."""
-    real = vec._atomic_file
+    real = atomic.atomic_file
 
     class Limited:
         def __init__(self, f):
@@ -462,7 +461,7 @@ def interrupt_after(monkeypatch, nbytes):
         with real(path) as f:
             yield Limited(f)
 
-    monkeypatch.setattr(vec, "_atomic_file", limited)
+    monkeypatch.setattr(atomic, "atomic_file", limited)
 
 
 @pytest.mark.parametrize(
