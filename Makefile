@@ -1,8 +1,9 @@
 # Two commands: `make train` (set up, then the main job) and `make test` (set up, then the tests).
 PYTHON ?= python3
 VENV   ?= .venv
-# The CPU build that pip finds on this machine's disk. GPU users: make TORCH='torch==2.13.0' with
-# their CUDA index, or any torch>=2.2 already installed in the venv.
+# The torch requirement, installed before the project (which asks only for torch>=2.2). On this
+# project's machines pip takes the CPU build from local disk. For another build, e.g. CUDA:
+#   make clean && make train TORCH='torch==2.13.0 --index-url https://download.pytorch.org/whl/cu126'
 TORCH  ?= torch==2.13.0
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
@@ -12,7 +13,7 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet "$(TORCH)"
+	$(BIN)/pip install --quiet $(TORCH)
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
@@ -30,5 +31,5 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py
 
-clean:
-	rm -rf $(VENV) runs .cache
+clean:  # the environment and the runs; the id cache stays in ~/.cache/cbow_torch
+	rm -rf $(VENV) runs

@@ -10,8 +10,9 @@ from pathlib import Path
 from jsonargparse import DefaultHelpFormatter
 from pytorch_lightning.callbacks import LearningRateMonitor, ModelCheckpoint
 from pytorch_lightning.cli import LightningArgumentParser, LightningCLI
+from pytorch_lightning.utilities.exceptions import MisconfigurationException
 
-from .data import CBOWDataError, CBOWDataModule
+from .data import CBOWDataModule
 from .module import CBOWLightningModule, CBOWTrainingError, ExportEmbeddings
 
 TOOLS = ("export", "evaluate", "neighbors", "analogy", "plot")
@@ -94,7 +95,11 @@ def cli_main(args: list[str] | None = None, run: bool = True) -> CBOWCLI:
             },
         },
         save_config_kwargs={"overwrite": True},  # a resumed run rewrites its config.yaml
-        parser_kwargs={"description": DESCRIPTION, "formatter_class": _HelpFormatter},
+        parser_kwargs={
+            "prog": "cbow-torch",
+            "description": DESCRIPTION,
+            "formatter_class": _HelpFormatter,
+        },
     )
 
 
@@ -106,5 +111,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(tools_main(args))
     try:
         cli_main(argv)  # None: LightningCLI reads sys.argv itself
-    except (CBOWDataError, CBOWTrainingError) as error:
-        sys.exit(f"cbow-torch: error: {error}")
+    except (ValueError, CBOWTrainingError, MisconfigurationException) as error:
+        # Bad options and data (CBOWDataError is a ValueError), a NaN loss, a device that is
+        # not there: one line that names it, exit status 1.
+        sys.exit(f"cbow-torch: error: {' '.join(str(error).split())}")

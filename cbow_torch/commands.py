@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from pathlib import Path
 
@@ -119,6 +120,9 @@ def main(argv: list[str]) -> int:
         args.run(args)
     except UnknownWordError as e:
         return _fail(args.command, str(e))
+    except BrokenPipeError:  # the reader went away (`| head`): stop quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except OSError as e:
         return _fail(args.command, f"{e.filename}: {e.strerror}" if e.filename else str(e))
     except ValueError as e:

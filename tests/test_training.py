@@ -199,6 +199,43 @@ def test_nan_loss_stops_with_one_line_and_writes_no_embeddings(tmp_path):
     assert not list((tmp_path / "runs").rglob("embeddings.txt"))
 
 
+@pytest.mark.parametrize(
+    "option, expected",
+    [
+        ("--model.init=bogus", "init must be one of"),
+        ("--model.lr=-1", "lr must be > 0"),
+        ("--data.window=100000", "2C+1"),
+        pytest.param(
+            "--trainer.accelerator=gpu",
+            "gpu",
+            marks=pytest.mark.skipif(
+                torch.cuda.is_available(), reason="needs a machine without CUDA"
+            ),
+        ),
+    ],
+)
+def test_bad_options_are_one_line_errors(tmp_path, option, expected):
+    with pytest.raises(SystemExit) as error:
+        main(fit_args(tmp_path, option))
+    message = str(error.value.code)
+    assert message.startswith("cbow-torch: error: ") and expected in message and "\n" not in message
+
+
+def test_debug_preset_writes_nothing(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    configs = TESTS.parent / "configs"
+    cli_main(
+        [
+            "fit",
+            f"--config={configs / 'default.yaml'}",
+            f"--config={configs / 'presets' / 'debug.yaml'}",
+            f"--data.cache_dir={tmp_path / 'cache'}",
+            "--trainer.enable_progress_bar=false",
+        ]
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache"]
+
+
 def test_missing_corpus_is_a_one_line_error(tmp_path):
     with pytest.raises(SystemExit) as error:
         main(fit_args(tmp_path, f"--data.corpus={tmp_path / 'nope.txt'}"))
