@@ -1,3 +1,22 @@
-from .cli import main
+"""``cbow-torch`` and ``python -m cbow_torch``: a vector tool, or training with LightningCLI."""
 
-main()
+from __future__ import annotations
+
+import sys
+
+TOOLS = ("export", "evaluate", "neighbors", "analogy", "plot")
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else list(argv)
+    if args and args[0] in TOOLS:
+        from .commands import main as tools_main  # without Lightning: starts in half the time
+
+        sys.exit(tools_main(args))
+    from .cli import main as train_main
+
+    train_main(argv)
+
+
+if __name__ == "__main__":
+    main()

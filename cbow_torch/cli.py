@@ -1,4 +1,7 @@
-"""The command line: ``cbow-torch fit|validate …`` (LightningCLI) and the vector tools."""
+"""Training from the command line: ``cbow-torch fit|validate …``, a LightningCLI.
+
+(``cbow_torch.__main__`` sends the vector tools to ``cbow_torch.commands`` instead.)
+"""
 
 from __future__ import annotations
 
@@ -14,8 +17,6 @@ from pytorch_lightning.utilities.exceptions import MisconfigurationException
 
 from .data import CBOWDataModule
 from .module import CBOWLightningModule, CBOWTrainingError, ExportEmbeddings
-
-TOOLS = ("export", "evaluate", "neighbors", "analogy", "plot")
 
 DESCRIPTION = """Train CBOW word embeddings (the course's model and backward) with Lightning.
 
@@ -104,11 +105,6 @@ def cli_main(args: list[str] | None = None, run: bool = True) -> CBOWCLI:
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = sys.argv[1:] if argv is None else list(argv)
-    if args and args[0] in TOOLS:
-        from .commands import main as tools_main
-
-        sys.exit(tools_main(args))
     try:
         cli_main(argv)  # None: LightningCLI reads sys.argv itself
     except (ValueError, CBOWTrainingError, MisconfigurationException) as error:
