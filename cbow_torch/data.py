@@ -220,7 +220,7 @@ class CBOWDataModule(pl.LightningDataModule):
         return len(self.vocab)
 
     def prepare_data(self) -> None:
-        self.vocab  # noqa: B018  (builds the cache once, on one process per node)
+        self.vocab  # noqa: B018  (builds or loads the cache, if the CLI's link has not already)
 
     def setup(self, stage: str | None = None) -> None:
         if self.train_dataset is not None:

@@ -66,8 +66,10 @@ def _check_inputs(
         )
     ids = [("context", context)] + ([("center", center)] if center is not None else [])
     for name, tensor in ids:
-        if tensor.is_floating_point() or tensor.is_complex() or tensor.dtype == torch.bool:
-            raise ValueError(f"{name} must hold integer word ids, got dtype {tensor.dtype}")
+        if tensor.dtype not in (torch.int64, torch.int32):
+            raise ValueError(
+                f"{name} must hold integer word ids (int64 or int32), got {tensor.dtype}"
+            )
     if context.dim() != 2 or context.shape[0] == 0 or context.shape[1] == 0:
         raise ValueError(
             f"context must have shape [m, 2C] with m >= 1 and 2C >= 1, got {tuple(context.shape)}"
@@ -111,7 +113,8 @@ class _LogitsPool:
         return like.new_empty(m, V)  # [m, V]
 
     def give(self, buffer: torch.Tensor) -> None:
-        if buffer.device.type == "cpu":
+        # An inference-mode tensor could not be written outside inference mode: never keep one.
+        if buffer.device.type == "cpu" and not buffer.is_inference():
             base = buffer._base if buffer._base is not None else buffer  # [≥ m·V]
             spare = self._spare.get(buffer.dtype)
             if spare is None or spare.numel() < base.numel():

@@ -67,16 +67,21 @@ class CBOW(nn.Module):
 
     def embeddings(self, source: str = "average") -> torch.Tensor:
         """Word j's vector in row j [V, N]: column j of W1, row j of W2, or their average."""
-        if source == "W1":
-            return self.W1.detach().t()  # [V, N]
-        if source == "W2":
-            return self.W2.detach()  # [V, N]
-        if source == "average":
-            return (self.W1.detach().t() + self.W2.detach()) / 2  # [V, N], (W1ᵀ + W2) / 2
-        raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
+        return embeddings(self.W1.detach(), self.W2.detach(), source)  # [V, N]
 
     def extra_repr(self) -> str:
         return f"V={self.vocab_size}, N={self.embedding_dim}, grad_mode={self.grad_mode!r}"
+
+
+def embeddings(W1: torch.Tensor, W2: torch.Tensor, source: str = "average") -> torch.Tensor:
+    """The course's three sources of word vectors from W1 [N, V] and W2 [V, N], as [V, N]."""
+    if source == "W1":
+        return W1.t()  # [V, N]
+    if source == "W2":
+        return W2  # [V, N]
+    if source == "average":
+        return (W1.t() + W2) / 2  # [V, N], (W1ᵀ + W2) / 2
+    raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
 
 
 def _initial_values(init: str, V: int, N: int, seed: int) -> tuple[torch.Tensor, ...]:

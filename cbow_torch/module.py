@@ -53,8 +53,21 @@ class CBOWLightningModule(pl.LightningModule):
         super().__init__()
         if lr_schedule not in SCHEDULES:
             raise ValueError(f"lr_schedule must be one of {SCHEDULES}, got {lr_schedule!r}")
-        if lr <= 0:
-            raise ValueError(f"lr must be > 0, got {lr}")
+        checks = {
+            "lr": (lr, 0 < lr <= torch.finfo(torch.float32).max, "> 0 and a float32"),
+            "lr_decay": (lr_decay, lr_decay > 0, "> 0"),
+            "lr_decay_steps": (lr_decay_steps, lr_decay_steps >= 1, ">= 1"),
+            "min_lr": (min_lr, min_lr >= 0, ">= 0"),
+            "projector_words": (projector_words, projector_words >= 1, ">= 1"),
+            "projector_every_n_epochs": (
+                projector_every_n_epochs,
+                projector_every_n_epochs >= 0,
+                ">= 0",
+            ),
+        }
+        for name, (value, ok, rule) in checks.items():
+            if not ok:
+                raise ValueError(f"model.{name} must be {rule}, got {value}")
         self.save_hyperparameters()
         self.model: CBOW | None = None
         self.vocab: Vocabulary | None = None  # from the data; saved in checkpoints for export
@@ -74,7 +87,14 @@ class CBOWLightningModule(pl.LightningModule):
         return self.model(context, center)
 
     def on_fit_start(self) -> None:
-        self.vocab = getattr(self.trainer.datamodule, "vocab", None) or self.vocab
+        data_vocab = getattr(self.trainer.datamodule, "vocab", None)
+        if self.vocab is not None and data_vocab is not None and data_vocab != self.vocab:
+            # Resuming on other data: the same ids would now name other words.
+            raise CBOWTrainingError(
+                f"the checkpoint's vocabulary ({len(self.vocab)} words) is not the data's "
+                f"({len(data_vocab)} words): resume with the data options it was trained with"
+            )
+        self.vocab = data_vocab or self.vocab
 
     def training_step(
         self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int
@@ -126,7 +146,7 @@ class CBOWLightningModule(pl.LightningModule):
     def on_train_epoch_end(self) -> None:
         k = self.hparams.projector_every_n_epochs
         if k > 0 and (self.current_epoch + 1) % k == 0 and self.trainer.is_global_zero:
-            self.write_projector()
+            self.write_projector()  # the average source; the final one uses export.source
 
     def configure_optimizers(self):
         hp = self.hparams
@@ -161,8 +181,8 @@ class CBOWLightningModule(pl.LightningModule):
             raise CBOWTrainingError("the model has no vocabulary: train it with CBOWDataModule")
         return WordVectors.from_model(self.model, self.vocab, source)
 
-    def write_projector(self) -> None:
-        self.word_vectors().write_projector(
+    def write_projector(self, source: str = "average") -> None:
+        self.word_vectors(source).write_projector(
             self.logger.experiment, top_n=self.hparams.projector_words, global_step=self.global_step
         )
 
@@ -183,6 +203,12 @@ class ExportEmbeddings(pl.Callback):
     def on_fit_end(self, trainer: pl.Trainer, pl_module: CBOWLightningModule) -> None:
         if not self.enabled or trainer.fast_dev_run:
             return
+        # The loss is checked only at logged steps on CUDA, and never after the last update.
+        if not all(torch.isfinite(p).all() for p in pl_module.parameters()):
+            raise CBOWTrainingError(
+                f"the parameters hold NaN or inf after step {trainer.global_step}: "
+                "lower model.lr; no embeddings written"
+            )
         run_dir = Path(trainer.log_dir or trainer.default_root_dir)  # a collective: every rank
         if not trainer.is_global_zero:
             return
@@ -192,7 +218,7 @@ class ExportEmbeddings(pl.Callback):
         vectors = pl_module.word_vectors(self.source)
         scores = finish_run(vectors, run_dir, writer=writer)
         if writer is not None:
-            pl_module.write_projector()
+            pl_module.write_projector(self.source)
         if trainer.logger is not None:
             val = trainer.callback_metrics.get("val/loss")
             metrics = {"hp/val_loss": float(val) if val is not None else math.nan, **scores}

@@ -26,7 +26,7 @@ from gensim.models import KeyedVectors
 from torch import nn
 
 from .atomic import atomic_write
-from .model import CBOW, SOURCES
+from .model import CBOW, SOURCES, embeddings
 
 FORMATS = ("word2vec", "word2vec-binary", "pt")
 PathLike = str | os.PathLike
@@ -150,12 +150,8 @@ class WordVectors:
                 f"{path}: inconsistent checkpoint: W1 {tuple(W1.shape)}, W2 {tuple(W2.shape)}, "
                 f"{len(vocab['words'])} words"
             )
-        # Borrow the model's own definition of the three sources.
-        model = CBOW(V, N, dtype=W1.dtype)
-        with torch.no_grad():
-            model.W1.copy_(W1)
-            model.W2.copy_(W2)
-        return cls(vocab["words"], model.embeddings(source).clone(), vocab.get("counts"), source)
+        vectors = embeddings(W1, W2, source).clone()  # [V, N]
+        return cls(vocab["words"], vectors, vocab.get("counts"), source)
 
     @classmethod
     def _from_pt_dict(cls, obj: dict, path: PathLike) -> WordVectors:

@@ -1,11 +1,13 @@
 """The hand-written backward against gradcheck, autograd and the numpy course reference."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 import torch
 
 from cbow_torch import reference
-from cbow_torch.functional import cbow_logits, cbow_loss, cbow_loss_autograd
+from cbow_torch.functional import CBOWFunction, cbow_logits, cbow_loss, cbow_loss_autograd
 
 DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.gpu)]
 SHAPES = [(7, 3, 1, 1), (11, 4, 5, 2), (23, 6, 9, 3), (50, 8, 16, 2)]  # (V, N, m, C)
@@ -104,12 +106,28 @@ def test_backward_scales_with_grad_output():
         torch.testing.assert_close(2 * a, b, rtol=0, atol=1e-12)
 
 
-def test_honours_needs_input_grad():
+@pytest.mark.parametrize("needed", [(False, False, True, True), (True, True, False, False)])
+def test_backward_computes_only_the_gradients_asked_for(needed):
+    # Called directly: autograd would drop an unwanted gradient anyway, hiding the waste.
     context, center, params = make_batch(11, 4, 5, 2)
-    W1, b1, W2, b2 = (p.detach() for p in params)
-    W2.requires_grad_()
-    cbow_loss(context, center, W1, b1, W2, b2).backward()
-    assert W1.grad is None and b1.grad is None and W2.grad is not None
+    _, h, yhat = CBOWFunction.forward(context, center, *(p.detach() for p in params), "exact")
+    ctx = SimpleNamespace(
+        saved_tensors=(context, center, params[2].detach(), h, yhat),
+        needs_input_grad=(False, False, *needed, False),
+        grad_mode="exact",
+    )
+    grads = CBOWFunction.backward(ctx, torch.tensor(1.0, dtype=torch.float64), None, None)
+    assert grads[:2] == (None, None) and grads[6] is None
+    assert [g is not None for g in grads[2:6]] == list(needed)
+
+
+def test_training_after_inference_mode():
+    # The recycled logits buffer must not carry an inference tensor into a training step.
+    context, center, params = make_batch(11, 4, 5, 2)
+    with torch.inference_mode():
+        cbow_loss(context, center, *(p.detach() for p in params))
+    cbow_loss(context, center, *params).backward()
+    assert params[0].grad is not None
 
 
 def test_logits_are_stable_for_huge_values():
@@ -129,6 +147,7 @@ def test_logits_are_stable_for_huge_values():
         (lambda c, t, p: (c, t[:-1], p), r"center must have shape \[m\] = \[5\]"),
         (lambda c, t, p: (c.float(), t, p), r"context must hold integer word ids"),
         (lambda c, t, p: (c, t.float(), p), r"center must hold integer word ids"),
+        (lambda c, t, p: (c.to(torch.int16), t, p), r"context must hold integer word ids"),
         (lambda c, t, p: (c + 100, t, p), r"context holds word id 1\d\d, outside \[0, 11\)"),
         (lambda c, t, p: (c, t - 100, p), r"center holds word id -\d+, outside \[0, 11\)"),
         (lambda c, t, p: (c, t, [p[0], p[1], p[2][:-1], p[3]]), r"W2 must have shape \(11, 4\)"),

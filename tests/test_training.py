@@ -9,6 +9,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -17,6 +18,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 from cbow_torch import CBOW
 from cbow_torch.cli import cli_main, main
+from cbow_torch.module import CBOWLightningModule, CBOWTrainingError, ExportEmbeddings
 
 TESTS = Path(__file__).parent
 TOKENS = TESTS.parent.parent / "shared" / "data" / "shakespeare.tokens.json"
@@ -183,6 +185,25 @@ def test_resume_gives_the_same_parameters(tmp_path):
     assert not torch.equal(straight["model.W2"], torch.zeros_like(straight["model.W2"]))
 
 
+def test_resume_on_another_vocabulary_is_refused(tmp_path):
+    cli_main(fit_args(tmp_path, name="vocab"))
+    with pytest.raises(SystemExit) as error:
+        main(
+            fit_args(tmp_path, "--ckpt_path=last", "--data.vocab_order=alphabetical", name="vocab")
+        )
+    assert "vocabulary" in str(error.value.code)
+
+
+def test_no_export_from_non_finite_parameters(tmp_path):
+    module = CBOWLightningModule(vocab_size=7, embedding_dim=3)
+    module.configure_model()
+    with torch.no_grad():
+        module.model.W1[0, 0] = float("nan")
+    trainer = SimpleNamespace(fast_dev_run=False, global_step=7)  # all the check reads
+    with pytest.raises(CBOWTrainingError, match="NaN or inf after step 7"):
+        ExportEmbeddings().on_fit_end(trainer, module)
+
+
 def test_resume_without_a_checkpoint_is_a_one_line_error(tmp_path):
     with pytest.raises(SystemExit) as error:
         main(fit_args(tmp_path, "--ckpt_path=last", name="nothing"))
@@ -205,6 +226,8 @@ def test_nan_loss_stops_with_one_line_and_writes_no_embeddings(tmp_path):
         ("--model.init=bogus", "init must be one of"),
         ("--model.lr=-1", "lr must be > 0"),
         ("--data.window=100000", "2C+1"),
+        ("--model.lr_decay_steps=0", "model.lr_decay_steps must be >= 1"),
+        ("--model.projector_words=0", "model.projector_words must be >= 1"),
         pytest.param(
             "--trainer.accelerator=gpu",
             "gpu",
