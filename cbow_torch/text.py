@@ -259,7 +259,8 @@ class Vocabulary:
         if max_size is not None and max_size < 1:
             raise ValueError(f"max_size must be >= 1 or None, got {max_size}")
         kept = sorted(
-            ((w, int(c)) for w, c in counts.items() if c >= min_count and w != UNK),
+            # A literal "<unk>" in the text is an ordinary word unless unk=True pools into it.
+            ((w, int(c)) for w, c in counts.items() if c >= min_count and not (unk and w == UNK)),
             key=lambda wc: (-wc[1], wc[0]),
         )
         if max_size is not None:

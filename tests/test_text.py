@@ -218,3 +218,10 @@ def test_course_vocabulary_indices(shakespeare_tokens):
         ("i", 1257),
         ("to", 1159),
     ]
+
+
+def test_a_literal_unk_token_is_a_word_unless_unk_pools_into_it():
+    tokens = ["<unk>", "a", "<unk>", "b"]
+    assert "<unk>" in Vocabulary.from_tokens(tokens, "frequency")
+    pooled = Vocabulary.from_tokens(tokens, "frequency", min_count=2, unk=True)
+    assert pooled.index_to_key.count("<unk>") == 1
