@@ -99,8 +99,6 @@ class WordVectors:
                 f"the vocabulary has {len(words)} words but the model has V = {model.vocab_size}"
             )
         counts = getattr(vocab, "counts", None)
-        if isinstance(counts, dict):
-            counts = [counts[w] for w in words]
         vectors = model.embeddings(source).to("cpu", copy=True)  # [V, N], not a view of W1/W2
         return cls(words, vectors, counts, source)
 
