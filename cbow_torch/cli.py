@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+import warnings
 from pathlib import Path
 
 from jsonargparse import DefaultHelpFormatter
@@ -84,6 +85,9 @@ def _resume_newest_run(config) -> None:
 
 def cli_main(args: list[str] | None = None, run: bool = True) -> CBOWCLI:
     """The LightningCLI; ``args`` replaces sys.argv (for tests and notebooks)."""
+    # CBOWDataModule's loader does resume mid-epoch (it starts after the batches done), which
+    # Lightning cannot see: its warning that it does not would be wrong.
+    warnings.filterwarnings("ignore", message="You're resuming from a checkpoint that ended before")
     return CBOWCLI(
         CBOWLightningModule,
         CBOWDataModule,

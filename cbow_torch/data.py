@@ -7,7 +7,7 @@ and batches (context [m, 2C], center [m]), split into training and held-out vali
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -93,18 +93,26 @@ class WindowSampler(DistributedSampler):
     """
 
     def __init__(
-        self, dataset, num_replicas: int = 1, rank: int = 0, shuffle: bool = True, seed: int = 0
+        self,
+        dataset,
+        num_replicas: int = 1,
+        rank: int = 0,
+        shuffle: bool = True,
+        seed: int = 0,
+        done: Callable[[], int] | None = None,
     ) -> None:
         super().__init__(dataset, num_replicas, rank, shuffle=shuffle, seed=seed)
+        self.done = done  # asked as a pass starts: how many of its indices were already used
 
     def __iter__(self) -> Iterator[int]:
         n, step = len(self.dataset), self.num_replicas
+        first = self.rank + (self.done() if self.done else 0) * step
         order = None
         if self.shuffle:
             order = np.arange(n, dtype=np.uint32 if n < 2**32 else np.int64)
             np.random.default_rng([self.seed, self.epoch]).shuffle(order)
         block = 65536 * step
-        for start in range(self.rank, self.total_size, block):
+        for start in range(first, self.total_size, block):
             pos = np.arange(start, min(start + block, self.total_size), step)
             pos = np.where(pos >= n, pos - n, pos)  # the padding repeats the first indices
             yield from (pos if order is None else order[pos]).tolist()
@@ -252,12 +260,14 @@ class CBOWDataModule(pl.LightningDataModule):
                 f"fewer than one window of {2 * C + 1}: raise it or set it to 0"
             )
 
-    def _loader(self, dataset: CBOWWindowDataset, shuffle: bool) -> DataLoader:
+    def _loader(self, dataset: CBOWWindowDataset, shuffle: bool, train: bool) -> DataLoader:
         trainer = getattr(self, "trainer", None)
         world, rank = (trainer.world_size, trainer.global_rank) if trainer else (1, 0)
         # Built here rather than by Lightning so that data.seed seeds the shuffle on one process
-        # and under DDP alike.
-        sampler = WindowSampler(dataset, world, rank, shuffle=shuffle, seed=self.seed)
+        # and under DDP alike. A training pass starts after the batches already done in its
+        # epoch, which are none except when resuming from a mid-epoch checkpoint.
+        done = (lambda: self._batches_done() * self.batch_size) if train else None
+        sampler = WindowSampler(dataset, world, rank, shuffle=shuffle, seed=self.seed, done=done)
         return DataLoader(
             dataset,
             batch_size=self.batch_size,
@@ -267,10 +277,20 @@ class CBOWDataModule(pl.LightningDataModule):
             persistent_workers=self.num_workers > 0,
         )
 
+    def _batches_done(self) -> int:
+        """Training batches of the current epoch done so far; 0 once the epoch is complete."""
+        fit_loop = getattr(getattr(self, "trainer", None), "fit_loop", None)
+        if fit_loop is None:  # no Trainer: every pass is a whole epoch
+            return 0
+        done = fit_loop.epoch_loop.batch_progress.current.completed
+        return done if done < self.trainer.num_training_batches else 0
+
     def train_dataloader(self) -> DataLoader:
         self.setup("fit")
-        return self._loader(self.train_dataset, self.shuffle)
+        return self._loader(self.train_dataset, self.shuffle, train=True)
 
     def val_dataloader(self) -> DataLoader | list:
         self.setup("validate")
-        return [] if self.val_dataset is None else self._loader(self.val_dataset, False)
+        return (
+            [] if self.val_dataset is None else self._loader(self.val_dataset, False, train=False)
+        )

@@ -185,6 +185,19 @@ def test_resume_gives_the_same_parameters(tmp_path):
     assert not torch.equal(straight["model.W2"], torch.zeros_like(straight["model.W2"]))
 
 
+def test_resume_mid_epoch_gives_the_same_parameters(tmp_path):
+    # Checkpoints after every 5 steps of a 15-batch epoch; stop after 7, resume to 12.
+    every5 = ("--trainer.val_check_interval=5", "--trainer.max_epochs=2")
+    cli_main(fit_args(tmp_path, *every5, "--trainer.max_steps=12", name="straight"))
+    cli_main(fit_args(tmp_path, *every5, "--trainer.max_steps=7", name="cut"))
+    cli_main(fit_args(tmp_path, *every5, "--trainer.max_steps=12", "--ckpt_path=last", name="cut"))
+    runs = tmp_path / "runs"
+    straight = load_params(runs / "straight" / "version_0" / "checkpoints" / "last.ckpt")
+    resumed = load_params(runs / "cut" / "version_0" / "checkpoints" / "last.ckpt")
+    for name, value in straight.items():
+        assert torch.equal(value, resumed[name]), name
+
+
 def test_resume_on_another_vocabulary_is_refused(tmp_path):
     cli_main(fit_args(tmp_path, name="vocab"))
     with pytest.raises(SystemExit) as error:
