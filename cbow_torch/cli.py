@@ -23,7 +23,7 @@ DESCRIPTION = """Train CBOW word embeddings (the course's model and backward) wi
 
   cbow-torch fit --config configs/default.yaml        train on the bundled corpus
   cbow-torch fit --config configs/default.yaml --ckpt_path last      resume the newest run
-  cbow-torch fit --config configs/course.yaml --data.corpus shakespeare.txt
+  cbow-torch fit --config configs/course.yaml --data.corpus path/to/shakespeare.txt
 
 Vector tools (each has --help): cbow-torch {export,evaluate,neighbors,analogy,plot} ...
 """

@@ -53,19 +53,19 @@ class CBOWLightningModule(pl.LightningModule):
         super().__init__()
         if lr_schedule not in SCHEDULES:
             raise ValueError(f"lr_schedule must be one of {SCHEDULES}, got {lr_schedule!r}")
-        checks = {
-            "lr": (lr, 0 < lr <= torch.finfo(torch.float32).max, "> 0 and a float32"),
-            "lr_decay": (lr_decay, lr_decay > 0, "> 0"),
-            "lr_decay_steps": (lr_decay_steps, lr_decay_steps >= 1, ">= 1"),
-            "min_lr": (min_lr, min_lr >= 0, ">= 0"),
-            "projector_words": (projector_words, projector_words >= 1, ">= 1"),
-            "projector_every_n_epochs": (
+        for name, value, ok, rule in (
+            ("lr", lr, 0 < lr <= torch.finfo(torch.float32).max, "> 0 and a float32"),
+            ("lr_decay", lr_decay, lr_decay > 0, "> 0"),
+            ("lr_decay_steps", lr_decay_steps, lr_decay_steps >= 1, ">= 1"),
+            ("min_lr", min_lr, min_lr >= 0, ">= 0"),
+            ("projector_words", projector_words, projector_words >= 1, ">= 1"),
+            (
+                "projector_every_n_epochs",
                 projector_every_n_epochs,
                 projector_every_n_epochs >= 0,
                 ">= 0",
             ),
-        }
-        for name, (value, ok, rule) in checks.items():
+        ):
             if not ok:
                 raise ValueError(f"model.{name} must be {rule}, got {value}")
         self.save_hyperparameters()
@@ -153,14 +153,13 @@ class CBOWLightningModule(pl.LightningModule):
         optimizer = torch.optim.SGD(self.parameters(), lr=hp.lr, momentum=0.0, weight_decay=0.0)
         if hp.lr_schedule == "course":
             scheduler = torch.optim.lr_scheduler.StepLR(optimizer, hp.lr_decay_steps, hp.lr_decay)
-        else:
-            total = max(int(self.trainer.estimated_stepping_batches), 1)
-            floor = hp.min_lr / hp.lr if hp.lr_schedule == "linear" else 1.0
-
-            def factor(step: int) -> float:
-                return max(1.0 - step / total, floor) if hp.lr_schedule == "linear" else 1.0
-
-            scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+        elif hp.lr_schedule == "linear":
+            total, floor = max(int(self.trainer.estimated_stepping_batches), 1), hp.min_lr / hp.lr
+            scheduler = torch.optim.lr_scheduler.LambdaLR(
+                optimizer, lambda step: max(1.0 - step / total, floor)
+            )
+        else:  # constant
+            scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
         return {
             "optimizer": optimizer,
             "lr_scheduler": {"scheduler": scheduler, "interval": "step", "name": "train/lr"},
