@@ -11,6 +11,7 @@ import sys
 import warnings
 from pathlib import Path
 
+import torch.distributed
 from jsonargparse import DefaultHelpFormatter
 from pytorch_lightning.callbacks import LearningRateMonitor, ModelCheckpoint
 from pytorch_lightning.cli import LightningArgumentParser, LightningCLI
@@ -115,3 +116,9 @@ def main(argv: list[str] | None = None) -> None:
         # Bad options and data (CBOWDataError is a ValueError), a NaN loss, a device that is
         # not there: one line that names it, exit status 1.
         sys.exit(f"cbow-torch: error: {' '.join(str(error).split())}")
+    # Every rank of a finished DDP run closes its process group. Lightning closes only NCCL
+    # ones; a gloo (CPU) group left open can abort the process at exit ("terminate called
+    # without an active exception", pytorch/pytorch#190489), and the launcher then kills the
+    # whole run. Closing is local, so a rank that is done need not wait for the others.
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()

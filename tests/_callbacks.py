@@ -1,5 +1,6 @@
 """A callback that tests attach to real CLI runs (also in DDP subprocesses, via PYTHONPATH)."""
 
+import atexit
 from pathlib import Path
 
 import pytorch_lightning as pl
@@ -7,7 +8,8 @@ import torch
 
 
 class RecordRun(pl.Callback):
-    """Saves, per rank, the training losses of every step and the final parameters."""
+    """Saves, per rank, the training losses of every step and the final parameters, and
+    whether the process group was still open when the process came to exit."""
 
     def __init__(self, out_dir: str) -> None:
         self.out_dir = Path(out_dir)
@@ -18,6 +20,12 @@ class RecordRun(pl.Callback):
 
     def on_fit_end(self, trainer, pl_module) -> None:
         self.out_dir.mkdir(parents=True, exist_ok=True)
+        rank = trainer.global_rank
         params = {k: v.detach().cpu().clone() for k, v in pl_module.state_dict().items()}
         record = {"losses": self.losses, "params": params, "world_size": trainer.world_size}
-        torch.save(record, self.out_dir / f"rank{trainer.global_rank}.pt")
+        torch.save(record, self.out_dir / f"rank{rank}.pt")
+        atexit.register(self._record_exit, self.out_dir / f"rank{rank}.open-at-exit")
+
+    @staticmethod
+    def _record_exit(path: Path) -> None:
+        path.write_text(str(torch.distributed.is_initialized()))

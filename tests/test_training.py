@@ -312,6 +312,8 @@ def test_ddp_two_cpu_processes(tmp_path):
         losses = rank["losses"]
         assert np.mean(losses[-5:]) < np.mean(losses[:5])
     assert (tmp_path / "runs" / "run" / "version_0" / "embeddings.txt").is_file()
+    # A gloo group left open can abort a rank at exit (pytorch/pytorch#190489): both close it.
+    assert [(out / f"rank{r}.open-at-exit").read_text() for r in (0, 1)] == ["False"] * 2
 
 
 @pytest.mark.slow
