@@ -85,9 +85,13 @@ class CBOWNegativeSampling(nn.Module):
     """word2vec's CBOW: h = mean of the context's input vectors, scored against the centre's
     output vector and k noise words' (negative sampling). No ReLU, no biases.
 
-    The parameters are W1 [N, V] and W2 [V, N], as in ``CBOW``; W1 is held as its transpose
-    ``W1T`` [V, N] (row j is word j's input vector, word2vec's syn0), so that a step's sparse
-    gradient is a set of rows that ``torch.optim.SGD`` applies without a V×N temporary.
+    The parameters are W1 [N, V] and W2 [V, N], as in ``CBOW``, held as the weights [V, N] of
+    two ``nn.Embedding`` (``sparse=True``): ``input_vectors`` is W1ᵀ (row j is word j's input
+    vector, word2vec's syn0) and ``output_vectors`` is W2 (syn1neg). A step's gradient is then a
+    set of rows that ``torch.optim.SGD`` applies without a V×N temporary, and that
+    DistributedDataParallel, which recognises sparse ``nn.Embedding``, all-reduces as rows.
+    The Embeddings only hold the weights: the cost and its backward are
+    ``cbow_negative_sampling_loss``.
 
     Args:
         vocab_size: V.
@@ -119,13 +123,22 @@ class CBOWNegativeSampling(nn.Module):
         self.vocab_size, self.embedding_dim, self.sparse = vocab_size, embedding_dim, sparse
         W1, W2, _, _ = _initial_values(init, vocab_size, embedding_dim, seed)  # [N, V], [V, N]
         dtype = dtype or torch.get_default_dtype()
-        self.W1T = nn.Parameter(W1.t().contiguous().to(dtype))  # [V, N] W1ᵀ
-        self.W2 = nn.Parameter(W2.to(dtype))  # [V, N]
+        self.input_vectors = nn.Embedding.from_pretrained(
+            W1.t().contiguous().to(dtype), freeze=False, sparse=sparse
+        )  # weight [V, N], W1ᵀ
+        self.output_vectors = nn.Embedding.from_pretrained(
+            W2.to(dtype), freeze=False, sparse=sparse
+        )  # weight [V, N], W2
 
     @property
     def W1(self) -> torch.Tensor:
-        """W1 [N, V], the course's layout: a view of ``W1T``."""
-        return self.W1T.t()  # [N, V]
+        """W1 [N, V], the course's layout: a view of ``input_vectors.weight``."""
+        return self.input_vectors.weight.t()  # [N, V]
+
+    @property
+    def W2(self) -> torch.Tensor:
+        """W2 [V, N]: ``output_vectors.weight``."""
+        return self.output_vectors.weight  # [V, N]
 
     def forward(
         self, context: torch.Tensor, center: torch.Tensor, negatives: torch.Tensor

@@ -85,17 +85,18 @@ def test_repeats_count_as_often_as_they_occur():
 def test_sparse_gradients_are_the_batch_rows_and_equal_the_dense_ones():
     context, center, negatives, W1, W2 = make_batch(50, 8, 16, 5, 5)
     model = CBOWNegativeSampling(50, 8, init="normal", dtype=torch.float64)
+    W1T, W2T = model.input_vectors.weight, model.output_vectors.weight
     with torch.no_grad():
-        model.W1T.copy_(W1.t())
-        model.W2.copy_(W2)
+        W1T.copy_(W1.t())
+        W2T.copy_(W2)
     loss = model(context, center, negatives)
     loss.backward()
-    assert model.W1T.grad.is_sparse and model.W2.grad.is_sparse
-    assert model.W1T.grad._nnz() == context.numel()  # m·2C rows, not V
-    assert model.W2.grad._nnz() == center.numel() + negatives.numel()  # m·(1 + k) rows
+    assert W1T.grad.is_sparse and W2T.grad.is_sparse
+    assert W1T.grad._nnz() == context.numel()  # m·2C rows, not V
+    assert W2T.grad._nnz() == center.numel() + negatives.numel()  # m·(1 + k) rows
     _, g1, g2 = grads(cbow_negative_sampling_loss, context, center, negatives, W1, W2)
-    torch.testing.assert_close(model.W1T.grad.to_dense(), g1.t(), rtol=0, atol=1e-12)
-    torch.testing.assert_close(model.W2.grad.to_dense(), g2, rtol=0, atol=1e-12)
+    torch.testing.assert_close(W1T.grad.to_dense(), g1.t(), rtol=0, atol=1e-12)
+    torch.testing.assert_close(W2T.grad.to_dense(), g2, rtol=0, atol=1e-12)
     # torch.optim.SGD applies them: W ← W − α∇, only the batch's rows move.
     before = model.W2.detach().clone()
     torch.optim.SGD(model.parameters(), lr=0.5).step()
@@ -202,3 +203,127 @@ def test_subsample_keeps_order_and_document_starts():
     keep = np.array([0.0, 1.0, 1.0])  # word 0 always goes
     kept, starts = subsample(ids, np.array([0, 4]), keep, np.random.default_rng(0))
     assert kept.tolist() == [1, 2, 1, 2] and starts.tolist() == [0, 2]
+
+
+def test_subsampled_windows_redraw_each_epoch_with_a_fixed_length():
+    from cbow_torch.data import SubsampledWindows, WindowSampler
+
+    rng = np.random.default_rng(0)
+    ids = rng.zipf(1.5, 5000) % 50  # [n], word 1 very frequent
+    counts = np.bincount(ids, minlength=50)
+    keep = keep_probabilities(counts, 1e-2)
+    data = SubsampledWindows(ids, 2, np.array([0, 2500]), keep, seed=3)
+    sampler = WindowSampler(data, shuffle=False)
+    batches = []
+    for epoch in (0, 1, 0):
+        sampler.set_epoch(epoch)
+        assert len(data) == len(sampler) < len(ids)  # fixed by epoch 0's draw
+        batches.append(data.__getitems__(list(sampler)))
+    assert torch.equal(batches[0][1], batches[2][1])  # a draw is a function of (seed, epoch)
+    assert not torch.equal(batches[0][1], batches[1][1])
+    frequent = (batches[0][1] == int(np.argmax(counts))).float().mean()
+    assert frequent < counts.max() / len(ids) / 2  # the most frequent word is thinned
+
+
+# ---------------------------------------------------------------------------------------------
+# In the product: real CLI runs with configs/word2vec.yaml, cut down to seconds.
+
+import os  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator  # noqa: E402
+
+from cbow_torch.cli import cli_main  # noqa: E402
+from cbow_torch.vectors import WordVectors  # noqa: E402
+
+TESTS = Path(__file__).parent
+CONFIG = TESTS.parent / "configs" / "word2vec.yaml"
+
+
+def w2v_args(tmp_path, *extra, name="run"):
+    return [
+        "fit",
+        f"--config={CONFIG}",
+        "--data.batch_size=256",
+        "--model.lr=6.4",
+        "--model.lr_schedule=constant",  # linear decay would depend on max_epochs
+        "--model.embedding_dim=16",
+        "--model.projector_words=100",
+        "--trainer.limit_train_batches=12",
+        "--trainer.limit_val_batches=3",
+        "--trainer.log_every_n_steps=1",
+        "--trainer.enable_progress_bar=false",
+        "--trainer.enable_model_summary=false",
+        "--trainer.max_epochs=1",
+        f"--data.cache_dir={tmp_path / 'cache'}",
+        f"--trainer.logger.init_args.save_dir={tmp_path / 'runs'}",
+        f"--trainer.logger.init_args.name={name}",
+        *extra,
+    ]
+
+
+def test_word2vec_config_trains_logs_and_exports(tmp_path):
+    cli_main(w2v_args(tmp_path))
+    run = tmp_path / "runs" / "run" / "version_0"
+    events = EventAccumulator(str(run)).Reload()
+    losses = [e.value for e in events.Scalars("train/loss")]
+    assert len(losses) >= 10 and losses[-1] < losses[0]
+    assert "val/loss" in events.Tags()["scalars"]
+    ckpt = torch.load(run / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
+    state = ckpt["state_dict"]
+    V = len(ckpt["vocabulary"]["words"])
+    assert state["model.input_vectors.weight"].shape == (V, 16) and "model.b1" not in state
+    from gensim.models import KeyedVectors
+
+    kv = KeyedVectors.load_word2vec_format(str(run / "embeddings.txt"))
+    W1T = state["model.input_vectors.weight"].numpy()
+    np.testing.assert_allclose(kv.vectors, W1T, atol=1e-5)  # source W1
+
+
+def test_word2vec_resume_gives_the_same_parameters(tmp_path):
+    # Noise words and subsampling draws resume where they were: 1 + 1 epochs equal 2.
+    cli_main(w2v_args(tmp_path, "--trainer.max_epochs=2", name="straight"))
+    cli_main(w2v_args(tmp_path, "--trainer.max_epochs=1", name="resumed"))
+    cli_main(w2v_args(tmp_path, "--trainer.max_epochs=2", "--ckpt_path=last", name="resumed"))
+    runs = tmp_path / "runs"
+    a, b = (
+        torch.load(runs / n / "version_0/checkpoints/last.ckpt", weights_only=False)["state_dict"]
+        for n in ("straight", "resumed")
+    )
+    assert a.keys() == b.keys() == {"model.input_vectors.weight", "model.output_vectors.weight"}
+    for name in a:
+        assert torch.equal(a[name], b[name]), name
+
+
+@pytest.mark.slow
+def test_word2vec_ddp_two_cpu_processes(tmp_path):
+    """DDP all-reduces the sparse row gradients over gloo: both ranks end equal."""
+    out = tmp_path / "ranks"
+    args = w2v_args(
+        tmp_path,
+        "--trainer.max_epochs=2",
+        "--trainer.strategy=ddp",
+        "--trainer.devices=2",
+        "--trainer.accelerator=cpu",
+        "--trainer.callbacks+=_callbacks.RecordRun",
+        f"--trainer.callbacks.out_dir={out}",
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "cbow_torch", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    ranks = [torch.load(out / f"rank{r}.pt", weights_only=False) for r in (0, 1)]
+    for name, value in ranks[0]["params"].items():
+        assert torch.equal(value, ranks[1]["params"][name]), name
+    assert ranks[0]["losses"] != ranks[1]["losses"]  # each rank its own windows and noise
+    assert (tmp_path / "runs" / "run" / "version_0" / "embeddings.txt").is_file()
