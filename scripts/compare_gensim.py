@@ -42,8 +42,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
+import numpy as np
 import pytorch_lightning as pl
 
 SCRIPTS = Path(__file__).resolve().parent
@@ -137,7 +139,8 @@ def documents(path: Path) -> list[list[str]]:
 # ---- the contenders ---------------------------------------------------------------------
 
 
-def train_gensim(docs: list[list[str]], options: dict, args) -> tuple[object, float]:
+def train_gensim(docs: list[list[str]], options: dict, args, seed: int):
+    """gensim's Word2Vec; returns its vectors, training time and epochs."""
     from gensim.models import Word2Vec
 
     sentences = [
@@ -148,14 +151,14 @@ def train_gensim(docs: list[list[str]], options: dict, args) -> tuple[object, fl
         window=args.window,
         min_count=args.min_count,
         workers=args.workers,
-        seed=args.seed,
+        seed=seed,
         sg=0,
         **options,
     )
     model.build_vocab(sentences)
     start = time.perf_counter()
     model.train(sentences, total_examples=model.corpus_count, epochs=args.epochs)
-    return model.wv, time.perf_counter() - start
+    return model.wv, time.perf_counter() - start, args.epochs
 
 
 def has_objective_option() -> bool:
@@ -164,8 +167,13 @@ def has_objective_option() -> bool:
     return "objective" in inspect.signature(CBOWLightningModule).parameters
 
 
-def train_ours(path: Path, objective: str, config: str, work: Path, args):
+def train_ours(path: Path, objective: str, config: str, args, seed: int):
     """`cbow-torch fit` in a subprocess; returns the run's vectors, training time and epochs."""
+    with tempfile.TemporaryDirectory(prefix="compare_gensim_") as work:
+        return _fit(path, objective, config, args, seed, Path(work))
+
+
+def _fit(path: Path, objective: str, config: str, args, seed: int, work: Path):
     from cbow_torch.vectors import WordVectors
 
     command = [
@@ -180,10 +188,10 @@ def train_ours(path: Path, objective: str, config: str, work: Path, args):
         "--data.val_fraction=0",  # train on the whole corpus, as gensim does
         f"--data.window={args.window}",
         f"--data.min_count={args.min_count}",
-        f"--data.seed={args.seed}",
+        f"--data.seed={seed}",
         f"--model.embedding_dim={args.dim}",
-        f"--model.seed={args.seed}",
-        f"--seed_everything={args.seed}",
+        f"--model.seed={seed}",
+        f"--seed_everything={seed}",
         f"--trainer.max_epochs={args.epochs}",
         "--trainer.enable_progress_bar=false",
         "--trainer.callbacks+=compare_gensim.TrainingClock",
@@ -201,9 +209,14 @@ def train_ours(path: Path, objective: str, config: str, work: Path, args):
     if result.returncode != 0:
         lines = result.stderr.strip().splitlines() or ["(no output)"]
         raise CompareError(f"ours ({objective}) failed: {lines[-1]}")
-    (clock,) = work.glob("runs/*/version_*/training_time.json")
-    record = json.loads(clock.read_text())
-    vectors = WordVectors.load(clock.parent / "embeddings.txt")
+    clocks = list(work.glob("runs/*/version_*/training_time.json"))
+    if len(clocks) != 1 or not (clocks[0].parent / "embeddings.txt").is_file():
+        raise CompareError(
+            f"ours ({objective}) wrote no run directory with training_time.json and "
+            "embeddings.txt: keep the TensorBoard logger and the export on in --ours-args"
+        )
+    record = json.loads(clocks[0].read_text())
+    vectors = WordVectors.load(clocks[0].parent / "embeddings.txt")
     epochs = record["steps"] / record["steps_per_epoch"]
     return vectors, record["seconds"], epochs
 
@@ -229,9 +242,16 @@ def parse_ours(spec: str, default_config: str) -> list[tuple[str, str]]:
     return ours
 
 
-def fmt(value: float, ratio: float, digits: str) -> str:
-    score = "n/a" if value is None or math.isnan(value) else format(value, digits)
-    return f"{score} ({ratio:.0%} OOV)"
+def fmt(row: dict, score: str, oov: str) -> str:
+    digits = ".1%" if "accuracy" in score else ".3f"
+    values = [r[score] for r in row["runs"]]
+    if math.isnan(row[score]):
+        text = "n/a"
+    elif len(values) == 1:
+        text = format(row[score], digits)
+    else:
+        text = f"{row[score]:{digits}} [{min(values):{digits}}, {max(values):{digits}}]"
+    return f"{text} ({row[oov]:.0%} OOV)"
 
 
 def markdown(rows: list[dict], command: str, args) -> str:
@@ -241,7 +261,13 @@ def markdown(rows: list[dict], command: str, args) -> str:
         f"N = {args.dim}, C = {args.window}, min_count = {args.min_count}, epochs = {args.epochs}; "
         f"gensim: {args.workers} workers; ours: {args.threads} torch threads. Training time is "
         "the training loop only (no vocabulary building or export); words/s = corpus words × "
-        "epochs / training time.",
+        "epochs / training time."
+        + (
+            f" Each figure is the median of {args.repeats} runs (seeds {args.seed} to "
+            f"{args.seed + args.repeats - 1}), [lowest, highest] after the scores."
+            if args.repeats > 1
+            else ""
+        ),
         "",
         "| corpus | trainer | V | "
         + " | ".join(title for *_, title in METRICS)
@@ -249,7 +275,7 @@ def markdown(rows: list[dict], command: str, args) -> str:
         "| --- | --- | ---: | " + " | ".join("---" for _ in METRICS) + " | ---: | ---: | ---: |",
     ]
     for r in rows:
-        scores = [fmt(r[s], r[o], ".1%" if "accuracy" in s else ".3f") for s, o, _ in METRICS]
+        scores = [fmt(r, s, o) for s, o, _ in METRICS]
         lines.append(
             f"| {r['corpus']} ({r['words']:,} words) | {r['trainer']} | {r['vocab_size']:,} | "
             + " | ".join(scores)
@@ -261,7 +287,6 @@ def markdown(rows: list[dict], command: str, args) -> str:
 def plot(rows: list[dict], path: Path, title: str) -> None:
     import io
 
-    import numpy as np
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -276,8 +301,16 @@ def plot(rows: list[dict], path: Path, title: str) -> None:
         width = 0.8 / len(group)
         x = np.arange(len(METRICS))  # [3]
         for i, r in enumerate(group):
-            values = [0.0 if math.isnan(r[s]) else r[s] for s, *_ in METRICS]
-            bars = ax.bar(x + (i - (len(group) - 1) / 2) * width, values, width, label=r["trainer"])
+            values = np.nan_to_num([r[s] for s, *_ in METRICS])  # [3]
+            runs = np.nan_to_num([[run[s] for s, *_ in METRICS] for run in r["runs"]])  # [K, 3]
+            spread = np.stack([values - runs.min(0), runs.max(0) - values])  # [2, 3]
+            bars = ax.bar(
+                x + (i - (len(group) - 1) / 2) * width,
+                values,
+                width,
+                yerr=spread if len(runs) > 1 else None,
+                label=r["trainer"],
+            )
             ax.bar_label(bars, fmt="%.3f", fontsize=7)
         labels = [f"{t}\n({group[0][o]:.0%} OOV)" for _, o, t in METRICS]
         ax.set_xticks(x, labels)
@@ -307,6 +340,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="gensim's threads (default 2)")
     parser.add_argument("--threads", type=int, help="ours' torch threads (default: --workers)")
     parser.add_argument("--seed", type=int, default=282)
+    parser.add_argument(
+        "--repeats", type=int, default=1, help="runs of each trainer, seeds --seed, --seed + 1, …"
+    )
     parser.add_argument("--out-dir", default="runs/compare_gensim", type=Path)
     parser.add_argument(
         "--ours",
@@ -319,7 +355,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--skip-gensim", action="store_true", help="train only ours")
     args = parser.parse_args(argv)
     args.threads = args.threads or args.workers
-    for name in ("dim", "window", "min_count", "epochs", "workers", "threads"):
+    for name in ("dim", "window", "min_count", "epochs", "workers", "threads", "repeats"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
     return args
@@ -339,34 +375,48 @@ def run(args: argparse.Namespace, command: str) -> list[dict]:
         if words == 0:
             raise CompareError(f"--corpus {name}: {path} has no words")
         print(f"corpus {name}: {path}, {len(docs):,} documents, {words:,} words", flush=True)
-        trained = []
-        for objective, config in ours:
-            with tempfile.TemporaryDirectory(prefix="compare_gensim_") as work:
-                vectors, seconds, epochs = train_ours(path, objective, config, Path(work), args)
-            trained.append((f"cbow_torch {objective} ({config})", vectors, seconds, epochs))
+        contenders = {
+            f"cbow_torch {objective} ({config})": partial(train_ours, path, objective, config)
+            for objective, config in ours
+        }
         for trainer, options in ({} if args.skip_gensim else GENSIM).items():
-            print(f"training {trainer}", flush=True)
-            vectors, seconds = train_gensim(docs, options, args)
-            trained.append((trainer, vectors, seconds, args.epochs))
-        for trainer, vectors, seconds, epochs in trained:
-            scores = {k.removeprefix("eval/"): v for k, v in evaluate(vectors).items()}
+            contenders[trainer] = partial(train_gensim, docs, options)
+        runs = {trainer: [] for trainer in contenders}
+        for seed in range(args.seed, args.seed + args.repeats):  # interleaved, for fair times
+            for trainer, train in contenders.items():
+                print(f"training {trainer}, seed {seed}", flush=True)
+                vectors, seconds, epochs = train(args, seed)
+                scores = {k.removeprefix("eval/"): v for k, v in evaluate(vectors).items()}
+                runs[trainer].append(
+                    {
+                        "seed": seed,
+                        "vocab_size": len(vectors),
+                        **scores,
+                        "seconds": seconds,
+                        "epochs": epochs,
+                        "words_per_sec": words * epochs / seconds,
+                    }
+                )
+        for trainer, done in runs.items():
+            medians = {k: float(np.median([r[k] for r in done])) for k in done[0] if k != "seed"}
+            medians["vocab_size"] = done[0]["vocab_size"]
             rows.append(
-                {
-                    "corpus": name,
-                    "words": words,
-                    "trainer": trainer,
-                    "vocab_size": len(vectors),
-                    **scores,
-                    "seconds": seconds,
-                    "epochs": epochs,
-                    "words_per_sec": words * epochs / seconds,
-                }
+                {"corpus": name, "words": words, "trainer": trainer, **medians, "runs": done}
             )
         for key in ("vocab_size", *(o for _, o, _ in METRICS)):
-            values = {r[key] for r in rows if r["corpus"] == name}
+            values = {run[key] for r in rows if r["corpus"] == name for run in r["runs"]}
             if len(values) > 1:
                 print(f"warning: {name}: {key} differs between trainers: {sorted(values)}")
     return rows
+
+
+def _no_nan(obj):
+    """NaN (a score with every item out of vocabulary) as null: JSON has no NaN."""
+    if isinstance(obj, dict):
+        return {k: _no_nan(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_no_nan(v) for v in obj]
+    return None if isinstance(obj, float) and math.isnan(obj) else obj
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -383,8 +433,7 @@ def main(argv: list[str] | None = None) -> None:
     print(table)
     out = args.out_dir
     atomic_write(out / "compare.md", lambda f: f.write(table.encode()))
-    clean = [{k: None if v != v else v for k, v in r.items()} for r in rows]  # NaN: no JSON
-    report = json.dumps({"command": command, "rows": clean}, indent=2) + "\n"
+    report = json.dumps(_no_nan({"command": command, "rows": rows}), indent=2) + "\n"
     atomic_write(out / "compare.json", lambda f: f.write(report.encode()))
     title = f"N {args.dim}, C {args.window}, min_count {args.min_count}, {args.epochs} epochs"
     plot(rows, out / "compare.png", title)

@@ -16,7 +16,18 @@ spec.loader.exec_module(compare_gensim)
 @pytest.mark.slow
 def test_lee_table_json_and_png(tmp_path, capsys):
     out = tmp_path / "out"
-    argv = ["--corpus", "lee", "--dim", "20", "--epochs", "2", "--max-steps", "30"]
+    argv = [
+        "--corpus",
+        "lee",
+        "--dim",
+        "20",
+        "--epochs",
+        "2",
+        "--max-steps",
+        "30",
+        "--repeats",
+        "2",
+    ]
     argv += ["--out-dir", str(out), "--ours-args", f"--data.cache_dir {tmp_path / 'cache'}"]
     compare_gensim.main(argv)
     printed = capsys.readouterr().out
@@ -35,15 +46,27 @@ def test_lee_table_json_and_png(tmp_path, capsys):
     assert ours["epochs"] < 1  # stopped by --max-steps 30, and said so
     assert [r["epochs"] for r in gensim] == [2, 2]
     for r in rows:
-        assert r["seconds"] > 0
-        assert r["words_per_sec"] == pytest.approx(r["words"] * r["epochs"] / r["seconds"])
-        assert -1 <= r["wordsim353_spearman"] <= 1 and -1 <= r["simlex999_spearman"] <= 1
+        assert [run["seed"] for run in r["runs"]] == [282, 283]
+        for run in r["runs"]:
+            assert run["seconds"] > 0
+            assert run["words_per_sec"] == pytest.approx(
+                r["words"] * run["epochs"] / run["seconds"]
+            )
+            assert -1 <= run["wordsim353_spearman"] <= 1 and -1 <= run["simlex999_spearman"] <= 1
+        for key in ("wordsim353_spearman", "simlex999_spearman", "seconds", "words_per_sec"):
+            assert r[key] == pytest.approx(sum(run[key] for run in r["runs"]) / 2)  # median of 2
+    # Different seeds, different vectors: the runs are not one run counted twice.
+    assert (
+        gensim[0]["runs"][0]["wordsim353_spearman"] != gensim[0]["runs"][1]["wordsim353_spearman"]
+    )
     table = (out / "compare.md").read_text()
     assert table in printed
     lines = [line for line in table.splitlines() if line.startswith("| lee ")]
     assert [line.split(" | ")[1] for line in lines] == trainers
     assert "| WordSim-353 ρ | SimLex-999 ρ | Google analogies |" in table
-    assert f"({rows[0]['wordsim353_oov_ratio']:.0%} OOV)" in lines[0]
+    low, high = sorted(run["wordsim353_spearman"] for run in rows[0]["runs"])
+    cell = f"{rows[0]['wordsim353_spearman']:.3f} [{low:.3f}, {high:.3f}]"
+    assert f"| {cell} ({rows[0]['wordsim353_oov_ratio']:.0%} OOV) |" in lines[0]
     assert "--max-steps 30" in table.splitlines()[0]  # the command that made it
     image = matplotlib.image.imread(out / "compare.png")  # [H, W, 4]
     assert image.shape[0] > 200 and image.shape[1] > 400
