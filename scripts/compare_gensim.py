@@ -78,6 +78,8 @@ class TrainingClock(pl.Callback):
         self.start = time.perf_counter()
 
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        from cbow_torch.atomic import atomic_write
+
         seconds = time.perf_counter() - self.start
         if trainer.is_global_zero:
             record = {
@@ -85,7 +87,8 @@ class TrainingClock(pl.Callback):
                 "steps": trainer.global_step,
                 "steps_per_epoch": trainer.num_training_batches,
             }
-            Path(trainer.log_dir, "training_time.json").write_text(json.dumps(record))
+            payload = json.dumps(record).encode()
+            atomic_write(Path(trainer.log_dir, "training_time.json"), lambda f: f.write(payload))
 
 
 # ---- corpora ----------------------------------------------------------------------------
@@ -230,6 +233,8 @@ def parse_ours(spec: str, default_config: str) -> list[tuple[str, str]]:
     for item in filter(None, (s.strip() for s in spec.split(","))):
         objective, _, config = item.partition(":")
         config = config or default_config
+        if not Path(config).is_file() and (SCRIPTS.parent / config).is_file():
+            config = str(SCRIPTS.parent / config)  # relative to the repository, not the cwd
         if not Path(config).is_file():
             raise CompareError(f"--ours {item}: no config file {config}")
         ours.append((objective, config))

@@ -14,7 +14,8 @@ spec.loader.exec_module(compare_gensim)
 
 
 @pytest.mark.slow
-def test_lee_table_json_and_png(tmp_path, capsys):
+def test_lee_table_json_and_png(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(SCRIPT.parents[1])  # the trainer's name shows the config as given
     out = tmp_path / "out"
     argv = [
         "--corpus",
