@@ -116,9 +116,7 @@ def test_backward_scales_with_grad_output():
 def test_backward_computes_only_the_gradients_asked_for(needed):
     # Called directly: autograd would drop an unwanted gradient anyway, hiding the waste.
     context, center, params = make_batch(11, 4, 5, 2)
-    _, h, yhat = CBOWFunction.forward(
-        context, center, *(p.detach() for p in params), "exact", None
-    )
+    _, h, yhat = CBOWFunction.forward(context, center, *(p.detach() for p in params), "exact", None)
     ctx = SimpleNamespace(
         saved_tensors=(context, center, params[2].detach(), h, yhat),
         needs_input_grad=(False, False, *needed, False, False),

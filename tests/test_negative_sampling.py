@@ -1,11 +1,18 @@
 """word2vec's negative-sampling objective: the hand-written backward against gradcheck, an
 autograd twin and the dense numpy reference; sparse gradients; the noise and subsampling draws."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from cbow_torch import reference
+from cbow_torch.cli import cli_main
 from cbow_torch.functional import (
     cbow_negative_sampling_loss,
     cbow_negative_sampling_loss_autograd,
@@ -227,16 +234,6 @@ def test_subsampled_windows_redraw_each_epoch_with_a_fixed_length():
 
 # ---------------------------------------------------------------------------------------------
 # In the product: real CLI runs with configs/word2vec.yaml, cut down to seconds.
-
-import os  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-from tensorboard.backend.event_processing.event_accumulator import EventAccumulator  # noqa: E402
-
-from cbow_torch.cli import cli_main  # noqa: E402
-from cbow_torch.vectors import WordVectors  # noqa: E402
 
 TESTS = Path(__file__).parent
 CONFIG = TESTS.parent / "configs" / "word2vec.yaml"
