@@ -37,6 +37,7 @@ is at the end of the file with its own formulas.
 from __future__ import annotations
 
 import contextlib
+import functools
 
 import torch
 import torch.nn.functional as F
@@ -162,6 +163,20 @@ def _no_autocast(param: torch.Tensor) -> contextlib.AbstractContextManager:
     return contextlib.nullcontext()
 
 
+def _autocast_off(backward):
+    """A ``backward`` that runs with autocast off, like its forward: a backward called inside
+    an autocast region would otherwise run its products in half precision."""
+
+    @functools.wraps(backward)
+    def wrapper(ctx, grad_loss, *rest):
+        if grad_loss is None:
+            return backward(ctx, grad_loss, *rest)
+        with _no_autocast(grad_loss):
+            return backward(ctx, grad_loss, *rest)
+
+    return wrapper
+
+
 def _hidden(context: torch.Tensor, W1: torch.Tensor, b1: torch.Tensor) -> torch.Tensor:
     """Z1ᵀ: the mean of W1's columns at the context ids, plus b1."""
     # W1.t() is [V, N]; a CBOW model stores it contiguous so this gather reads whole rows.
@@ -200,6 +215,7 @@ class CBOWFunction(torch.autograd.Function):
         ctx.save_for_backward(context, center, W2, h, yhat)
 
     @staticmethod
+    @_autocast_off
     @once_differentiable
     def backward(ctx, grad_loss, *_):
         context, center, W2, h, yhat = ctx.saved_tensors
@@ -348,6 +364,7 @@ class NegativeSamplingFunction(torch.autograd.Function):
         ctx.save_for_backward(context, words, h, w2, s)
 
     @staticmethod
+    @_autocast_off
     @once_differentiable
     def backward(ctx, grad_loss, *_):
         context, words, h, w2, s = ctx.saved_tensors
@@ -408,17 +425,25 @@ def cbow_negative_sampling_loss(
     if not W1.is_floating_point() or W1.dtype != W2.dtype:
         raise ValueError(f"W1 and W2 must share one floating dtype, got {W1.dtype}, {W2.dtype}")
     _check_ids(W2.shape[0], context, center, negatives)
-    W1T = W1.t()  # [V, N]
     if sparse:
-        base = W1._base  # [V, N] when W1 = W1T.t() of a leaf
-        if base is None or not base.is_leaf or base.shape != W1T.shape or not W1T.is_contiguous():
-            raise ValueError(
-                "sparse=True needs W1 to be the transpose of a contiguous [V, N] leaf tensor "
-                "(CBOWNegativeSampling.W1 is); use sparse=False for any other W1"
-            )
-        W1T = base  # [V, N], so autograd hands the sparse gradient to the leaf itself
+        return _sparse_negative_sampling_loss(context, center, negatives, W1, W2)
     with _no_autocast(W2):
-        loss, *_ = NegativeSamplingFunction.apply(context, center, negatives, W1T, W2, sparse)
+        loss, *_ = NegativeSamplingFunction.apply(context, center, negatives, W1.t(), W2, False)
+    return loss
+
+
+# torch.compile traces neither a view's base nor sparse tensors: this part runs eagerly.
+@torch.compiler.disable
+def _sparse_negative_sampling_loss(context, center, negatives, W1, W2) -> torch.Tensor:
+    W1T, base = W1.t(), W1._base  # [V, N], and the [V, N] leaf when W1 = leaf.t()
+    if base is None or not base.is_leaf or base.shape != W1T.shape or not W1T.is_contiguous():
+        raise ValueError(
+            "sparse=True needs W1 to be the transpose of a contiguous [V, N] leaf tensor "
+            "(CBOWNegativeSampling.W1 is); use sparse=False for any other W1"
+        )
+    # The Function takes the leaf itself, so autograd hands it the sparse gradient as rows.
+    with _no_autocast(W2):
+        loss, *_ = NegativeSamplingFunction.apply(context, center, negatives, base, W2, True)
     return loss
 
 
