@@ -24,7 +24,7 @@ class CBOWLightningModule(pl.LightningModule):
     """Plain gradient descent W ← W − α ∂J/∂W on the course's CBOW.
 
     Args:
-        vocab_size: V; the CLI links it from ``data.vocab_size``.
+        vocab_size: V; None (the default): the datamodule's, known once its setup has run.
         embedding_dim: N.
         init, seed, grad_mode: passed to :class:`~cbow_torch.model.CBOW`.
         lr: α.
@@ -37,7 +37,7 @@ class CBOWLightningModule(pl.LightningModule):
 
     def __init__(
         self,
-        vocab_size: int,
+        vocab_size: int | None = None,
         embedding_dim: int = 50,
         init: str = "normal",
         seed: int = 282,
@@ -81,6 +81,8 @@ class CBOWLightningModule(pl.LightningModule):
         # the parameters in float64 and the course initialisation stays bit for bit.
         if self.model is None:
             hp = self.hparams
+            if hp.vocab_size is None:  # Lightning calls this hook after the datamodule's setup
+                hp.vocab_size = self.trainer.datamodule.vocab_size  # saved in checkpoints
             self.model = CBOW(hp.vocab_size, hp.embedding_dim, hp.init, hp.seed, hp.grad_mode)
 
     def forward(self, context: torch.Tensor, center: torch.Tensor) -> torch.Tensor:
