@@ -242,8 +242,8 @@ class CBOWDataModule(pl.LightningDataModule):
                 unused.append(f"data.{name}={value} (it has {prepared.get(name)})")
         if unused:
             rank_zero_warn(
-                f"data.dataset {self.path} is used as prepared; not used: {', '.join(unused)}. "
-                "Prepare it again to change them"
+                f"data.dataset {self.path} is used as its meta.json says; these options are not "
+                f"used: {', '.join(unused)}. To change them, prepare it again"
             )
 
     @property
