@@ -29,6 +29,7 @@ from .prepare import (
     tokenizer_name,
     write_dataset,
 )
+from .sampling import keep_probabilities, subsample
 from .text import VocabOrder, Vocabulary
 
 # ---------------------------------------------------------------------------------------------
@@ -93,6 +94,37 @@ class CBOWWindowDataset(Dataset):
         return context[0], center[0]
 
 
+class SubsampledWindows(Dataset):
+    """The windows of a stream from which frequent words are dropped anew every epoch.
+
+    word2vec's subsampling: each epoch (``set_epoch``, which the sampler calls) draws which
+    occurrences stay, from ``keep`` [V] and (seed, epoch), then cuts windows from the kept
+    stream. The epoch length is fixed by epoch 0's draw, so that Lightning's step counts and
+    schedules hold; another epoch's windows are spread over it evenly (a few hundredths of a
+    percent repeat or go unseen). Every rank of a DDP run draws the same.
+    """
+
+    def __init__(
+        self, ids: np.ndarray, window: int, doc_starts: np.ndarray, keep: np.ndarray, seed: int
+    ) -> None:
+        self.ids, self.window, self.doc_starts = ids, window, doc_starts
+        self.keep, self.seed = keep.astype(np.float32), seed
+        self.set_epoch(0)
+        self._n = len(self.windows)
+
+    def set_epoch(self, epoch: int) -> None:
+        rng = np.random.default_rng([self.seed, epoch, 0x5B])
+        kept, starts = subsample(self.ids, self.doc_starts, self.keep, rng)
+        self.windows = CBOWWindowDataset(kept, self.window, starts)
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitems__(self, indices) -> tuple[torch.Tensor, torch.Tensor]:
+        idx = np.asarray(indices, dtype=np.int64)  # [m]
+        return self.windows.__getitems__(idx * len(self.windows) // self._n)
+
+
 class WindowSampler(DistributedSampler):
     """Example indices for one rank of ``num_replicas``, in order or shuffled per epoch.
 
@@ -107,6 +139,11 @@ class WindowSampler(DistributedSampler):
     def __init__(self, dataset, num_replicas=1, rank=0, shuffle=True, seed=0) -> None:
         super().__init__(dataset, num_replicas, rank, shuffle=shuffle, seed=seed)
         self.start = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        super().set_epoch(epoch)
+        if hasattr(self.dataset, "set_epoch"):  # a new subsampling draw
+            self.dataset.set_epoch(epoch)
 
     def __iter__(self) -> Iterator[int]:
         n, step = len(self.dataset), self.num_replicas
@@ -174,6 +211,9 @@ class CBOWDataModule(pl.LightningDataModule):
         max_vocab_size: keep at most this many of the most frequent words.
         vocab_order: "frequency" (gensim's) or "alphabetical" (the course's ids).
         unk: map dropped words to "<unk>" instead of removing them.
+        sample: word2vec's subsampling of frequent words (0: off, the course's; word2vec:
+            1e-3): word w's occurrences are kept with chance (sqrt(f_w/sample) + 1)·sample/f_w,
+            drawn anew every epoch, for the training windows (validation sees every word).
         batch_size: m.
         shuffle: shuffle the training windows each epoch (seeded by ``seed``).
         seed: seeds the shuffle, on one process and under DDP.
@@ -193,6 +233,7 @@ class CBOWDataModule(pl.LightningDataModule):
         max_vocab_size: int | None = None,
         vocab_order: VocabOrder = "frequency",
         unk: bool = False,
+        sample: float = 0.0,
         batch_size: int = 128,
         shuffle: bool = True,
         seed: int = 282,
@@ -204,6 +245,7 @@ class CBOWDataModule(pl.LightningDataModule):
         self.save_hyperparameters()
         for ok, message in [
             (window >= 1, f"data.window must be >= 1 (C, words each side), got {window}"),
+            (sample >= 0, f"data.sample must be >= 0 (0 turns subsampling off), got {sample}"),
             (batch_size >= 1, f"data.batch_size must be >= 1, got {batch_size}"),
             (0 <= val_fraction < 1, f"data.val_fraction must be in [0, 1), got {val_fraction}"),
             (num_workers >= 0, f"data.num_workers must be >= 0, got {num_workers}"),
@@ -211,6 +253,7 @@ class CBOWDataModule(pl.LightningDataModule):
             if not ok:
                 raise CBOWDataError(message)
         self.window, self.batch_size, self.shuffle, self.seed = window, batch_size, shuffle, seed
+        self.sample = sample
         self.val_fraction, self.num_workers = val_fraction, num_workers
         self.options = {name: getattr(self.hparams, name) for name in OPTIONS}
         self.options["tokenizer"] = tokenizer  # a callable stays one (hparams may copy it)
@@ -282,6 +325,14 @@ class CBOWDataModule(pl.LightningDataModule):
         if cut < n and (len(val_docs) == 0 or val_docs[0] != 0):
             val_docs = np.r_[0, val_docs]  # the held-out slice starts a document
         self.train_dataset = CBOWWindowDataset(ids[:cut], C, train_docs)
+        if self.sample > 0 and len(self.train_dataset) > 0:
+            keep = keep_probabilities(self.vocab.counts, self.sample)  # [V]
+            self.train_dataset = SubsampledWindows(ids[:cut], C, train_docs, keep, self.seed)
+            if len(self.train_dataset) == 0:
+                raise CBOWDataError(
+                    f"data.sample={self.sample} leaves no training window of 2C+1 = "
+                    f"{2 * C + 1} words in {name}: raise data.sample or set it to 0"
+                )
         self.val_dataset = CBOWWindowDataset(ids[cut:], C, val_docs) if cut < n else None
         if len(self.train_dataset) == 0:
             raise CBOWDataError(
@@ -306,7 +357,9 @@ class CBOWDataModule(pl.LightningDataModule):
             sampler=sampler,
             collate_fn=collate_batch,
             num_workers=self.num_workers,
-            persistent_workers=self.num_workers > 0,
+            # A kept worker holds its own copy of the dataset, which a new epoch's subsampling
+            # draw (set_epoch, in this process) would not reach.
+            persistent_workers=self.num_workers > 0 and not hasattr(dataset, "set_epoch"),
         )
 
     def train_dataloader(self) -> ResumableLoader:

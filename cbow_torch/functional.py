@@ -29,9 +29,14 @@ with g chosen by ``grad_mode``:
 X and Y are never materialised, and the step has one m×V buffer: the logits, softmaxed in
 place into Ŷ. Because Y is one-hot, every product with Ŷ − Y is computed as the product with Ŷ
 less a correction at the m centre words.
+
+The second objective, word2vec's CBOW with negative sampling (``cbow_negative_sampling_loss``),
+is at the end of the file with its own formulas.
 """
 
 from __future__ import annotations
+
+import contextlib
 
 import torch
 import torch.nn.functional as F
@@ -64,7 +69,18 @@ def _check_inputs(
             "W1, b1, W2, b2 must share one floating dtype, got "
             f"{W1.dtype}, {b1.dtype}, {W2.dtype}, {b2.dtype}"
         )
-    ids = [("context", context)] + ([("center", center)] if center is not None else [])
+    _check_ids(V, context, center)
+
+
+def _check_ids(
+    V: int,
+    context: torch.Tensor,
+    center: torch.Tensor | None,
+    negatives: torch.Tensor | None = None,
+) -> None:
+    """Word-id tensors: integer dtype, shapes [m, 2C], [m], [m, k], every id in [0, V)."""
+    named = {"context": context, "center": center, "negatives": negatives}
+    ids = [(name, tensor) for name, tensor in named.items() if tensor is not None]
     for name, tensor in ids:
         if tensor.dtype not in (torch.int64, torch.int32):
             raise ValueError(
@@ -74,10 +90,18 @@ def _check_inputs(
         raise ValueError(
             f"context must have shape [m, 2C] with m >= 1 and 2C >= 1, got {tuple(context.shape)}"
         )
-    if center is not None and (center.dim() != 1 or center.shape[0] != context.shape[0]):
+    m = context.shape[0]
+    if center is not None and (center.dim() != 1 or center.shape[0] != m):
         raise ValueError(
-            f"center must have shape [m] = [{context.shape[0]}] to match context "
+            f"center must have shape [m] = [{m}] to match context "
             f"{tuple(context.shape)}, got {tuple(center.shape)}"
+        )
+    if negatives is not None and (
+        negatives.dim() != 2 or negatives.shape[0] != m or negatives.shape[1] == 0
+    ):
+        raise ValueError(
+            f"negatives must have shape [m, k] = [{m}, k] with k >= 1 to match context "
+            f"{tuple(context.shape)}, got {tuple(negatives.shape)}"
         )
     for name, tensor in ids:
         if tensor.device.type == "cpu":
@@ -89,15 +113,19 @@ def _check_inputs(
             torch._assert_async(((tensor >= 0) & (tensor < V)).all(), f"{name} ids outside [0, V)")
 
 
-class _LogitsPool:
+class LogitsPool:
     """Recycles the step's one m×V buffer on the CPU, one spare per dtype.
+
+    Owned by whoever trains (a ``CBOW`` module holds one) and passed to ``cbow_loss``; without
+    one, every step allocates its buffer afresh.
 
     Above glibc's mmap threshold (at most 32 MiB) every CPU allocation is fresh memory from the
     kernel, and first touching it page-faults: at V = 50,000, m = 512 that costs as much as the
     softmax. CUDA's caching allocator already recycles, so only the CPU uses this.
 
     Safety: ``cbow_loss`` gives a buffer back only once the backward that reads it has run (or at
-    once when no graph was built), and its caller never sees the buffer. If a graph kept with
+    once when no graph was built), and its caller never sees the buffer. One pool serves one
+    thread of training steps. If a graph kept with
     ``retain_graph=True`` is backpropagated again after a later forward reused its buffer,
     autograd's version check on the saved Ŷ raises; it cannot give a wrong gradient silently.
     """
@@ -125,7 +153,13 @@ class _LogitsPool:
         self._spare.clear()
 
 
-_POOL = _LogitsPool()
+def _no_autocast(param: torch.Tensor) -> contextlib.AbstractContextManager:
+    """Autocast off, so the hand-written formulas run in the parameters' own dtype: under
+    ``bf16-mixed`` or ``16-mixed`` the parameters are float32, and so is every product here."""
+    device = param.device.type
+    if torch.is_autocast_enabled(device):
+        return torch.autocast(device, enabled=False)
+    return contextlib.nullcontext()
 
 
 def _hidden(context: torch.Tensor, W1: torch.Tensor, b1: torch.Tensor) -> torch.Tensor:
@@ -142,9 +176,10 @@ class CBOWFunction(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(context, center, W1, b1, W2, b2, grad_mode):
+    def forward(context, center, W1, b1, W2, b2, grad_mode, pool):
         h = torch.relu_(_hidden(context, W1, b1))  # [m, N] H
-        z2 = _POOL.take(h.shape[0], W2.shape[0], like=h)  # [m, V] the step's only m×V buffer
+        m, V = h.shape[0], W2.shape[0]
+        z2 = pool.take(m, V, like=h) if pool else h.new_empty(m, V)  # [m, V] the only m×V buffer
         torch.addmm(b2, h, W2.t(), out=z2)  # [m, V] Z2
         z_center = z2.gather(1, center[:, None]).squeeze(1)  # [m] Z2 at the centre words
         z_max = z2.amax(dim=1)  # [m]
@@ -157,7 +192,7 @@ class CBOWFunction(torch.autograd.Function):
 
     @staticmethod
     def setup_context(ctx, inputs, output):
-        context, center, W1, b1, W2, b2, grad_mode = inputs
+        context, center, W1, b1, W2, b2, grad_mode, _ = inputs
         _, h, yhat = output
         ctx.grad_mode = grad_mode
         ctx.mark_non_differentiable(h, yhat)
@@ -169,7 +204,7 @@ class CBOWFunction(torch.autograd.Function):
     def backward(ctx, grad_loss, *_):
         context, center, W2, h, yhat = ctx.saved_tensors
         if grad_loss is None:  # J did not take part in what is being differentiated
-            return None, None, None, None, None, None, None
+            return None, None, None, None, None, None, None, None
         m, two_c = context.shape
         need_W1, need_b1, need_W2, need_b2 = ctx.needs_input_grad[2:6]
         grad_W1 = grad_b1 = grad_W2 = grad_b2 = None
@@ -204,7 +239,7 @@ class CBOWFunction(torch.autograd.Function):
                 rows = g.repeat_interleave(two_c, dim=0)  # [m·2C, N]
                 grad_W1_t.index_add_(0, context.reshape(-1), rows, alpha=1 / two_c)  # [V, N]
                 grad_W1 = grad_W1_t.t()  # [N, V]
-        return None, None, grad_W1, grad_b1, grad_W2, grad_b2, None
+        return None, None, grad_W1, grad_b1, grad_W2, grad_b2, None, None
 
 
 def cbow_loss(
@@ -215,6 +250,7 @@ def cbow_loss(
     W2: torch.Tensor,
     b2: torch.Tensor,
     grad_mode: str = "exact",
+    pool: LogitsPool | None = None,
 ) -> torch.Tensor:
     """The course's CBOW cost J for one batch, with the hand-written backward.
 
@@ -224,18 +260,22 @@ def cbow_loss(
         W1, b1, W2, b2: parameters [N, V], [N], [V, N], [V].
         grad_mode: ``"exact"`` (the true gradient) or ``"lecture"`` (the slide's ReLU(L1),
             not the gradient of J).
+        pool: recycles the m×V buffer between steps on the CPU (``CBOW`` passes its own).
 
     Returns:
-        The scalar J, the cross-entropy averaged over the batch.
+        The scalar J, the cross-entropy averaged over the batch, computed in the parameters'
+        dtype (float32 under mixed precision: autocast is off inside).
     """
     if grad_mode not in GRAD_MODES:
         raise ValueError(f"grad_mode must be one of {GRAD_MODES}, got {grad_mode!r}")
     _check_inputs(context, center, W1, b1, W2, b2)
-    loss, _, yhat = CBOWFunction.apply(context, center, W1, b1, W2, b2, grad_mode)
-    if loss.grad_fn is None:  # no graph holds Ŷ
-        _POOL.give(yhat)
-    else:  # recycle Ŷ once the backward has read it
-        loss.grad_fn.register_hook(lambda *_: _POOL.give(yhat))
+    with _no_autocast(W1):
+        loss, _, yhat = CBOWFunction.apply(context, center, W1, b1, W2, b2, grad_mode, pool)
+    if pool is not None:
+        if loss.grad_fn is None:  # no graph holds Ŷ
+            pool.give(yhat)
+        else:  # recycle Ŷ once the backward has read it
+            loss.grad_fn.register_hook(lambda *_: pool.give(yhat))
     return loss
 
 
@@ -260,3 +300,137 @@ def cbow_loss_autograd(
     the benchmark. Its gradient is the ``"exact"`` mode's."""
     _check_inputs(context, center, W1, b1, W2, b2)
     return F.cross_entropy(cbow_logits(context, W1, b1, W2, b2), center)  # []
+
+
+# ---------------------------------------------------------------------------------------------
+# word2vec's objective: CBOW with negative sampling.
+
+
+class NegativeSamplingFunction(torch.autograd.Function):
+    """word2vec's CBOW negative-sampling cost J(W1ᵀ, W2); ``backward`` is written out by hand.
+
+    For example i with centre c, context ctx₁…ctx₂C and noise words n₁…n_k (no ReLU, no biases):
+
+        h  = (1/2C) Σⱼ W1[:, ctxⱼ]
+        s₀ = W2[c]·h,   sⱼ = W2[nⱼ]·h
+        J  = (1/m) Σᵢ [ −log σ(s₀) − Σⱼ log σ(−sⱼ) ]
+
+    Backward, with e₀ = σ(s₀) − 1 and eⱼ = σ(sⱼ):
+
+        ∂J/∂W2[w]        = (1/m) e_w h          for w in {c, n₁…n_k}; repeated rows add up
+        ∂J/∂h            = (1/m) Σ_w e_w W2[w]
+        ∂J/∂W1[:, ctxⱼ] += ∂J/∂h / 2C           a word twice in the window gets it twice
+
+    Only the rows in the batch have a gradient. With ``sparse`` the gradients are sparse COO
+    tensors [V, N] holding those m·(2C + 1 + k) rows (``torch.optim.SGD`` applies them as
+    W ← W − α∇ without a V×N temporary); otherwise dense [V, N]. The inputs are W1ᵀ [V, N] (row
+    j is word j's input vector) and W2 [V, N]; use ``cbow_negative_sampling_loss``, which takes
+    W1 [N, V] as the course writes it.
+    """
+
+    @staticmethod
+    def forward(context, center, negatives, W1T, W2, sparse):
+        h = F.embedding_bag(context, W1T, mode="mean")  # [m, N] (1/2C) Σⱼ W1[:, ctxⱼ]
+        words = torch.cat((center[:, None], negatives), dim=1)  # [m, 1+k] c, n₁…n_k
+        w2 = F.embedding(words, W2)  # [m, 1+k, N] W2[c], W2[n₁]…
+        s = (w2 * h[:, None, :]).sum(dim=2)  # [m, 1+k] s₀, s₁…s_k
+        # −log σ(s₀) = softplus(−s₀) and −log σ(−sⱼ) = softplus(sⱼ): finite for any s.
+        loss = (F.softplus(-s[:, 0]).sum() + F.softplus(s[:, 1:]).sum()) / s.shape[0]  # []
+        return loss, words, h, w2, s
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        context, _, _, W1T, W2, sparse = inputs
+        _, words, h, w2, s = output
+        ctx.sparse, ctx.V = sparse, W2.shape[0]
+        ctx.mark_non_differentiable(words, h, w2, s)
+        ctx.set_materialize_grads(False)
+        ctx.save_for_backward(context, words, h, w2, s)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_loss, *_):
+        context, words, h, w2, s = ctx.saved_tensors
+        if grad_loss is None:
+            return None, None, None, None, None, None
+        (m, two_c), N = context.shape, h.shape[1]
+        need_W1T, need_W2 = ctx.needs_input_grad[3:5]
+        e = torch.sigmoid(s)  # [m, 1+k] eⱼ = σ(sⱼ)
+        e[:, 0] -= 1  # [m] e₀ = σ(s₀) − 1
+        e *= grad_loss / m  # [m, 1+k] (1/m) e, times grad_loss
+        grad_W1T = grad_W2 = None
+        if need_W2:
+            rows = e[:, :, None] * h[:, None, :]  # [m, 1+k, N] (1/m) e_w h
+            grad_W2 = _row_gradient(words.reshape(-1), rows.view(-1, N), ctx.V, ctx.sparse)
+        if need_W1T:
+            grad_h = torch.bmm(e[:, None, :], w2).squeeze(1)  # [m, N] (1/m) Σ_w e_w W2[w]
+            rows = (grad_h / two_c)[:, None, :].expand(m, two_c, N)  # [m, 2C, N] ∂J/∂h / 2C
+            grad_W1T = _row_gradient(context.reshape(-1), rows.reshape(-1, N), ctx.V, ctx.sparse)
+        return None, None, None, grad_W1T, grad_W2, None
+
+
+def _row_gradient(index: torch.Tensor, rows: torch.Tensor, V: int, sparse: bool) -> torch.Tensor:
+    """The [V, N] gradient whose row index[r] accumulates rows[r] (rows: [R, N])."""
+    if sparse:  # R rows, repeats not summed: SGD's add_ and DDP's all-reduce sum them
+        return torch.sparse_coo_tensor(
+            index[None], rows, (V, rows.shape[1]), check_invariants=False
+        )  # [V, N], sparse
+    return rows.new_zeros(V, rows.shape[1]).index_add_(0, index, rows)  # [V, N]
+
+
+def cbow_negative_sampling_loss(
+    context: torch.Tensor,
+    center: torch.Tensor,
+    negatives: torch.Tensor,
+    W1: torch.Tensor,
+    W2: torch.Tensor,
+    sparse: bool = False,
+) -> torch.Tensor:
+    """word2vec's CBOW negative-sampling cost J for one batch, with a hand-written backward.
+
+    Args:
+        context: word ids [m, 2C].
+        center: word ids [m].
+        negatives: noise word ids [m, k], k >= 1 (see ``cbow_torch.sampling.UnigramNoise``).
+            A noise word may equal the centre or repeat: each counts as drawn.
+        W1: input vectors [N, V] (word j's in column j), W2: output vectors [V, N].
+        sparse: return sparse [V, N] gradients holding only the batch's rows. W1 must then be
+            the transpose of a [V, N] leaf tensor, as ``CBOWNegativeSampling.W1`` is, so that
+            the gradient reaches that leaf as rows (a sparse [N, V] gradient has no fast form).
+
+    Returns:
+        The scalar J, averaged over the batch, in the parameters' dtype (autocast is off).
+    """
+    if W1.dim() != 2 or W2.dim() != 2 or W2.shape != W1.shape[::-1]:
+        raise ValueError(
+            f"W1 must be [N, V] and W2 [V, N], got {tuple(W1.shape)} and {tuple(W2.shape)}"
+        )
+    if not W1.is_floating_point() or W1.dtype != W2.dtype:
+        raise ValueError(f"W1 and W2 must share one floating dtype, got {W1.dtype}, {W2.dtype}")
+    _check_ids(W2.shape[0], context, center, negatives)
+    W1T = W1.t()  # [V, N]
+    if sparse:
+        base = W1._base  # [V, N] when W1 = W1T.t() of a leaf
+        if base is None or not base.is_leaf or base.shape != W1T.shape or not W1T.is_contiguous():
+            raise ValueError(
+                "sparse=True needs W1 to be the transpose of a contiguous [V, N] leaf tensor "
+                "(CBOWNegativeSampling.W1 is); use sparse=False for any other W1"
+            )
+        W1T = base  # [V, N], so autograd hands the sparse gradient to the leaf itself
+    with _no_autocast(W2):
+        loss, *_ = NegativeSamplingFunction.apply(context, center, negatives, W1T, W2, sparse)
+    return loss
+
+
+def cbow_negative_sampling_loss_autograd(
+    context: torch.Tensor,
+    center: torch.Tensor,
+    negatives: torch.Tensor,
+    W1: torch.Tensor,
+    W2: torch.Tensor,
+) -> torch.Tensor:
+    """The same J in plain PyTorch ops, differentiated by autograd: the twin for tests and the
+    benchmark."""
+    h = W1.t()[context].mean(dim=1)  # [m, N]
+    s = torch.einsum("mwn,mn->mw", W2[torch.cat((center[:, None], negatives), 1)], h)  # [m, 1+k]
+    return -(F.logsigmoid(s[:, 0]).sum() + F.logsigmoid(-s[:, 1:]).sum()) / s.shape[0]  # []

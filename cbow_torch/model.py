@@ -6,7 +6,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from .functional import GRAD_MODES, cbow_logits, cbow_loss
+from .functional import (
+    GRAD_MODES,
+    LogitsPool,
+    cbow_logits,
+    cbow_loss,
+    cbow_negative_sampling_loss,
+)
 
 INITS = ("normal", "word2vec", "course")
 SOURCES = ("W1", "W2", "average")
@@ -56,10 +62,12 @@ class CBOW(nn.Module):
         self.b1 = nn.Parameter(b1.to(dtype))  # [N]
         self.W2 = nn.Parameter(W2.to(dtype))  # [V, N]
         self.b2 = nn.Parameter(b2.to(dtype))  # [V]
+        self.pool = LogitsPool()  # this model's recycled m×V buffer (CPU)
 
     def forward(self, context: torch.Tensor, center: torch.Tensor) -> torch.Tensor:
         """J for a batch: context [m, 2C], center [m] -> scalar."""
-        return cbow_loss(context, center, self.W1, self.b1, self.W2, self.b2, self.grad_mode)
+        W1, b1, W2, b2 = self.W1, self.b1, self.W2, self.b2
+        return cbow_loss(context, center, W1, b1, W2, b2, self.grad_mode, self.pool)
 
     def logits(self, context: torch.Tensor) -> torch.Tensor:
         """Scores for the centre word: context [m, 2C] -> [m, V]."""
@@ -71,6 +79,82 @@ class CBOW(nn.Module):
 
     def extra_repr(self) -> str:
         return f"V={self.vocab_size}, N={self.embedding_dim}, grad_mode={self.grad_mode!r}"
+
+
+class CBOWNegativeSampling(nn.Module):
+    """word2vec's CBOW: h = mean of the context's input vectors, scored against the centre's
+    output vector and k noise words' (negative sampling). No ReLU, no biases.
+
+    The parameters are W1 [N, V] and W2 [V, N], as in ``CBOW``, held as the weights [V, N] of
+    two ``nn.Embedding`` (``sparse=True``): ``input_vectors`` is W1ᵀ (row j is word j's input
+    vector, word2vec's syn0) and ``output_vectors`` is W2 (syn1neg). A step's gradient is then a
+    set of rows that ``torch.optim.SGD`` applies without a V×N temporary, and that
+    DistributedDataParallel, which recognises sparse ``nn.Embedding``, all-reduces as rows.
+    The Embeddings only hold the weights: the cost and its backward are
+    ``cbow_negative_sampling_loss``.
+
+    Args:
+        vocab_size: V.
+        embedding_dim: N.
+        init: as for ``CBOW``; ``"word2vec"`` (the default here) starts W2 at zero, as
+            word2vec does.
+        seed: seeds the initialisation.
+        sparse: sparse gradients (only the batch's rows); False gives dense [V, N] ones.
+        dtype: parameter dtype; defaults to ``torch.get_default_dtype()``.
+    """
+
+    def __init__(
+        self,
+        vocab_size: int,
+        embedding_dim: int,
+        init: str = "word2vec",
+        seed: int = 282,
+        sparse: bool = True,
+        dtype: torch.dtype | None = None,
+    ) -> None:
+        super().__init__()
+        if vocab_size < 2 or embedding_dim < 1:
+            raise ValueError(
+                "negative sampling needs vocab_size >= 2 (a noise word besides the centre) and "
+                f"embedding_dim >= 1, got {vocab_size}, {embedding_dim}"
+            )
+        if init not in INITS:
+            raise ValueError(f"init must be one of {INITS}, got {init!r}")
+        self.vocab_size, self.embedding_dim, self.sparse = vocab_size, embedding_dim, sparse
+        W1, W2, _, _ = _initial_values(init, vocab_size, embedding_dim, seed)  # [N, V], [V, N]
+        dtype = dtype or torch.get_default_dtype()
+        self.input_vectors = nn.Embedding.from_pretrained(
+            W1.t().contiguous().to(dtype), freeze=False, sparse=sparse
+        )  # weight [V, N], W1ᵀ
+        self.output_vectors = nn.Embedding.from_pretrained(
+            W2.to(dtype), freeze=False, sparse=sparse
+        )  # weight [V, N], W2
+
+    @property
+    def W1(self) -> torch.Tensor:
+        """W1 [N, V], the course's layout: a view of ``input_vectors.weight``."""
+        return self.input_vectors.weight.t()  # [N, V]
+
+    @property
+    def W2(self) -> torch.Tensor:
+        """W2 [V, N]: ``output_vectors.weight``."""
+        return self.output_vectors.weight  # [V, N]
+
+    def forward(
+        self, context: torch.Tensor, center: torch.Tensor, negatives: torch.Tensor
+    ) -> torch.Tensor:
+        """J for a batch: context [m, 2C], center [m], negatives [m, k] -> scalar."""
+        return cbow_negative_sampling_loss(
+            context, center, negatives, self.W1, self.W2, sparse=self.sparse
+        )
+
+    def embeddings(self, source: str = "average") -> torch.Tensor:
+        """Word j's vector in row j [V, N]: column j of W1 (word2vec's vectors), row j of W2,
+        or their average."""
+        return embeddings(self.W1.detach(), self.W2.detach(), source)  # [V, N]
+
+    def extra_repr(self) -> str:
+        return f"V={self.vocab_size}, N={self.embedding_dim}, sparse={self.sparse}"
 
 
 def embeddings(W1: torch.Tensor, W2: torch.Tensor, source: str = "average") -> torch.Tensor:

@@ -10,10 +10,12 @@ import pytorch_lightning as pl
 import torch
 from torchmetrics import MeanMetric
 
-from .model import CBOW, SOURCES
+from .model import CBOW, SOURCES, CBOWNegativeSampling
+from .sampling import UnigramNoise
 from .text import Vocabulary
 
 SCHEDULES = ("course", "linear", "constant")
+OBJECTIVES = ("softmax", "negative")
 
 
 class CBOWTrainingError(RuntimeError):
@@ -21,12 +23,17 @@ class CBOWTrainingError(RuntimeError):
 
 
 class CBOWLightningModule(pl.LightningModule):
-    """Plain gradient descent W ← W − α ∂J/∂W on the course's CBOW.
+    """Plain gradient descent W ← W − α ∂J/∂W on the course's CBOW, or on word2vec's.
 
     Args:
         vocab_size: V; None (the default): the datamodule's, known once its setup has run.
         embedding_dim: N.
-        init, seed, grad_mode: passed to :class:`~cbow_torch.model.CBOW`.
+        objective: ``"softmax"``, the course's full softmax (:class:`~cbow_torch.model.CBOW`),
+            or ``"negative"``, word2vec's negative sampling
+            (:class:`~cbow_torch.model.CBOWNegativeSampling`: no ReLU or biases, sparse
+            gradients, so a step costs O(m·(2C + k + 1)·N) whatever V is).
+        negatives: k, the noise words per example for ``"negative"`` (word2vec: 5).
+        init, seed, grad_mode: passed to the model (``grad_mode``: softmax only).
         lr: α.
         lr_schedule: ``"course"`` multiplies α by ``lr_decay`` after every ``lr_decay_steps``
             updates; ``"linear"`` decays it from ``lr`` to ``min_lr`` over the run (word2vec);
@@ -39,6 +46,8 @@ class CBOWLightningModule(pl.LightningModule):
         self,
         vocab_size: int | None = None,
         embedding_dim: int = 50,
+        objective: str = "softmax",
+        negatives: int = 5,
         init: str = "normal",
         seed: int = 282,
         grad_mode: str = "exact",
@@ -53,7 +62,10 @@ class CBOWLightningModule(pl.LightningModule):
         super().__init__()
         if lr_schedule not in SCHEDULES:
             raise ValueError(f"lr_schedule must be one of {SCHEDULES}, got {lr_schedule!r}")
+        if objective not in OBJECTIVES:
+            raise ValueError(f"model.objective must be one of {OBJECTIVES}, got {objective!r}")
         for name, value, ok, rule in (
+            ("negatives", negatives, negatives >= 1, ">= 1 (noise words per example)"),
             ("lr", lr, 0 < lr <= torch.finfo(torch.float32).max, "> 0 and a float32"),
             ("lr_decay", lr_decay, lr_decay > 0, "> 0"),
             ("lr_decay_steps", lr_decay_steps, lr_decay_steps >= 1, ">= 1"),
@@ -69,7 +81,11 @@ class CBOWLightningModule(pl.LightningModule):
             if not ok:
                 raise ValueError(f"model.{name} must be {rule}, got {value}")
         self.save_hyperparameters()
-        self.model: CBOW | None = None
+        self.model: CBOW | CBOWNegativeSampling | None = None
+        self.noise: UnigramNoise | None = None  # "negative": the noise words' distribution
+        self._noise_gen: torch.Generator | None = None
+        self._noise_state: torch.Tensor | None = None  # from a checkpoint, until fit starts
+        self._val_gen: torch.Generator | None = None
         self.vocab: Vocabulary | None = None  # from the data; saved in checkpoints for export
         self.val_loss = MeanMetric()
         # train/examples_per_sec: examples since the last written step, and when that was.
@@ -83,10 +99,34 @@ class CBOWLightningModule(pl.LightningModule):
             hp = self.hparams
             if hp.vocab_size is None:  # Lightning calls this hook after the datamodule's setup
                 hp.vocab_size = self.trainer.datamodule.vocab_size  # saved in checkpoints
-            self.model = CBOW(hp.vocab_size, hp.embedding_dim, hp.init, hp.seed, hp.grad_mode)
+            if hp.objective == "negative":
+                self.model = CBOWNegativeSampling(hp.vocab_size, hp.embedding_dim, hp.init, hp.seed)
+            else:
+                self.model = CBOW(hp.vocab_size, hp.embedding_dim, hp.init, hp.seed, hp.grad_mode)
 
     def forward(self, context: torch.Tensor, center: torch.Tensor) -> torch.Tensor:
-        return self.model(context, center)
+        return self._loss(context, center, self._noise_gen)
+
+    def _loss(self, context: torch.Tensor, center: torch.Tensor, gen) -> torch.Tensor:
+        """J on a batch; for "negative", k noise words per example drawn with ``gen``."""
+        if self.hparams.objective == "softmax":
+            return self.model(context, center)
+        negatives = self.noise.sample((center.shape[0], self.hparams.negatives), gen)  # [m, k]
+        return self.model(context, center, negatives)
+
+    def _start_noise(self) -> None:
+        """The noise distribution from the vocabulary's counts, and one generator per rank on
+        the training device (its state travels in checkpoints, so a resume draws the same)."""
+        if self.hparams.objective != "negative" or self.vocab is None:
+            return
+        if self.noise is None:
+            self.noise = UnigramNoise(self.vocab.counts, device=self.device)
+        self._noise_gen = torch.Generator(self.device).manual_seed(
+            self.hparams.seed * 1000 + self.global_rank
+        )
+        if self._noise_state is not None:
+            self._noise_gen.set_state(self._noise_state)
+            self._noise_state = None
 
     def on_fit_start(self) -> None:
         data_vocab = getattr(self.trainer.datamodule, "vocab", None)
@@ -97,12 +137,13 @@ class CBOWLightningModule(pl.LightningModule):
                 f"({len(data_vocab)} words): resume with the data options it was trained with"
             )
         self.vocab = data_vocab or self.vocab
+        self._start_noise()
 
     def training_step(
         self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int
     ) -> torch.Tensor:
         context, center = batch
-        return self.model(context, center)
+        return self._loss(context, center, self._noise_gen)
 
     def _writes_step_metrics(self) -> bool:
         """Whether the loggers write this step's metrics: every ``log_every_n_steps`` steps (as
@@ -134,16 +175,24 @@ class CBOWLightningModule(pl.LightningModule):
     def on_train_epoch_start(self) -> None:
         self._rate_start, self._rate_examples = None, 0  # the gap between epochs is not training
 
+    def on_validation_epoch_start(self) -> None:
+        if self.hparams.objective == "negative":
+            if self.noise is None:  # `validate` without `fit`
+                self._start_noise()
+            # The same noise words at every validation: val/loss compares across epochs.
+            self._val_gen = torch.Generator(self.device).manual_seed(self.hparams.seed)
+
     def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
         context, center = batch
-        self.val_loss.update(self.model(context, center), weight=center.shape[0])
+        self.val_loss.update(self._loss(context, center, self._val_gen), weight=center.shape[0])
 
     def on_validation_epoch_end(self) -> None:
         loss = self.val_loss.compute()
         self.val_loss.reset()
         # MeanMetric already reduced over ranks; sync_dist just says so to Lightning.
         self.log("val/loss", loss, prog_bar=True, sync_dist=True)
-        self.log("val/perplexity", torch.exp(loss), sync_dist=True)
+        if self.hparams.objective == "softmax":  # exp(J) is a perplexity only for the softmax
+            self.log("val/perplexity", torch.exp(loss), sync_dist=True)
 
     def on_train_epoch_end(self) -> None:
         k = self.hparams.projector_every_n_epochs
@@ -170,10 +219,13 @@ class CBOWLightningModule(pl.LightningModule):
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         if self.vocab is not None:
             checkpoint["vocabulary"] = self.vocab.to_dict()
+        if self._noise_gen is not None:
+            checkpoint["noise_rng"] = self._noise_gen.get_state()  # uint8 tensor
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
         if "vocabulary" in checkpoint:
             self.vocab = Vocabulary.from_dict(checkpoint["vocabulary"])
+        self._noise_state = checkpoint.get("noise_rng")
 
     def word_vectors(self, source: str = "average"):
         from .vectors import WordVectors

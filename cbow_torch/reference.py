@@ -75,3 +75,30 @@ def gradient_descent_step(x, y, W1, W2, b1, b2, alpha, grad_mode="exact"):
     grads = back_prop(x, yhat, y, h, W1, W2, b1, b2, batch_size, grad_mode)
     W1, W2, b1, b2 = (p - alpha * g for p, g in zip((W1, W2, b1, b2), grads, strict=True))
     return cost, W1, W2, b1, b2
+
+
+def sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def negative_sampling_cost_and_grads(W1, W2, context, center, negatives):
+    """word2vec's CBOW negative-sampling cost and its gradients, with dense one-hot matrices.
+
+    H = W1 X; every score W2 H [V, m] is computed, and the ones used are picked out; E [V, m]
+    holds e_w at (w, i) for the centre and each noise word of example i (repeats add up).
+    Returns (J, dJ/dW1 [N, V], dJ/dW2 [V, N]).
+    """
+    V, m = W2.shape[0], len(center)
+    x, _ = dense_batch(context, center, V)  # [V, m]
+    h = W1 @ x  # [N, m]
+    z = W2 @ h  # [V, m] every word's score
+    cols = np.arange(m)
+    s0 = z[center, cols]  # [m]
+    sj = z[negatives, cols[:, None]]  # [m, k]
+    cost = -(np.log(sigmoid(s0)).sum() + np.log(sigmoid(-sj)).sum()) / m
+    e = np.zeros((V, m))
+    np.add.at(e, (center, cols), sigmoid(s0) - 1)
+    np.add.at(e, (negatives, np.broadcast_to(cols[:, None], negatives.shape)), sigmoid(sj))
+    grad_W2 = e @ h.T / m  # [V, N]
+    grad_W1 = (W2.T @ e) @ x.T / m  # [N, V]
+    return cost, grad_W1, grad_W2

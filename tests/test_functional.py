@@ -7,7 +7,13 @@ import pytest
 import torch
 
 from cbow_torch import reference
-from cbow_torch.functional import CBOWFunction, cbow_logits, cbow_loss, cbow_loss_autograd
+from cbow_torch.functional import (
+    CBOWFunction,
+    LogitsPool,
+    cbow_logits,
+    cbow_loss,
+    cbow_loss_autograd,
+)
 
 DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.gpu)]
 SHAPES = [(7, 3, 1, 1), (11, 4, 5, 2), (23, 6, 9, 3), (50, 8, 16, 2)]  # (V, N, m, C)
@@ -110,23 +116,24 @@ def test_backward_scales_with_grad_output():
 def test_backward_computes_only_the_gradients_asked_for(needed):
     # Called directly: autograd would drop an unwanted gradient anyway, hiding the waste.
     context, center, params = make_batch(11, 4, 5, 2)
-    _, h, yhat = CBOWFunction.forward(context, center, *(p.detach() for p in params), "exact")
+    _, h, yhat = CBOWFunction.forward(context, center, *(p.detach() for p in params), "exact", None)
     ctx = SimpleNamespace(
         saved_tensors=(context, center, params[2].detach(), h, yhat),
-        needs_input_grad=(False, False, *needed, False),
+        needs_input_grad=(False, False, *needed, False, False),
         grad_mode="exact",
     )
     grads = CBOWFunction.backward(ctx, torch.tensor(1.0, dtype=torch.float64), None, None)
-    assert grads[:2] == (None, None) and grads[6] is None
+    assert grads[:2] == (None, None) and grads[6:] == (None, None)
     assert [g is not None for g in grads[2:6]] == list(needed)
 
 
 def test_training_after_inference_mode():
     # The recycled logits buffer must not carry an inference tensor into a training step.
     context, center, params = make_batch(11, 4, 5, 2)
+    pool = LogitsPool()
     with torch.inference_mode():
-        cbow_loss(context, center, *(p.detach() for p in params))
-    cbow_loss(context, center, *params).backward()
+        cbow_loss(context, center, *(p.detach() for p in params), pool=pool)
+    cbow_loss(context, center, *params, pool=pool).backward()
     assert params[0].grad is not None
 
 
@@ -194,9 +201,10 @@ def test_retained_graph_whose_buffer_a_later_step_reused_raises():
     # The logits buffer is recycled after backward; a retained graph must not read it silently.
     context, center, params = make_batch(23, 6, 9, 3)
     context2, center2, _ = make_batch(23, 6, 9, 3, seed=1)
-    loss = cbow_loss(context, center, *params)
+    pool = LogitsPool()
+    loss = cbow_loss(context, center, *params, pool=pool)
     loss.backward(retain_graph=True)
-    cbow_loss(context2, center2, *params).backward()
+    cbow_loss(context2, center2, *params, pool=pool).backward()
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         loss.backward()
 
@@ -206,13 +214,13 @@ def test_recycled_buffers_keep_gradients_exact():
     V, N, C = 23, 6, 2
     (c1, t1, params), (c2, t2, _) = make_batch(V, N, 9, C), make_batch(V, N, 9, C, seed=1)
     c3, t3, _ = make_batch(V, N, 4, C, seed=2)
-    pairs = [((c1, t1), (c2, t2)), ((c3, t3),)]
+    pairs, pool = [((c1, t1), (c2, t2)), ((c3, t3),)], LogitsPool()
     for batches in pairs:
         with torch.no_grad():
-            cbow_loss(c1, t1, *params)  # hands its buffer straight back
+            cbow_loss(c1, t1, *params, pool=pool)  # hands its buffer straight back
         mine = [p.detach().clone().requires_grad_() for p in params]
         ref = [p.detach().clone().requires_grad_() for p in params]
-        sum(cbow_loss(c, t, *mine) for c, t in batches).backward()
+        sum(cbow_loss(c, t, *mine, pool=pool) for c, t in batches).backward()
         sum(cbow_loss_autograd(c, t, *ref) for c, t in batches).backward()
         for name, a, b in zip(("W1", "b1", "W2", "b2"), mine, ref, strict=True):
             torch.testing.assert_close(a.grad, b.grad, rtol=0, atol=1e-10, msg=f"d{name}")

@@ -1,0 +1,209 @@
+"""word2vec's CBOW with negative sampling: this project's Trainer against gensim, same corpus and
+cores, in one process, interleaved.
+
+    python scripts/bench_gensim.py                        # 10M-word Zipf corpus, 3 rounds
+    python scripts/bench_gensim.py --words 2e6 --rounds 1 # quicker
+    python scripts/bench_gensim.py --sections noise       # the noise-word draws alone
+
+Sections:
+- ``speed``: words/s = corpus words × epochs / training wall time (vocabulary building and
+  encoding excluded on both sides), for ``cbow-torch``'s negative objective through the real
+  Lightning Trainer and for gensim ``Word2Vec(sg=0, negative=5, window=5, vector_size=100,
+  sample=1e-3, min_count=5, workers=threads)``; medians over rounds and the ratio.
+- ``noise``: noise words per second from the alias table (what training uses), a cumulative
+  table with binary search, and ``torch.multinomial``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+
+def zipf_corpus(path: Path, words: int, types: int, seed: int, line_words: int = 1000) -> None:
+    """A text file of ``words`` tokens drawn from a Zipf law (p ∝ 1/(r + 2.7)) over ``types``
+    word types, ``line_words`` a line: word frequencies shaped like English text's."""
+    rng = np.random.default_rng(seed)
+    p = 1.0 / (np.arange(1, types + 1) + 2.7)
+    ids = rng.choice(types, size=words, p=p / p.sum())
+    vocab = np.array([f"w{i}" for i in range(types)])
+    with open(path, "w") as f:
+        for start in range(0, words, line_words):
+            f.write(" ".join(vocab[ids[start : start + line_words]]) + "\n")
+
+
+class _Timer:
+    """A Lightning callback timing the training loop alone (on_train_start to on_train_end)."""
+
+    def __new__(cls):
+        import pytorch_lightning as pl
+
+        class Timer(pl.Callback):
+            def on_train_start(self, trainer, module):
+                self.start = time.perf_counter()
+
+            def on_train_end(self, trainer, module):
+                self.seconds = time.perf_counter() - self.start
+
+        return Timer()
+
+
+def ours(corpus: Path, args, datamodule=None) -> tuple[float, object]:
+    """Training seconds of one ``objective: negative`` fit through the Trainer."""
+    import pytorch_lightning as pl
+
+    from cbow_torch.data import CBOWDataModule
+    from cbow_torch.module import CBOWLightningModule
+
+    if datamodule is None:
+        datamodule = CBOWDataModule(
+            corpus=str(corpus),
+            tokenizer="whitespace",
+            line_per_document=True,
+            window=args.window,
+            min_count=5,
+            sample=1e-3,
+            batch_size=args.batch_size,
+            val_fraction=0.0,
+            cache_dir=str(args.cache_dir),
+        )
+        datamodule.prepare_data()
+    module = CBOWLightningModule(
+        vocab_size=datamodule.vocab_size,
+        embedding_dim=args.dim,
+        objective="negative",
+        negatives=5,
+        init="word2vec",
+        lr=0.025 * args.batch_size,
+        lr_schedule="linear",
+        min_lr=0.0001 * args.batch_size,
+    )
+    timer = _Timer()
+    trainer = pl.Trainer(
+        max_epochs=args.epochs,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        limit_val_batches=0,
+        callbacks=[timer],
+        accelerator="cpu",
+    )
+    trainer.fit(module, datamodule=datamodule)
+    return timer.seconds, datamodule
+
+
+def gensim_seconds(sentences, args) -> float:
+    from gensim.models import Word2Vec
+
+    model = Word2Vec(
+        sg=0,
+        negative=5,
+        hs=0,
+        window=args.window,
+        vector_size=args.dim,
+        sample=1e-3,
+        min_count=5,
+        workers=args.threads,
+        seed=args.seed,
+    )
+    model.build_vocab(sentences)
+    start = time.perf_counter()
+    model.train(sentences, total_examples=model.corpus_count, epochs=args.epochs)
+    return time.perf_counter() - start
+
+
+def speed(args) -> None:
+    import pytorch_lightning as pl
+
+    pl.seed_everything(args.seed, verbose=False)
+    logging.getLogger("pytorch_lightning").setLevel(logging.ERROR)
+    logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = Path(tmp) / "zipf.txt"
+        zipf_corpus(corpus, int(args.words), args.types, args.seed)
+        sentences = [line.split() for line in corpus.read_text().splitlines()]
+        n_words = sum(len(s) for s in sentences)
+        args.cache_dir = Path(tmp) / "cache"
+        datamodule = None
+        times: dict[str, list[float]] = {"cbow-torch": [], "gensim": []}
+        for r in range(args.rounds):
+            seconds, datamodule = ours(corpus, args, datamodule)
+            times["cbow-torch"].append(seconds)
+            times["gensim"].append(gensim_seconds(sentences, args))
+            print(
+                f"round {r + 1}: cbow-torch {seconds:.1f} s, gensim {times['gensim'][-1]:.1f} s",
+                file=sys.stderr,
+            )
+    rate = {k: n_words * args.epochs / statistics.median(v) for k, v in times.items()}
+    print(
+        f"\n{n_words:,} words × {args.epochs} epoch(s), V = {datamodule.vocab_size:,} "
+        f"(min_count 5), N = {args.dim}, C = {args.window}, k = 5, sample 1e-3, "
+        f"{args.threads} thread(s)/worker(s), m = {args.batch_size}, medians of {args.rounds}\n"
+    )
+    print("| trainer | words/s | seconds (median) |\n| --- | --- | --- |")
+    for k, v in times.items():
+        print(f"| {k} | {rate[k]:,.0f} | {statistics.median(v):.1f} |")
+    print(f"\ncbow-torch / gensim: {rate['cbow-torch'] / rate['gensim']:.2f}×")
+
+
+def noise(args) -> None:
+    from cbow_torch.sampling import UnigramNoise
+
+    V, n = 1_000_000, 5 * args.batch_size
+    counts = (1e9 / (np.arange(1, V + 1) + 2.7)).astype(np.int64)
+    start = time.perf_counter()
+    table = UnigramNoise(counts)
+    built = time.perf_counter() - start
+    gen = torch.Generator().manual_seed(0)
+    probs = torch.from_numpy(table.probs)
+    cdf = torch.cumsum(probs, 0)  # [V] float64
+    contenders = {
+        "alias table (training)": lambda: table.sample((n,), gen),
+        "cumulative + searchsorted": lambda: torch.searchsorted(
+            cdf, torch.rand(n, generator=gen, dtype=torch.float64)
+        ).clamp_(max=V - 1),
+        "torch.multinomial": lambda: torch.multinomial(probs, n, replacement=True, generator=gen),
+    }
+    print(f"\nnoise draws, V = {V:,} (Zipf counts), {n:,} per call, {args.threads} thread(s)")
+    print(f"alias table built in {built:.2f} s\n")
+    print("| method | draws/s (median of 50) |\n| --- | --- |")
+    for name, draw in contenders.items():
+        draw()
+        times = []
+        for _ in range(50):
+            t = time.perf_counter()
+            draw()
+            times.append(time.perf_counter() - t)
+        print(f"| {name} | {n / statistics.median(times):,.0f} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sections", default="speed,noise", help="speed, noise (comma-separated)")
+    parser.add_argument("--words", type=float, default=10e6, help="corpus size (default 10M)")
+    parser.add_argument("--types", type=int, default=300_000, help="word types in the Zipf law")
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (medians)")
+    parser.add_argument("--dim", type=int, default=100)
+    parser.add_argument("--window", type=int, default=5)
+    parser.add_argument("--batch-size", type=int, default=1024, help="cbow-torch's m")
+    parser.add_argument("--threads", type=int, default=os.cpu_count(), help="both sides")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    for section in args.sections.split(","):
+        {"speed": speed, "noise": noise}[section.strip()](args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""scripts/compare_gensim.py end to end: our CLI and real gensim on Lee, the table, the PNG."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import matplotlib.image
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "compare_gensim.py"
+spec = importlib.util.spec_from_file_location("compare_gensim", SCRIPT)
+compare_gensim = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(compare_gensim)
+
+
+@pytest.mark.slow
+def test_lee_table_json_and_png(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(SCRIPT.parents[1])  # the trainer's name shows the config as given
+    out = tmp_path / "out"
+    argv = [
+        "--corpus",
+        "lee",
+        "--dim",
+        "20",
+        "--epochs",
+        "2",
+        "--max-steps",
+        "30",
+        "--repeats",
+        "2",
+    ]
+    argv += ["--out-dir", str(out), "--ours-args", f"--data.cache_dir {tmp_path / 'cache'}"]
+    compare_gensim.main(argv)
+    printed = capsys.readouterr().out
+    rows = json.loads((out / "compare.json").read_text())["rows"]
+    trainers = [r["trainer"] for r in rows]
+    assert trainers == [
+        "cbow_torch softmax (configs/default.yaml)",
+        "gensim CBOW, hierarchical softmax",
+        "gensim CBOW, negative sampling",
+    ]
+    # The same tokens and min_count: the same vocabulary, so the same items out of it.
+    for key in ("words", "vocab_size", "wordsim353_oov_ratio", "simlex999_oov_ratio"):
+        assert len({r[key] for r in rows}) == 1, key
+    assert rows[0]["words"] == 58_152 and 0 < rows[0]["wordsim353_oov_ratio"] < 1
+    ours, *gensim = rows
+    assert ours["epochs"] < 1  # stopped by --max-steps 30, and said so
+    assert [r["epochs"] for r in gensim] == [2, 2]
+    for r in rows:
+        assert [run["seed"] for run in r["runs"]] == [282, 283]
+        for run in r["runs"]:
+            assert run["seconds"] > 0
+            assert run["words_per_sec"] == pytest.approx(
+                r["words"] * run["epochs"] / run["seconds"]
+            )
+            assert -1 <= run["wordsim353_spearman"] <= 1 and -1 <= run["simlex999_spearman"] <= 1
+        for key in ("wordsim353_spearman", "simlex999_spearman", "seconds", "words_per_sec"):
+            assert r[key] == pytest.approx(sum(run[key] for run in r["runs"]) / 2)  # median of 2
+    # Different seeds, different vectors: the runs are not one run counted twice.
+    assert (
+        gensim[0]["runs"][0]["wordsim353_spearman"] != gensim[0]["runs"][1]["wordsim353_spearman"]
+    )
+    table = (out / "compare.md").read_text()
+    assert table in printed
+    lines = [line for line in table.splitlines() if line.startswith("| lee ")]
+    assert [line.split(" | ")[1] for line in lines] == trainers
+    assert "| WordSim-353 ρ | SimLex-999 ρ | Google analogies |" in table
+    low, high = sorted(run["wordsim353_spearman"] for run in rows[0]["runs"])
+    cell = f"{rows[0]['wordsim353_spearman']:.3f} [{low:.3f}, {high:.3f}]"
+    assert f"| {cell} ({rows[0]['wordsim353_oov_ratio']:.0%} OOV) |" in lines[0]
+    assert "--max-steps 30" in table.splitlines()[0]  # the command that made it
+    image = matplotlib.image.imread(out / "compare.png")  # [H, W, 4]
+    assert image.shape[0] > 200 and image.shape[1] > 400
+
+
+def test_an_objective_we_lack_is_a_one_line_error(tmp_path):
+    out = tmp_path / "out"
+    argv = ["--corpus", "lee", "--ours", "nonsense", "--max-steps", "1", "--out-dir", str(out)]
+    with pytest.raises(SystemExit) as exit_info:  # here, or from our CLI once it has objectives
+        compare_gensim.main(argv)
+    message = str(exit_info.value.code)
+    assert message.startswith("compare_gensim.py: error: ") and "\n" not in message
+    assert "nonsense" in message
+    assert not out.exists()
+
+
+def test_bad_corpus_and_config_are_one_line_errors(tmp_path):
+    for argv, fragment in (
+        (["--corpus", str(tmp_path / "missing.txt")], "missing.txt: no such file"),
+        (["--ours", "softmax:missing.yaml"], "no config file missing.yaml"),
+        (["--ours", "", "--skip-gensim"], "nothing to train"),
+    ):
+        with pytest.raises(SystemExit) as exit_info:
+            compare_gensim.main([*argv, "--out-dir", str(tmp_path / "out")])
+        assert fragment in str(exit_info.value.code)
+    assert not (tmp_path / "out").exists()
+
+
+def test_wiki_excerpt_is_extracted_once(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    path = compare_gensim.wiki_excerpt()
+    assert path.parent == tmp_path / "cbow_torch"
+    docs = compare_gensim.documents(path)
+    assert len(docs) == 106 and sum(map(len, docs)) == 452_944
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary left behind
+    stamp = path.stat().st_mtime_ns
+    assert compare_gensim.wiki_excerpt() == path and path.stat().st_mtime_ns == stamp
