@@ -273,6 +273,7 @@ class CBOWDataModule(pl.LightningDataModule):
         self.val_dataset: CBOWWindowDataset | None = None
         self._train_loader: ResumableLoader | None = None
         self._resume_batches = 0
+        self._prepare_error: CBOWDataError | None = None
 
     def _warn_unused(self, meta: dict) -> None:
         """With data.dataset, the preparation options given that the dataset does not have."""
@@ -300,15 +301,24 @@ class CBOWDataModule(pl.LightningDataModule):
             return
         if self.path.exists():  # not ours: a directory left without its meta.json
             shutil.rmtree(self.path)
-        write_dataset(self._files, self.path, **self.options)
+        try:
+            write_dataset(self._files, self.path, **self.options)
+        except CBOWDataError as err:
+            if self.trainer is None or self.trainer.world_size == 1:
+                raise
+            # Raised by setup instead, after Lightning's barrier, where every rank fails on its
+            # own: raised here, it would leave the other ranks waiting for a process that is gone.
+            self._prepare_error = err
 
     def setup(self, stage: str | None = None) -> None:
         if self.train_dataset is not None:
             return
+        if self._prepare_error is not None:
+            raise self._prepare_error
         if self.hparams.dataset is None and not (self.path / "meta.json").is_file():
             raise CBOWDataError(
-                f"the corpus is not prepared in {self.path} yet: call prepare_data() before "
-                "setup() (a Trainer does)"
+                f"the corpus is not prepared in {self.path}: its preparation failed on another "
+                "process, which says why, or prepare_data() was not called before setup()"
             )
         self.prepared = PreparedDataset.open(self.path)
         self.vocab = self.prepared.vocab

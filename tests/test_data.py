@@ -4,6 +4,8 @@ import bz2
 import gzip
 import json
 import os
+import subprocess
+import sys
 import threading
 import warnings
 from types import SimpleNamespace
@@ -443,6 +445,24 @@ def test_a_resumed_loader_starts_after_the_batches_done(tmp_path):
     assert all(torch.equal(a, b) for a, b in zip(resumed, whole[3:], strict=True))
     assert len(list(second.train_dataloader())) == len(whole)  # only the first pass skips
     assert first.state_dict() == {"train_batches_done": 0}  # a finished epoch: nothing to skip
+
+
+@pytest.mark.slow
+def test_a_corpus_that_fails_preparation_under_ddp_is_one_line_per_rank(tmp_path):
+    # Only rank 0 prepares; the error must not leave rank 1 at a barrier of a process that is gone.
+    args = fit_args(
+        tmp_path,
+        "--data.min_count=100000",
+        "--trainer.strategy=ddp",
+        "--trainer.devices=2",
+        "--trainer.accelerator=cpu",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "cbow_torch", *args], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr[-3000:]
+    errors = [line for line in result.stderr.splitlines() if line.startswith("cbow-torch: error")]
+    assert any("min_count=100000 leaves 0 word(s)" in line for line in errors), errors
 
 
 # --- reading ----------------------------------------------------------------------------------
