@@ -21,7 +21,6 @@ from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
 from .corpus import BUNDLED, CBOWDataError, resolve_corpus
 from .prepare import (
-    OPTIONS,
     PreparedDataset,
     cache_key,
     check_options,
@@ -255,8 +254,14 @@ class CBOWDataModule(pl.LightningDataModule):
         self.window, self.batch_size, self.shuffle, self.seed = window, batch_size, shuffle, seed
         self.sample = sample
         self.val_fraction, self.num_workers = val_fraction, num_workers
-        self.options = {name: getattr(self.hparams, name) for name in OPTIONS}
-        self.options["tokenizer"] = tokenizer  # a callable stays one (hparams may copy it)
+        self.options = {  # what prepare takes: the options that change the ids
+            "tokenizer": tokenizer,
+            "line_per_document": line_per_document,
+            "min_count": min_count,
+            "max_vocab_size": max_vocab_size,
+            "vocab_order": vocab_order,
+            "unk": unk,
+        }
         if dataset is None:
             check_options("data.", **self.options)
             self._files = resolve_corpus(corpus)  # reads no text: a bad path fails here

@@ -30,6 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from . import __version__
+from .atomic import atomic_write
 from .corpus import CBOWDataError, encode_corpus, resolve_corpus
 from .text import VocabOrder, Vocabulary, get_tokenizer
 
@@ -76,8 +78,6 @@ def cache_key(files: Sequence[Path], options: dict[str, Any]) -> str:
 def write_dataset(files: Sequence[Path], out: str | os.PathLike, **options) -> Path:
     """Encode ``files`` into the dataset directory ``out``, built beside it and renamed into
     place. Another process that renamed a complete one there first wins; ours is dropped."""
-    from . import __version__
-
     out = Path(out).expanduser()
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
@@ -105,7 +105,8 @@ def write_dataset(files: Sequence[Path], out: str | os.PathLike, **options) -> P
             ],
         }
         del ids
-        (tmp / "meta.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+        text = json.dumps(meta, indent=1) + "\n"
+        atomic_write(tmp / "meta.json", lambda f: f.write(text.encode()))  # last, and synced
         try:
             os.rename(tmp, out)  # onto nothing or an empty directory; else it raises
         except OSError:
