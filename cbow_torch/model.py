@@ -121,14 +121,9 @@ class CBOWNegativeSampling(nn.Module):
         if init not in INITS:
             raise ValueError(f"init must be one of {INITS}, got {init!r}")
         self.vocab_size, self.embedding_dim, self.sparse = vocab_size, embedding_dim, sparse
-        W1, W2, _, _ = _initial_values(init, vocab_size, embedding_dim, seed)  # [N, V], [V, N]
-        dtype = dtype or torch.get_default_dtype()
-        self.input_vectors = nn.Embedding.from_pretrained(
-            W1.t().contiguous().to(dtype), freeze=False, sparse=sparse
-        )  # weight [V, N], W1ᵀ
-        self.output_vectors = nn.Embedding.from_pretrained(
-            W2.to(dtype), freeze=False, sparse=sparse
-        )  # weight [V, N], W2
+        W1T, W2 = _rows_init(init, vocab_size, embedding_dim, seed, dtype)  # [V, N], [V, N]
+        self.input_vectors = nn.Embedding.from_pretrained(W1T, freeze=False, sparse=sparse)
+        self.output_vectors = nn.Embedding.from_pretrained(W2, freeze=False, sparse=sparse)
 
     @property
     def W1(self) -> torch.Tensor:
@@ -166,6 +161,25 @@ def embeddings(W1: torch.Tensor, W2: torch.Tensor, source: str = "average") -> t
     if source == "average":
         return (W1.t() + W2) / 2  # [V, N], (W1ᵀ + W2) / 2
     raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
+
+
+def _rows_init(
+    init: str, V: int, N: int, seed: int, dtype: torch.dtype | None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(W1ᵀ, W2), both [V, N], drawn straight in ``dtype``: at V = 10⁶, N = 300 a float64
+    draw would hold twice the model before training starts. ``"course"`` is drawn as for
+    ``CBOW`` (float64, then cast)."""
+    dtype = dtype or torch.get_default_dtype()
+    if init == "course":
+        W1, W2, _, _ = _initial_values(init, V, N, seed)  # [N, V], [V, N] float64
+        return W1.t().contiguous().to(dtype), W2.to(dtype)
+    gen = torch.Generator().manual_seed(seed)
+    if init == "normal":  # N(0, 1/N)
+        W1T = torch.randn(V, N, dtype=dtype, generator=gen).div_(N**0.5)  # [V, N]
+        return W1T, torch.randn(V, N, dtype=dtype, generator=gen).div_(N**0.5)  # [V, N]
+    # word2vec: input vectors uniform on ±0.5/N, output vectors zero.
+    W1T = torch.rand(V, N, dtype=dtype, generator=gen).sub_(0.5).div_(N)  # [V, N]
+    return W1T, torch.zeros(V, N, dtype=dtype)
 
 
 def _initial_values(init: str, V: int, N: int, seed: int) -> tuple[torch.Tensor, ...]:

@@ -12,6 +12,9 @@ Sections:
   sample=1e-3, min_count=5, workers=threads)``; medians over rounds and the ratio.
 - ``noise``: noise words per second from the alias table (what training uses), a cumulative
   table with binary search, and ``torch.multinomial``.
+- ``scale``: a V = 1,000,000, N = 300 model trained through the Trainer on a corpus that holds
+  every one of its words; peak memory (ru_maxrss) above the process before the model exists,
+  against the parameters' bytes.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -33,8 +37,7 @@ def zipf_corpus(path: Path, words: int, types: int, seed: int, line_words: int =
     """A text file of ``words`` tokens drawn from a Zipf law (p ∝ 1/(r + 2.7)) over ``types``
     word types, ``line_words`` a line: word frequencies shaped like English text's."""
     rng = np.random.default_rng(seed)
-    p = 1.0 / (np.arange(1, types + 1) + 2.7)
-    ids = rng.choice(types, size=words, p=p / p.sum())
+    ids = rng.choice(types, size=words, p=_zipf(types))
     vocab = np.array([f"w{i}" for i in range(types)])
     with open(path, "w") as f:
         for start in range(0, words, line_words):
@@ -74,6 +77,7 @@ def ours(corpus: Path, args, datamodule=None) -> tuple[float, object]:
             sample=1e-3,
             batch_size=args.batch_size,
             val_fraction=0.0,
+            num_workers=args.loader_workers,
             cache_dir=str(args.cache_dir),
         )
         datamodule.prepare_data()
@@ -187,9 +191,74 @@ def noise(args) -> None:
         print(f"| {name} | {n / statistics.median(times):,.0f} |")
 
 
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def scale(args) -> None:
+    import pytorch_lightning as pl
+
+    from cbow_torch.data import CBOWDataModule
+    from cbow_torch.module import CBOWLightningModule
+
+    V, N, m = 1_000_000, 300, args.batch_size
+    logging.getLogger("pytorch_lightning").setLevel(logging.ERROR)
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = Path(tmp) / "scale.txt"
+        rng = np.random.default_rng(args.seed)
+        ids = np.concatenate([np.arange(V), rng.choice(V, size=V, p=_zipf(V))])  # every word
+        rng.shuffle(ids)
+        with open(corpus, "w") as f:
+            for start in range(0, len(ids), 1000):
+                f.write(" ".join(f"w{i}" for i in ids[start : start + 1000]) + "\n")
+        datamodule = CBOWDataModule(
+            corpus=str(corpus),
+            tokenizer="whitespace",
+            line_per_document=True,
+            min_count=1,
+            batch_size=m,
+            val_fraction=0.0,
+            cache_dir=str(Path(tmp) / "cache"),
+        )
+        datamodule.prepare_data()
+        datamodule.setup("fit")
+        assert datamodule.vocab_size == V, datamodule.vocab_size
+        before = _rss_mb()
+        module = CBOWLightningModule(
+            vocab_size=V, embedding_dim=N, objective="negative", lr=0.25 * m, lr_schedule="constant"
+        )
+        trainer = pl.Trainer(
+            max_steps=args.scale_steps,
+            logger=False,
+            enable_checkpointing=False,
+            enable_progress_bar=False,
+            enable_model_summary=False,
+            limit_val_batches=0,
+            accelerator="cpu",
+        )
+        start = time.perf_counter()
+        trainer.fit(module, datamodule=datamodule)
+        seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10  # MiB
+    params = 2 * V * N * 4 / 2**20  # W1 + W2, float32
+    batch = m * (2 * args.window + 1 + 5) * N * 4 * 4 / 2**20  # rows, values and grads (a bound)
+    print(f"\nscale: V = {V:,}, N = {N}, m = {m}, {args.scale_steps} steps in {seconds:.1f} s")
+    print("| parameters W1 + W2 | batch (bound) | peak above start | ratio to parameters + batch |")
+    print("| --- | --- | --- | --- |")
+    growth = peak - before
+    ratio = growth / (params + batch)
+    print(f"| {params:,.0f} MiB | {batch:,.0f} MiB | {growth:,.0f} MiB | {ratio:.2f}× |")
+
+
+def _zipf(types: int) -> np.ndarray:
+    p = 1.0 / (np.arange(1, types + 1) + 2.7)
+    return p / p.sum()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sections", default="speed,noise", help="speed, noise (comma-separated)")
+    parser.add_argument("--sections", default="speed,noise,scale", help="comma-separated")
     parser.add_argument("--words", type=float, default=10e6, help="corpus size (default 10M)")
     parser.add_argument("--types", type=int, default=300_000, help="word types in the Zipf law")
     parser.add_argument("--epochs", type=int, default=1)
@@ -199,10 +268,12 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=1024, help="cbow-torch's m")
     parser.add_argument("--threads", type=int, default=os.cpu_count(), help="both sides")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--loader-workers", type=int, default=0, help="cbow-torch DataLoader")
+    parser.add_argument("--scale-steps", type=int, default=200, help="steps of the scale run")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     for section in args.sections.split(","):
-        {"speed": speed, "noise": noise}[section.strip()](args)
+        {"speed": speed, "noise": noise, "scale": scale}[section.strip()](args)
 
 
 if __name__ == "__main__":

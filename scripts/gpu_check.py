@@ -6,6 +6,9 @@
 3. Speed and memory, float32: manual against autograd against the matmul bound (the step's three
    products into preallocated outputs), timed interleaved with CUDA events, median of repeats;
    peak memory above the parameters from torch.cuda.max_memory_allocated, in m×V buffers.
+4. Negative sampling (word2vec's objective): loss and gradients against the CPU in float64, no
+   host sync in a training step (noise drawn on the device, sparse SGD), and windows/s of the
+   plain step (noise, forward, backward, sparse SGD) at V = 10⁶, N = 300 and at N = 100.
 
 Run as is on a machine with a GPU:  python scripts/gpu_check.py
 (--device cpu --shapes 997x16x64x2 runs the same code on the CPU as a smoke test.)
@@ -25,7 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout
 
 import bench  # noqa: E402
 
-from cbow_torch import CBOW  # noqa: E402
+from cbow_torch import CBOW, CBOWNegativeSampling  # noqa: E402
+from cbow_torch.sampling import UnigramNoise  # noqa: E402
 
 CHECK_SHAPES = [(50, 8, 16, 2), (5778, 50, 128, 2), (20_000, 300, 512, 3)]  # (V, N, m, C)
 KINDS = ("manual", "autograd", "bound")
@@ -119,6 +123,71 @@ def bench_shape(shape, device: str, repeats: int, steps: int) -> dict[str, tuple
     return {kind: (m / statistics.median(times[kind]), memory[kind]) for kind in KINDS}
 
 
+def ns_step(V: int, N: int, m: int, C: int, k: int, dtype, device: str, seed: int = 0):
+    """One word2vec training step (noise on the device, forward, backward, sparse SGD)."""
+    gen = torch.Generator().manual_seed(seed)
+    counts = (1e9 / (torch.arange(1, V + 1, dtype=torch.float64) + 2.7)).long()  # [V] Zipf
+    model = CBOWNegativeSampling(V, N, init="normal", seed=seed, dtype=dtype).to(device)
+    opt = torch.optim.SGD(model.parameters(), lr=0.25 * m)
+    noise = UnigramNoise(counts.numpy(), device=device)
+    noise_gen = torch.Generator(device).manual_seed(seed)
+    probs = counts.double() / counts.sum()
+    context = torch.multinomial(probs, m * 2 * C, True, generator=gen).view(m, 2 * C).to(device)
+    center = torch.multinomial(probs, m, True, generator=gen).to(device)
+
+    def step():
+        negatives = noise.sample((m, k), noise_gen)  # [m, k]
+        loss = model(context, center, negatives)
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+        return loss
+
+    return model, step
+
+
+def negative_sampling(device: str, repeats: int) -> None:
+    worst = 0.0
+    for V, N, m, C, k in ((50, 8, 16, 2, 5), (20_000, 100, 512, 5, 5)):
+        gen = torch.Generator().manual_seed(V)
+        context = torch.randint(0, V, (m, 2 * C), generator=gen)
+        center, negatives = torch.randint(0, V, (m,), generator=gen), torch.randint(0, V, (m, k))
+        results = []
+        for dev in ("cpu", device):
+            model = CBOWNegativeSampling(V, N, init="normal", dtype=torch.float64).to(dev)
+            loss = model(context.to(dev), center.to(dev), negatives.to(dev))
+            loss.backward()
+            results.append(
+                [loss.detach().cpu()] + [p.grad.to_dense().cpu() for p in model.parameters()]
+            )
+        for a, b in zip(*results, strict=True):
+            worst = max(worst, (a - b).abs().max().item())
+    print(
+        f"negative sampling, float64 {device} vs CPU, loss and gradients: max |diff| = {worst:.2e}"
+    )
+    if device.startswith("cuda"):
+        _, step = ns_step(5778, 50, 1024, 5, 5, torch.float32, device)
+        step()
+        torch.cuda.synchronize()
+        torch.cuda.set_sync_debug_mode("error")
+        try:
+            for _ in range(3):
+                step()
+        finally:
+            torch.cuda.set_sync_debug_mode("default")
+        print("host syncs in the negative-sampling step: none in 3 steps")
+    print(f"\n## negative-sampling step on {device}, float32 (windows/s, median of {repeats})\n")
+    print("| V | N | m | C | k | windows/s |\n|---|---|---|---|---|---|")
+    for V, N, m in ((1_000_000, 300, 16384), (1_000_000, 100, 16384), (100_000, 100, 16384)):
+        if not device.startswith("cuda"):
+            m = 1024
+        model, step = ns_step(V, N, m, 5, 5, torch.float32, device)
+        time_block(step, 2, device)
+        rate = m / statistics.median(time_block(step, 10, device) for _ in range(repeats))
+        print(f"| {V:,} | {N} | {m} | 5 | 5 | {rate:,.0f} |", flush=True)
+        del model, step
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -131,11 +200,16 @@ def main() -> None:
     )
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--steps", type=int, default=5, help="steps per timed block")
+    parser.add_argument("--sections", default="softmax,negative", help="comma-separated")
     args = parser.parse_args()
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         raise SystemExit("CUDA is not available; run with --device cpu for a smoke test")
     name = torch.cuda.get_device_name() if args.device.startswith("cuda") else "CPU"
     print(f"torch {torch.__version__} on {name}", flush=True)
+    if "negative" in args.sections:
+        negative_sampling(args.device, args.repeats)
+    if "softmax" not in args.sections:
+        return
 
     worst = check_against_cpu(args.device)
     print(f"float64 CUDA vs CPU, loss and gradients, both modes: max |diff| = {worst:.2e}")

@@ -324,3 +324,31 @@ def test_word2vec_ddp_two_cpu_processes(tmp_path):
         assert torch.equal(value, ranks[1]["params"][name]), name
     assert ranks[0]["losses"] != ranks[1]["losses"]  # each rank its own windows and noise
     assert (tmp_path / "runs" / "run" / "version_0" / "embeddings.txt").is_file()
+
+
+@pytest.mark.parametrize(
+    "extra, expected",
+    [
+        (["--model.negatives=0"], "model.negatives must be >= 1"),
+        (["--data.sample=-0.001"], "data.sample must be >= 0"),
+        (["--model.objective=hierarchical"], "objective"),
+    ],
+)
+def test_bad_word2vec_options_are_one_line_errors(tmp_path, capsys, extra, expected):
+    from cbow_torch.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(w2v_args(tmp_path, *extra))
+    message = str(exit_info.value.code) + capsys.readouterr().err
+    assert expected in message and "Traceback" not in message
+
+
+def test_a_one_word_vocabulary_is_a_one_line_error(tmp_path):
+    from cbow_torch.cli import main
+
+    corpus = tmp_path / "one.txt"
+    corpus.write_text("buffalo " * 50 + "\n")
+    args = w2v_args(tmp_path, f"--data.corpus={corpus}", "--data.min_count=1", "--data.window=1")
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    assert "leaves 1 word(s) in the vocabulary" in str(exit_info.value.code)
