@@ -1,4 +1,4 @@
-"""``cbow-torch`` and ``python -m cbow_torch``: a vector tool, or training with LightningCLI."""
+"""``cbow-torch`` and ``python -m cbow_torch``: prepare, a vector tool, or training (fit)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,10 @@ TOOLS = ("export", "evaluate", "neighbors", "analogy", "plot")
 
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else list(argv)
+    if args and args[0] == "prepare":
+        from .prepare import main as prepare_main  # without Lightning
+
+        sys.exit(prepare_main(args[1:]))
     if args and args[0] in TOOLS:
         from .commands import main as tools_main  # without Lightning: starts in half the time
 

@@ -26,6 +26,7 @@ DESCRIPTION = """Train CBOW word embeddings (the course's model and backward) wi
   cbow-torch fit --config configs/default.yaml --ckpt_path last      resume the newest run
   cbow-torch fit --config configs/course.yaml --data.corpus path/to/shakespeare.txt
 
+Prepare a corpus once: cbow-torch prepare CORPUS --out DIR, then fit --data.dataset DIR
 Vector tools (each has --help): cbow-torch {export,evaluate,neighbors,analogy,plot} ...
 """
 
@@ -41,7 +42,6 @@ class CBOWCLI(LightningCLI):
         return {k: v for k, v in LightningCLI.subcommands().items() if k in ("fit", "validate")}
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
-        parser.link_arguments("data.vocab_size", "model.vocab_size", apply_on="instantiate")
         parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
         parser.set_defaults(
             {

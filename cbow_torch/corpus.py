@@ -1,4 +1,4 @@
-"""A corpus on disk, read once into token ids: the files, their text, and the id cache.
+"""A corpus on disk: its files, their text, and one pass that turns them into token ids.
 
 A corpus is a file, a directory (every text file under it, sorted by path), a glob, or a list of
 these; ``.gz`` and ``.bz2`` files are decompressed on the fly. ``None`` or ``"lee"`` is the
@@ -9,11 +9,8 @@ Text is read in chunks of about 1 MB cut at line ends, so memory stays bounded. 
 not UTF-8 are replaced by U+FFFD, with one warning naming the file (a byte order mark at the
 start of a file is skipped).
 
-The ids are encoded once into ``<cache_dir>/<key>/ids.npy`` (uint16 when the vocabulary fits,
-else int32), beside ``vocab.tsv``. The key hashes the files (path, size, modification time), the
-tokenizer and the vocabulary options, so a second run skips tokenising and a changed corpus is
-encoded again. A cache is built in a temporary directory and renamed into place under a file
-lock, so processes that start together (DDP) build it once and never see half of it.
+``encode_corpus`` writes ``ids.npy`` (uint16 when the vocabulary fits, else int32), ``docs.npy``
+and ``vocab.tsv``; prepare.py makes them a dataset directory.
 """
 
 from __future__ import annotations
@@ -21,23 +18,17 @@ from __future__ import annotations
 import bz2
 import glob
 import gzip
-import hashlib
-import json
 import os
-import shutil
-import tempfile
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
-from filelock import FileLock
 
-from .text import UNK, Vocabulary, get_tokenizer
+from .text import UNK, VocabOrder, Vocabulary, get_tokenizer
 
 BUNDLED = ("lee",)
 CHUNK_BYTES = 1 << 20
-CACHE_VERSION = 1
 _SNIFF_BYTES = 8192
 
 
@@ -168,20 +159,7 @@ def _utf8_boundary(buffer: bytes) -> int:
 
 
 # ---------------------------------------------------------------------------------------------
-# Encoding and the cache.
-
-
-def _tokenizer_key(tokenizer: str | Callable) -> str:
-    if isinstance(tokenizer, str):
-        return tokenizer
-    return f"{getattr(tokenizer, '__module__', '?')}.{getattr(tokenizer, '__qualname__', '?')}"
-
-
-def cache_key(files: Sequence[Path], **options) -> str:
-    """A hash of the files (path, size, mtime) and the options that change the ids."""
-    stats = [(str(p.resolve()), p.stat().st_size, p.stat().st_mtime_ns) for p in files]
-    blob = json.dumps({"v": CACHE_VERSION, "files": stats, **options}, sort_keys=True)
-    return hashlib.sha256(blob.encode()).hexdigest()[:20]
+# Encoding.
 
 
 def encode_corpus(
@@ -191,7 +169,7 @@ def encode_corpus(
     line_per_document: bool = False,
     min_count: int = 1,
     max_vocab_size: int | None = None,
-    vocab_order: str = "frequency",
+    vocab_order: VocabOrder = "frequency",
     unk: bool = False,
     chunk_bytes: int = CHUNK_BYTES,
 ) -> Vocabulary:
@@ -233,13 +211,18 @@ def encode_corpus(
     if not line_per_document:
         doc_starts = [0] + doc_starts[:-1]
     words = list(seen)
+    if not words:
+        raise CBOWDataError(
+            f"the tokenizer {tokenizer if isinstance(tokenizer, str) else tokenizer.__name__!r} "
+            f"finds no words in {_describe(files)}: choose another tokenizer"
+        )
     vocab = Vocabulary.from_counts(
         dict(zip(words, counts.tolist(), strict=True)), vocab_order, min_count, max_vocab_size, unk
     )
     if len(vocab) < 2:
         raise CBOWDataError(
-            f"data.min_count={min_count} leaves {len(vocab)} word(s) in the vocabulary "
-            f"of {_describe(files)} ({len(words)} distinct words): lower data.min_count"
+            f"min_count={min_count} leaves {len(vocab)} word(s) in the vocabulary "
+            f"of {_describe(files)} ({len(words)} distinct words): lower min_count"
         )
     # Provisional id -> final id, or -1 for a word left out (or <unk>'s id).
     missing = vocab.key_to_index.get(UNK, -1)
@@ -272,27 +255,3 @@ def encode_corpus(
 
 def _describe(files: Sequence[Path]) -> str:
     return str(files[0]) if len(files) == 1 else f"{files[0]} and {len(files) - 1} more files"
-
-
-def build_or_load_cache(
-    files: Sequence[Path], cache_dir: str | os.PathLike, **options
-) -> tuple[Path, Vocabulary]:
-    """The cache directory for ``files`` and ``options``, built once (atomically, under a lock)."""
-    root = Path(cache_dir).expanduser()
-    root.mkdir(parents=True, exist_ok=True)
-    described = {**options, "tokenizer": _tokenizer_key(options.get("tokenizer", "simple"))}
-    key = cache_key(files, **described)
-    final = root / key
-    with FileLock(str(root / f"{key}.lock")):
-        if not (final / "meta.json").exists():
-            tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=root))
-            try:
-                encode_corpus(files, tmp, **options)
-                meta = {"files": [str(p) for p in files], "options": described}
-                (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
-                if final.exists():  # a stale, incomplete cache
-                    shutil.rmtree(final)
-                os.replace(tmp, final)
-            finally:
-                shutil.rmtree(tmp, ignore_errors=True)
-    return final, Vocabulary.load(final / "vocab.tsv")

@@ -1,23 +1,35 @@
-"""From the id cache to CBOW batches: the window dataset, its sampler, and the datamodule.
+"""From prepared ids to CBOW batches: the window dataset, its sampler, and the datamodule.
 
-corpus.py turns the corpus into token ids once; here they become windows (context [2C], center)
-and batches (context [m, 2C], center [m]), split into training and held-out validation.
+prepare.py turns the corpus into token ids once; here they are memory-mapped and become windows
+(context [2C], center) and batches (context [m, 2C], center [m]), split into training and
+held-out validation.
 """
 
 from __future__ import annotations
 
+import inspect
 import os
-from collections.abc import Callable, Iterator
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytorch_lightning as pl
 import torch
+from pytorch_lightning.utilities import rank_zero_warn
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
-from .corpus import BUNDLED, CBOWDataError, build_or_load_cache, resolve_corpus
+from .corpus import BUNDLED, CBOWDataError, resolve_corpus
+from .prepare import (
+    PreparedDataset,
+    cache_key,
+    check_options,
+    prepare,
+    tokenizer_name,
+    write_dataset,
+)
 from .sampling import keep_probabilities, subsample
-from .text import ORDERS, Vocabulary, get_tokenizer
+from .text import VocabOrder, Vocabulary
 
 # ---------------------------------------------------------------------------------------------
 # The window dataset.
@@ -33,7 +45,7 @@ class CBOWWindowDataset(Dataset):
 
     Args:
         ids: 1-D integer array of token ids.
-        window: C, the words on each side of the centre.
+        window: C >= 1, the words on each side of the centre (CBOWDataModule checks it).
         doc_starts: sorted start offsets of the documents in ``ids`` (the first is 0).
     """
 
@@ -41,8 +53,6 @@ class CBOWWindowDataset(Dataset):
         ids = np.asarray(ids) if not isinstance(ids, np.ndarray) else ids
         if ids.ndim != 1 or not np.issubdtype(ids.dtype, np.integer):
             raise CBOWDataError(f"ids must be a 1-D integer array, got {ids.dtype} {ids.shape}")
-        if int(window) < 1:
-            raise CBOWDataError(f"window must be >= 1 (C words each side), got {window}")
         self.ids, self.window = ids, int(window)
         C = self.window
         starts = np.asarray([0] if doc_starts is None else doc_starts, np.int64).reshape(-1)
@@ -121,20 +131,13 @@ class WindowSampler(DistributedSampler):
     num_replicas - 1 repeats so that all ranks get as many batches), but the permutation is a
     numpy array of 4 bytes per example, yielded lazily, instead of a Python list of every
     index; an epoch over 10^8 windows stays cheap. Being a DistributedSampler, Lightning keeps
-    it instead of injecting its own, and calls ``set_epoch``.
+    it instead of injecting its own, and calls ``set_epoch``. A pass skips the first ``start``
+    indices of this rank's share (ResumableLoader sets it).
     """
 
-    def __init__(
-        self,
-        dataset,
-        num_replicas: int = 1,
-        rank: int = 0,
-        shuffle: bool = True,
-        seed: int = 0,
-        done: Callable[[], int] | None = None,
-    ) -> None:
+    def __init__(self, dataset, num_replicas=1, rank=0, shuffle=True, seed=0) -> None:
         super().__init__(dataset, num_replicas, rank, shuffle=shuffle, seed=seed)
-        self.done = done  # asked as a pass starts: how many of its indices were already used
+        self.start = 0
 
     def set_epoch(self, epoch: int) -> None:
         super().set_epoch(epoch)
@@ -143,16 +146,35 @@ class WindowSampler(DistributedSampler):
 
     def __iter__(self) -> Iterator[int]:
         n, step = len(self.dataset), self.num_replicas
-        first = self.rank + (self.done() if self.done else 0) * step
         order = None
         if self.shuffle:
             order = np.arange(n, dtype=np.uint32 if n < 2**32 else np.int64)
             np.random.default_rng([self.seed, self.epoch]).shuffle(order)
         block = 65536 * step
-        for start in range(first, self.total_size, block):
+        for start in range(self.rank + self.start * step, self.total_size, block):
             pos = np.arange(start, min(start + block, self.total_size), step)
             pos = np.where(pos >= n, pos - n, pos)  # the padding repeats the first indices
             yield from (pos if order is None else order[pos]).tolist()
+
+
+class ResumableLoader(DataLoader):
+    """A DataLoader over a WindowSampler that counts the batches of its current pass handed out
+    (``done``) and can start its next pass after ``skip`` of them: how a run resumed from a
+    mid-epoch checkpoint goes on where it stopped (CBOWDataModule.state_dict saves ``done``).
+
+    Counted here, as batches leave the main process: worker processes fetch ahead of training.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.done, self.skip = 0, 0
+
+    def __iter__(self) -> Iterator:
+        self.done, self.skip = self.skip, 0
+        self.sampler.start = self.done * self.batch_size
+        for batch in super().__iter__():
+            self.done += 1
+            yield batch
 
 
 def collate_batch(batch):
@@ -165,7 +187,12 @@ def collate_batch(batch):
 
 
 class CBOWDataModule(pl.LightningDataModule):
-    """Corpus -> vocabulary -> ids -> (context [m, 2C], center [m]) batches.
+    """Prepared ids -> (context [m, 2C], center [m]) batches.
+
+    The ids are ``dataset``, a directory written by ``cbow-torch prepare``, or else ``corpus``,
+    which ``prepare_data`` prepares into ``cache_dir`` once (Lightning runs it on one process per
+    machine while the others wait). ``setup`` memory-maps them on every process and reads the
+    vocabulary: ``vocab`` (with its counts) and ``vocab_size`` are known from then on.
 
     With ``shuffle=False`` batch i of the training loader holds the ``batch_size`` consecutive
     windows whose centres are C + batch_size·i …, the course's batches. The held-out slice for
@@ -173,6 +200,8 @@ class CBOWDataModule(pl.LightningDataModule):
 
     Args:
         corpus: file, directory, glob or list of them; None or "lee": the bundled Lee corpus.
+        dataset: a directory written by ``cbow-torch prepare``; when given, ``corpus`` and the
+            preparation options (tokenizer ... unk) are not used: its meta.json holds them.
         tokenizer: "simple", "course", "whitespace", or the dotted name of a function.
         line_per_document: each line is a document and windows stay inside it; otherwise the
             text is one stream (the course), broken only between files.
@@ -189,18 +218,19 @@ class CBOWDataModule(pl.LightningDataModule):
         seed: seeds the shuffle, on one process and under DDP.
         val_fraction: the share of the corpus held out for validation, in [0, 1).
         num_workers: DataLoader worker processes.
-        cache_dir: where encoded corpora are kept (default ``~/.cache/cbow_torch``).
+        cache_dir: where prepared corpora are kept (default ``~/.cache/cbow_torch``).
     """
 
     def __init__(
         self,
         corpus: str | list[str] | None = None,
+        dataset: str | None = None,
         tokenizer: str = "simple",
         line_per_document: bool = False,
         window: int = 2,
         min_count: int = 1,
         max_vocab_size: int | None = None,
-        vocab_order: str = "frequency",
+        vocab_order: VocabOrder = "frequency",
         unk: bool = False,
         sample: float = 0.0,
         batch_size: int = 128,
@@ -212,74 +242,94 @@ class CBOWDataModule(pl.LightningDataModule):
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
-        checks = [
+        for ok, message in [
             (window >= 1, f"data.window must be >= 1 (C, words each side), got {window}"),
-            (min_count >= 1, f"data.min_count must be >= 1, got {min_count}"),
-            (
-                max_vocab_size is None or max_vocab_size >= 2,
-                f"data.max_vocab_size must be >= 2 or null, got {max_vocab_size}",
-            ),
-            (
-                vocab_order in ORDERS,
-                f"data.vocab_order must be one of {ORDERS}, got {vocab_order!r}",
-            ),
             (sample >= 0, f"data.sample must be >= 0 (0 turns subsampling off), got {sample}"),
             (batch_size >= 1, f"data.batch_size must be >= 1, got {batch_size}"),
             (0 <= val_fraction < 1, f"data.val_fraction must be in [0, 1), got {val_fraction}"),
             (num_workers >= 0, f"data.num_workers must be >= 0, got {num_workers}"),
-        ]
-        for ok, message in checks:
+        ]:
             if not ok:
                 raise CBOWDataError(message)
-        try:
-            get_tokenizer(tokenizer)
-        except ValueError as err:
-            raise CBOWDataError(f"data.tokenizer: {err}") from None
-        self.corpus, self.tokenizer, self.line_per_document = corpus, tokenizer, line_per_document
-        self.window, self.min_count, self.max_vocab_size = window, min_count, max_vocab_size
-        self.vocab_order, self.unk, self.sample = vocab_order, unk, sample
-        self.batch_size, self.shuffle, self.seed = batch_size, shuffle, seed
+        self.window, self.batch_size, self.shuffle, self.seed = window, batch_size, shuffle, seed
+        self.sample = sample
         self.val_fraction, self.num_workers = val_fraction, num_workers
-        self.cache_dir = cache_dir or os.path.join(
-            os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "cbow_torch"
-        )
-        self._cache: Path | None = None
-        self._vocab: Vocabulary | None = None
+        self.options = {  # what prepare takes: the options that change the ids
+            "tokenizer": tokenizer,
+            "line_per_document": line_per_document,
+            "min_count": min_count,
+            "max_vocab_size": max_vocab_size,
+            "vocab_order": vocab_order,
+            "unk": unk,
+        }
+        if dataset is None:
+            check_options("data.", **self.options)
+            self._files = resolve_corpus(corpus)  # reads no text: a bad path fails here
+            cache_dir = cache_dir or os.path.join(
+                os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "cbow_torch"
+            )
+            self.path = Path(cache_dir).expanduser() / cache_key(self._files, self.options)
+        else:
+            self.path = Path(dataset).expanduser()
+            self._warn_unused(PreparedDataset.read_meta(self.path))
+        self.prepared: PreparedDataset | None = None
+        self.vocab: Vocabulary | None = None
         self.train_dataset: CBOWWindowDataset | None = None
         self.val_dataset: CBOWWindowDataset | None = None
+        self._train_loader: ResumableLoader | None = None
+        self._resume_batches = 0
+        self._prepare_error: CBOWDataError | None = None
 
-    # The vocabulary is needed as soon as LightningCLI links data.vocab_size to the model, before
-    # prepare_data and setup, so the first access builds or loads the cache.
-    @property
-    def vocab(self) -> Vocabulary:
-        if self._vocab is None:
-            self._cache, self._vocab = build_or_load_cache(
-                resolve_corpus(self.corpus),
-                self.cache_dir,
-                tokenizer=self.tokenizer,
-                line_per_document=self.line_per_document,
-                min_count=self.min_count,
-                max_vocab_size=self.max_vocab_size,
-                vocab_order=self.vocab_order,
-                unk=self.unk,
+    def _warn_unused(self, meta: dict) -> None:
+        """With data.dataset, the preparation options given that the dataset does not have."""
+        defaults = inspect.signature(prepare).parameters
+        prepared = meta.get("options", {})
+        unused = [f"data.corpus={self.hparams.corpus}"] if self.hparams.corpus else []
+        for name, value in self.options.items():
+            value = tokenizer_name(value) if name == "tokenizer" else value
+            if value != defaults[name].default and value != prepared.get(name):
+                unused.append(f"data.{name}={value} (it has {prepared.get(name)})")
+        if unused:
+            rank_zero_warn(
+                f"data.dataset {self.path} is used as its meta.json says; these options are not "
+                f"used: {', '.join(unused)}. To change them, prepare it again"
             )
-        return self._vocab
 
     @property
-    def vocab_size(self) -> int:
-        return len(self.vocab)
+    def vocab_size(self) -> int | None:
+        """V, once ``setup`` has read the vocabulary."""
+        return None if self.vocab is None else len(self.vocab)
 
     def prepare_data(self) -> None:
-        self.vocab  # noqa: B018  (builds or loads the cache, if the CLI's link has not already)
+        """Prepares ``corpus`` into the cache, unless it is there or ``dataset`` was given."""
+        if self.hparams.dataset is not None or (self.path / "meta.json").is_file():
+            return
+        if self.path.exists():  # not ours: a directory left without its meta.json
+            shutil.rmtree(self.path)
+        try:
+            write_dataset(self._files, self.path, **self.options)
+        except CBOWDataError as err:
+            if self.trainer is None or self.trainer.world_size == 1:
+                raise
+            # Raised by setup instead, after Lightning's barrier, where every rank fails on its
+            # own: raised here, it would leave the other ranks waiting for a process that is gone.
+            self._prepare_error = err
 
     def setup(self, stage: str | None = None) -> None:
         if self.train_dataset is not None:
             return
-        self.vocab  # noqa: B018
-        ids = np.load(self._cache / "ids.npy", mmap_mode="r")
-        docs = np.load(self._cache / "docs.npy")
+        if self._prepare_error is not None:
+            raise self._prepare_error
+        if self.hparams.dataset is None and not (self.path / "meta.json").is_file():
+            raise CBOWDataError(
+                f"the corpus is not prepared in {self.path}: its preparation failed on another "
+                "process, which says why, or prepare_data() was not called before setup()"
+            )
+        self.prepared = PreparedDataset.open(self.path)
+        self.vocab = self.prepared.vocab
+        ids, docs = self.prepared.ids, self.prepared.docs
         C, n = self.window, len(ids)
-        name = self.corpus or BUNDLED[0]
+        name = self.hparams.dataset or self.hparams.corpus or BUNDLED[0]
         if len(CBOWWindowDataset(ids, C, docs)) == 0:
             raise CBOWDataError(
                 f"corpus {name} has {n} tokens in vocabulary, no document with 2C+1 = "
@@ -310,15 +360,13 @@ class CBOWDataModule(pl.LightningDataModule):
                 f"fewer than one window of {2 * C + 1}: raise it or set it to 0"
             )
 
-    def _loader(self, dataset: CBOWWindowDataset, shuffle: bool, train: bool) -> DataLoader:
-        trainer = getattr(self, "trainer", None)
+    def _loader(self, dataset: CBOWWindowDataset, shuffle: bool) -> ResumableLoader:
+        trainer = self.trainer
         world, rank = (trainer.world_size, trainer.global_rank) if trainer else (1, 0)
         # Built here rather than by Lightning so that data.seed seeds the shuffle on one process
-        # and under DDP alike. A training pass starts after the batches already done in its
-        # epoch, which are none except when resuming from a mid-epoch checkpoint.
-        done = (lambda: self._batches_done() * self.batch_size) if train else None
-        sampler = WindowSampler(dataset, world, rank, shuffle=shuffle, seed=self.seed, done=done)
-        return DataLoader(
+        # and under DDP alike.
+        sampler = WindowSampler(dataset, world, rank, shuffle=shuffle, seed=self.seed)
+        return ResumableLoader(
             dataset,
             batch_size=self.batch_size,
             sampler=sampler,
@@ -329,20 +377,27 @@ class CBOWDataModule(pl.LightningDataModule):
             persistent_workers=self.num_workers > 0 and not hasattr(dataset, "set_epoch"),
         )
 
-    def _batches_done(self) -> int:
-        """Training batches of the current epoch done so far; 0 once the epoch is complete."""
-        fit_loop = getattr(getattr(self, "trainer", None), "fit_loop", None)
-        if fit_loop is None:  # no Trainer: every pass is a whole epoch
-            return 0
-        done = fit_loop.epoch_loop.batch_progress.current.completed
-        return done if done < self.trainer.num_training_batches else 0
+    def train_dataloader(self) -> ResumableLoader:
+        self._train_loader = self._loader(self.train_dataset, self.shuffle)
+        self._train_loader.skip, self._resume_batches = self._resume_batches, 0
+        return self._train_loader
 
-    def train_dataloader(self) -> DataLoader:
-        self.setup("fit")
-        return self._loader(self.train_dataset, self.shuffle, train=True)
+    def val_dataloader(self) -> ResumableLoader | list:
+        return [] if self.val_dataset is None else self._loader(self.val_dataset, False)
 
-    def val_dataloader(self) -> DataLoader | list:
-        self.setup("validate")
-        return (
-            [] if self.val_dataset is None else self._loader(self.val_dataset, False, train=False)
-        )
+    # A checkpoint taken mid-epoch records the training batches of the epoch done so far, and a
+    # run resumed from it starts after them: through these public datamodule hooks rather than
+    # the loader's own state_dict, which Lightning 2.6 never restores once configure_optimizers
+    # has asked for estimated_stepping_batches (the linear schedule; Lightning issue #20550).
+
+    def state_dict(self) -> dict[str, int]:
+        loader = self._train_loader
+        if loader is None:
+            return {}
+        total = self.trainer.num_training_batches if self.trainer else len(loader)
+        return {"train_batches_done": loader.done if loader.done < total else 0}
+
+    def load_state_dict(self, state: dict[str, int]) -> None:
+        self._resume_batches = state.get("train_batches_done", 0)
+        if self._train_loader is not None:  # restored after the loader was built
+            self._train_loader.skip, self._resume_batches = self._resume_batches, 0

@@ -26,7 +26,7 @@ class CBOWLightningModule(pl.LightningModule):
     """Plain gradient descent W ← W − α ∂J/∂W on the course's CBOW, or on word2vec's.
 
     Args:
-        vocab_size: V; the CLI links it from ``data.vocab_size``.
+        vocab_size: V; None (the default): the datamodule's, known once its setup has run.
         embedding_dim: N.
         objective: ``"softmax"``, the course's full softmax (:class:`~cbow_torch.model.CBOW`),
             or ``"negative"``, word2vec's negative sampling
@@ -44,7 +44,7 @@ class CBOWLightningModule(pl.LightningModule):
 
     def __init__(
         self,
-        vocab_size: int,
+        vocab_size: int | None = None,
         embedding_dim: int = 50,
         objective: str = "softmax",
         negatives: int = 5,
@@ -97,6 +97,8 @@ class CBOWLightningModule(pl.LightningModule):
         # the parameters in float64 and the course initialisation stays bit for bit.
         if self.model is None:
             hp = self.hparams
+            if hp.vocab_size is None:  # Lightning calls this hook after the datamodule's setup
+                hp.vocab_size = self.trainer.datamodule.vocab_size  # saved in checkpoints
             if hp.objective == "negative":
                 self.model = CBOWNegativeSampling(hp.vocab_size, hp.embedding_dim, hp.init, hp.seed)
             else:

@@ -16,6 +16,7 @@ import os
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Literal, get_args
 
 import numpy as np
 
@@ -23,7 +24,8 @@ from .atomic import atomic_write
 from .course_tokenizer import course_tokenize
 
 TOKENIZERS = ("course", "simple", "whitespace")
-ORDERS = ("alphabetical", "frequency")
+VocabOrder = Literal["frequency", "alphabetical"]  # gensim's ids, or the course's
+ORDERS = get_args(VocabOrder)
 UNK = "<unk>"
 
 # ---------------------------------------------------------------------------------------------
@@ -112,7 +114,7 @@ class Vocabulary:
     def from_counts(
         cls,
         counts: Mapping[str, int],
-        order: str = "alphabetical",
+        order: VocabOrder = "alphabetical",
         min_count: int = 1,
         max_size: int | None = None,
         unk: bool = False,
@@ -148,7 +150,7 @@ class Vocabulary:
     def from_tokens(
         cls,
         tokens: Iterable[str],
-        order: str = "alphabetical",
+        order: VocabOrder = "alphabetical",
         min_count: int = 1,
         max_size: int | None = None,
         unk: bool = False,

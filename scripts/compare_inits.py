@@ -41,6 +41,7 @@ def main() -> None:
         seed=args.seed,
         val_fraction=0.05,
     )
+    data.prepare_data()
     data.setup("fit")
     print(f"corpus {args.corpus}: V = {data.vocab_size}, N = {args.dim}, m = {args.batch_size}")
     val = list(data.val_dataloader())

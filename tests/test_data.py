@@ -1,18 +1,25 @@
-"""Corpus reading, the id cache, CBOWWindowDataset, CBOWDataModule, and every bad input."""
+"""Corpus reading, prepared datasets, CBOWWindowDataset, CBOWDataModule, and every bad input."""
 
 import bz2
 import gzip
+import json
 import os
+import subprocess
+import sys
 import threading
 import warnings
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
+import pytorch_lightning as pl
 import torch
+from test_training import fit_args, load_params
 from torch.utils.data import DataLoader, DistributedSampler
 
 from cbow_torch import reference
+from cbow_torch.__main__ import main as cbow_torch_main
+from cbow_torch.cli import cli_main, main
 from cbow_torch.corpus import read_chunks, resolve_corpus
 from cbow_torch.data import (
     CBOWDataError,
@@ -21,6 +28,7 @@ from cbow_torch.data import (
     WindowSampler,
     collate_batch,
 )
+from cbow_torch.prepare import FILES, FORMAT, prepare
 from cbow_torch.text import Vocabulary
 
 
@@ -35,6 +43,17 @@ def numbered_corpus(path, n, per_line=None):
 def datamodule(tmp_path, corpus, **options):
     options = {"tokenizer": "whitespace", "vocab_order": "alphabetical", **options}
     return CBOWDataModule(corpus=str(corpus), cache_dir=str(tmp_path / "cache"), **options)
+
+
+def ready(dm):
+    """What a Trainer does first: prepare (one process), then set up (every process)."""
+    dm.prepare_data()
+    dm.setup("fit")
+    return dm
+
+
+def prepared(tmp_path, corpus, **options):
+    return ready(datamodule(tmp_path, corpus, **options))
 
 
 def all_batches(loader):
@@ -91,8 +110,6 @@ def test_dataloader_builds_batches_with_getitems():
 
 
 def test_dataset_rejects_bad_inputs():
-    with pytest.raises(CBOWDataError, match="window must be >= 1"):
-        CBOWWindowDataset(np.arange(10), window=0)
     with pytest.raises(CBOWDataError, match="1-D integer"):
         CBOWWindowDataset(np.zeros(10), window=1)
 
@@ -125,8 +142,7 @@ def test_two_ranks_cover_every_example_once(sampler_cls):
 
 
 def test_course_batches_with_shuffle_off(tmp_path):
-    dm = datamodule(tmp_path, numbered_corpus(tmp_path / "c.txt", 2000), shuffle=False)
-    dm.setup("fit")
+    dm = prepared(tmp_path, numbered_corpus(tmp_path / "c.txt", 2000), shuffle=False)
     for i, (context, center) in enumerate(dm.train_dataloader()):
         if i < 3:
             assert center.tolist() == list(range(2 + 128 * i, 2 + 128 * (i + 1)))
@@ -138,13 +154,12 @@ def test_course_batches_with_shuffle_off(tmp_path):
 
 
 def test_shuffled_epoch_is_a_permutation(tmp_path):
-    dm = datamodule(tmp_path, numbered_corpus(tmp_path / "c.txt", 700), val_fraction=0)
-    dm.setup("fit")
+    dm = prepared(tmp_path, numbered_corpus(tmp_path / "c.txt", 700), val_fraction=0)
     context, center = all_batches(dm.train_dataloader())
     assert center.tolist() != list(range(2, 698))
     assert sorted(center.tolist()) == list(range(2, 698))
     assert torch.equal(context[:, 1] + 1, center)  # each window still matches its centre
-    again = datamodule(tmp_path, tmp_path / "c.txt", val_fraction=0)
+    again = prepared(tmp_path, tmp_path / "c.txt", val_fraction=0)
     assert torch.equal(all_batches(again.train_dataloader())[1], center)  # seeded
 
 
@@ -152,7 +167,7 @@ def test_ddp_loaders_shard_with_the_seed(tmp_path):
     corpus = numbered_corpus(tmp_path / "c.txt", 1003)
     centers = []
     for rank in (0, 1):
-        dm = datamodule(tmp_path, corpus, val_fraction=0)
+        dm = prepared(tmp_path, corpus, val_fraction=0)
         dm.trainer = SimpleNamespace(world_size=2, global_rank=rank)
         loader = dm.train_dataloader()
         assert isinstance(loader.sampler, DistributedSampler) and loader.sampler.seed == 282
@@ -164,23 +179,21 @@ def test_ddp_loaders_shard_with_the_seed(tmp_path):
 
 def test_line_per_document(tmp_path):
     corpus = numbered_corpus(tmp_path / "c.txt", 30, per_line=6)
-    dm = datamodule(tmp_path, corpus, line_per_document=True, shuffle=False, val_fraction=0)
+    dm = prepared(tmp_path, corpus, line_per_document=True, shuffle=False, val_fraction=0)
     _, center = all_batches(dm.train_dataloader())
     assert center.tolist() == [c for doc in range(0, 30, 6) for c in (doc + 2, doc + 3)]
-    stream = datamodule(tmp_path, corpus, shuffle=False, val_fraction=0)
+    stream = prepared(tmp_path, corpus, shuffle=False, val_fraction=0)
     assert len(all_batches(stream.train_dataloader())[1]) == 26
 
 
 def test_min_count_drops_words_from_the_stream(tmp_path):
     corpus = tmp_path / "c.txt"
     corpus.write_text("a b rare a b c a b c\n")
-    dm = datamodule(tmp_path, corpus, min_count=2, vocab_order="frequency", val_fraction=0)
+    dm = prepared(tmp_path, corpus, min_count=2, vocab_order="frequency", val_fraction=0)
     assert dm.vocab.index_to_key == ["a", "b", "c"] and dm.vocab.counts == [3, 3, 2]
-    dm.setup()
     assert dm.vocab.decode(dm.train_dataset.ids) == list("ababcabc")
-    unk = datamodule(tmp_path, corpus, min_count=2, unk=True, val_fraction=0)
+    unk = prepared(tmp_path, corpus, min_count=2, unk=True, val_fraction=0)
     assert unk.vocab.index_to_key == ["<unk>", "a", "b", "c"]
-    unk.setup()
     assert len(unk.train_dataset.ids) == 9
 
 
@@ -194,16 +207,17 @@ def test_cache_hit_and_invalidation(tmp_path):
         return text.split()
 
     first = datamodule(tmp_path, corpus, tokenizer=counting_tokenizer)
-    assert first.vocab_size == 6 and len(calls) == 1
-    second = datamodule(tmp_path, corpus, tokenizer=counting_tokenizer)
+    assert first.vocab_size is None and not calls  # instantiating reads no text
+    assert ready(first).vocab_size == 6 and len(calls) == 1
+    second = prepared(tmp_path, corpus, tokenizer=counting_tokenizer)
     assert second.vocab_size == 6 and len(calls) == 1  # a hit: not tokenised again
     corpus.write_text("one two three four five six seven\n")
     os.utime(corpus, ns=(corpus.stat().st_atime_ns, corpus.stat().st_mtime_ns + 10**9))
-    third = datamodule(tmp_path, corpus, tokenizer=counting_tokenizer)
-    assert third.vocab_size == 7 and len(calls) == 2  # the changed corpus is encoded again
+    third = prepared(tmp_path, corpus, tokenizer=counting_tokenizer)
+    assert third.vocab_size == 7 and len(calls) == 2  # the changed corpus is prepared again
     fourth = datamodule(tmp_path, corpus, tokenizer=counting_tokenizer, min_count=2)
     with pytest.raises(CBOWDataError):
-        fourth.vocab_size  # noqa: B018  (new options, new cache; and a useless min_count)
+        fourth.prepare_data()  # new options, new cache; and a useless min_count
     cache = tmp_path / "cache"
     assert sorted(p.suffix for p in cache.iterdir() if p.is_dir()) == ["", ""]
     assert not [p for p in cache.iterdir() if p.name.startswith(".")]  # no half-built cache
@@ -212,30 +226,25 @@ def test_cache_hit_and_invalidation(tmp_path):
     assert Vocabulary.load(built / "vocab.tsv") in (first.vocab, third.vocab)
 
 
-def test_processes_starting_together_build_the_cache_once(tmp_path):
+def test_two_writers_racing_leave_one_whole_cache(tmp_path):
+    # Lightning prepares on one process per machine; two machines (or two runs) sharing a cache
+    # directory may still race. No lock: each builds beside it, the first rename wins.
     corpus = numbered_corpus(tmp_path / "c.txt", 5000)
-    calls, sizes = [], []
-
-    def slow_tokenizer(text):
-        calls.append(1)
-        return text.split()
-
-    def rank():
-        sizes.append(datamodule(tmp_path, corpus, tokenizer=slow_tokenizer).vocab_size)
-
-    threads = [threading.Thread(target=rank) for _ in range(2)]
+    modules = [datamodule(tmp_path, corpus) for _ in range(2)]
+    threads = [threading.Thread(target=dm.prepare_data) for dm in modules]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert sizes == [5000, 5000] and len(calls) == 1
+    cache = tmp_path / "cache"
+    assert [p.name for p in cache.iterdir()] == [modules[0].path.name]
+    assert [ready(dm).vocab_size for dm in modules] == [5000, 5000]
 
 
 def test_bundled_default_corpus(tmp_path):
-    dm = CBOWDataModule(cache_dir=str(tmp_path))
+    dm = ready(CBOWDataModule(cache_dir=str(tmp_path)))
     assert dm.vocab_size > 5000 and "government" in dm.vocab
     assert dm.hparams.corpus is None and dm.hparams.tokenizer == "simple"
-    dm.setup("fit")
     context, center = next(iter(dm.train_dataloader()))
     assert context.shape == (128, 4) and center.shape == (128,)
 
@@ -249,11 +258,211 @@ def test_course_preprocessing_end_to_end(tmp_path, shakespeare, shakespeare_toke
         val_fraction=0,
         cache_dir=str(tmp_path),
     )
-    assert dm.vocab_size == 5778 and dm.vocab.key_to_index["king"] == 2745
-    dm.setup()
+    assert ready(dm).vocab_size == 5778 and dm.vocab.key_to_index["king"] == 2745
     context, center = next(iter(dm.train_dataloader()))
     assert dm.vocab.decode(center) == shakespeare_tokens[2:130]
     assert dm.vocab.decode(context[0]) == shakespeare_tokens[:2] + shakespeare_tokens[3:5]
+
+
+# --- prepare: the dataset directory, and fit from it -----------------------------------------
+
+
+def test_prepare_writes_a_plain_dataset_directory(tmp_path):
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("b a c a\nrare b a\n\nc b a a\n")
+    out = tmp_path / "ds"
+    prepare(str(corpus), out, tokenizer="whitespace", line_per_document=True, min_count=2)
+    assert sorted(os.listdir(out)) == sorted(FILES)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp dir left
+    # Read back with numpy and json alone, as a user would.
+    ids, docs = np.load(out / "ids.npy"), np.load(out / "docs.npy")
+    words = [line.split("\t")[0] for line in (out / "vocab.tsv").read_text().splitlines()]
+    counts = [int(line.split("\t")[1]) for line in (out / "vocab.tsv").read_text().splitlines()]
+    assert words == ["a", "b", "c"] and counts == [5, 3, 2]  # "rare" is dropped
+    assert ids.dtype == np.uint16 and [words[i] for i in ids] == list("bacabacbaa")
+    assert docs.tolist() == [0, 4, 6]  # the empty line is no document
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["format"] == FORMAT and meta["tokens"] == 10 and meta["vocab_size"] == 3
+    assert meta["documents"] == 3 and meta["ids_dtype"] == "uint16"
+    assert meta["options"] == {
+        "tokenizer": "whitespace",
+        "line_per_document": True,
+        "min_count": 2,
+        "max_vocab_size": None,
+        "vocab_order": "frequency",
+        "unk": False,
+    }
+    assert [s["path"] for s in meta["sources"]] == [str(corpus.resolve())]
+    dm = ready(CBOWDataModule(dataset=str(out), window=1, val_fraction=0))
+    assert dm.vocab.counts == [5, 3, 2] and isinstance(dm.prepared.ids, np.memmap)
+
+
+def test_ids_are_int32_past_65535_words(tmp_path):
+    corpus = numbered_corpus(tmp_path / "c.txt", 70_000)
+    dataset = prepare(str(corpus), tmp_path / "ds", tokenizer="whitespace")
+    assert dataset.ids.dtype == np.int32 and dataset.meta["ids_dtype"] == "int32"
+    assert int(dataset.ids.max()) == 69_999
+
+
+def test_prepare_command(tmp_path, capsys):
+    corpus = numbered_corpus(tmp_path / "c.txt", 50)
+    out = tmp_path / "ds"
+    with pytest.raises(SystemExit) as done:
+        cbow_torch_main(["prepare", str(corpus), "--out", str(out), "--tokenizer=whitespace"])
+    assert done.value.code == 0
+    assert f"wrote {out}: 50 tokens in 1 documents, V = 50" in capsys.readouterr().out
+    assert json.loads((out / "meta.json").read_text())["options"]["tokenizer"] == "whitespace"
+    for argv, expected in [
+        ([str(corpus), "--out", str(out)], f"--out {out} already exists"),
+        ([str(tmp_path / "nope.txt"), "--out", str(tmp_path / "x")], "nope.txt does not exist"),
+        ([str(corpus), "--out", str(tmp_path / "x"), "--min_count=0"], "--min_count must be >= 1"),
+        ([str(corpus), "--out", str(tmp_path / "x")], "tokenizer 'simple' finds no words in"),
+    ]:
+        with pytest.raises(SystemExit) as error:
+            cbow_torch_main(["prepare", *argv])
+        message = capsys.readouterr().err
+        assert error.value.code == 2 and message.startswith("cbow-torch: error: ")
+        assert expected in message and message.count("\n") == 1
+    assert not (tmp_path / "x").exists()
+
+
+def corrupt(kind, path):
+    if kind == "meta.json missing":
+        (path / "meta.json").unlink()
+    elif kind == "meta.json unreadable":
+        (path / "meta.json").write_text("{not json")
+    elif kind == "another version":
+        meta = json.loads((path / "meta.json").read_text())
+        (path / "meta.json").write_text(json.dumps({**meta, "format": FORMAT - 1}))
+    elif kind == "ids.npy missing":
+        (path / "ids.npy").unlink()
+    elif kind == "vocab.tsv short":
+        (path / "vocab.tsv").write_text("w00000\t1\n")
+
+
+@pytest.mark.parametrize(
+    "kind, expected",
+    [
+        (
+            "no directory",
+            "does not exist or is not a directory: prepare it with cbow-torch prepare",
+        ),
+        ("meta.json missing", "holds no meta.json, so it is not a prepared dataset"),
+        ("meta.json unreadable", "meta.json cannot be read"),
+        ("another version", f"prepared in dataset format {FORMAT - 1} and this cbow-torch reads"),
+        ("ids.npy missing", "ids.npy: No such file"),
+        ("vocab.tsv short", "ids.npy, vocab.tsv and meta.json do not agree"),
+    ],
+)
+def test_bad_datasets_are_one_line_errors(tmp_path, kind, expected):
+    path = tmp_path / "ds"
+    if kind != "no directory":
+        prepare(str(numbered_corpus(tmp_path / "c.txt", 20)), path, tokenizer="whitespace")
+        corrupt(kind, path)
+    message = one_line_error(lambda: ready(CBOWDataModule(dataset=str(path))))
+    assert str(path) in message and expected in message
+
+
+def test_fit_with_a_missing_dataset_is_a_one_line_error(tmp_path):
+    with pytest.raises(SystemExit) as error:
+        main(fit_args(tmp_path, f"--data.dataset={tmp_path / 'nope'}"))
+    message = str(error.value.code)
+    assert message.startswith("cbow-torch: error: data.dataset ") and "\n" not in message
+    assert not (tmp_path / "runs").exists()  # refused before anything was written
+
+
+def test_options_a_dataset_was_not_prepared_with_are_named(tmp_path):
+    path = tmp_path / "ds"
+    prepare(str(numbered_corpus(tmp_path / "c.txt", 20)), path, tokenizer="whitespace")
+    with pytest.warns(UserWarning, match="not used: data.min_count=3 \\(it has 1\\)"):
+        CBOWDataModule(dataset=str(path), tokenizer="whitespace", min_count=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # as prepared, or left at the defaults: nothing to say
+        CBOWDataModule(dataset=str(path), tokenizer="whitespace", min_count=1)
+        CBOWDataModule(dataset=str(path))
+
+
+def test_fit_from_a_dataset_equals_fit_from_the_corpus(tmp_path):
+    dataset = tmp_path / "lee300"
+    prepare("lee", dataset, max_vocab_size=300)
+    cli_main(fit_args(tmp_path, name="corpus"))
+    args = [a for a in fit_args(tmp_path, name="dataset") if not a.startswith("--data.corpus")]
+    args = [a for a in args if not a.startswith("--data.max_vocab_size")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # no option goes unused
+        warnings.filterwarnings("ignore", message=".*(args|num_workers|sampler).*")
+        cli_main([*args, f"--data.dataset={dataset}"])
+    runs = tmp_path / "runs"
+    ckpts = [runs / name / "version_0/checkpoints/last.ckpt" for name in ("corpus", "dataset")]
+    a, b = (load_params(c) for c in ckpts)
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    ckpt = torch.load(ckpts[1], map_location="cpu", weights_only=False)
+    assert ckpt["hyper_parameters"]["vocab_size"] == 300  # V reaches the checkpoint
+    assert ckpt["vocabulary"]["words"] == Vocabulary.load(dataset / "vocab.tsv").index_to_key
+
+
+class StopAt(pl.Callback):
+    """Stops a run after ``step`` steps, as an interruption would: its other options, the
+    linear schedule's length among them, stay those of the whole run."""
+
+    def __init__(self, step: int) -> None:
+        self.step = step
+
+    def on_train_batch_end(self, trainer, *args) -> None:
+        trainer.should_stop = trainer.should_stop or trainer.global_step >= self.step
+
+
+def test_resume_mid_epoch_with_the_linear_schedule(tmp_path):
+    # The linear schedule asks for estimated_stepping_batches in configure_optimizers, which
+    # builds the training loader before the checkpoint is restored (Lightning #20550).
+    run = ("--trainer.val_check_interval=5", "--trainer.max_steps=12", "--model.lr_schedule=linear")
+    stop = ("--trainer.callbacks+=test_data.StopAt", "--trainer.callbacks.step=7")
+    cli_main(fit_args(tmp_path, *run, name="straight"))
+    cli_main(fit_args(tmp_path, *run, *stop, name="cut"))
+    cli_main(fit_args(tmp_path, *run, "--ckpt_path=last", name="cut"))
+    straight, resumed = (
+        torch.load(tmp_path / f"runs/{name}/version_0/checkpoints/last.ckpt", weights_only=False)
+        for name in ("straight", "cut")
+    )
+    assert resumed["global_step"] == straight["global_step"] == 10  # the last validation
+    for name, value in straight["state_dict"].items():
+        assert torch.equal(value, resumed["state_dict"][name]), name
+
+
+def test_a_resumed_loader_starts_after_the_batches_done(tmp_path):
+    corpus = numbered_corpus(tmp_path / "c.txt", 1000)
+    first = prepared(tmp_path, corpus, batch_size=64, val_fraction=0)
+    batches = iter(first.train_dataloader())
+    for _ in range(3):
+        next(batches)
+    state = first.state_dict()
+    assert state == {"train_batches_done": 3}
+    second = prepared(tmp_path, corpus, batch_size=64, val_fraction=0)
+    second.load_state_dict(state)
+    resumed = [center for _, center in second.train_dataloader()]
+    whole = [center for _, center in first.train_dataloader()]
+    assert len(resumed) == len(whole) - 3
+    assert all(torch.equal(a, b) for a, b in zip(resumed, whole[3:], strict=True))
+    assert len(list(second.train_dataloader())) == len(whole)  # only the first pass skips
+    assert first.state_dict() == {"train_batches_done": 0}  # a finished epoch: nothing to skip
+
+
+@pytest.mark.slow
+def test_a_corpus_that_fails_preparation_under_ddp_is_one_line_per_rank(tmp_path):
+    # Only rank 0 prepares; the error must not leave rank 1 at a barrier of a process that is gone.
+    args = fit_args(
+        tmp_path,
+        "--data.min_count=100000",
+        "--trainer.strategy=ddp",
+        "--trainer.devices=2",
+        "--trainer.accelerator=cpu",
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "cbow_torch", *args], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr[-3000:]
+    errors = [line for line in result.stderr.splitlines() if line.startswith("cbow-torch: error")]
+    assert any("min_count=100000 leaves 0 word(s)" in line for line in errors), errors
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -273,7 +482,7 @@ def test_directories_globs_and_compressed_files(tmp_path):
     assert [p.relative_to(root).as_posix() for p in files] == ["a.txt.gz", "b.txt", "sub/c.bz2"]
     assert resolve_corpus(str(root / "*.txt")) == [root / "b.txt"]
     assert resolve_corpus([str(root / "b.txt"), str(root / "a.txt.gz")])[1].name == "a.txt.gz"
-    dm = datamodule(tmp_path, root, vocab_order="frequency", window=1, val_fraction=0)
+    dm = prepared(tmp_path, root, vocab_order="frequency", window=1, val_fraction=0)
     assert dm.vocab.index_to_key == ["words", "alpha", "beta", "gamma", "here"]
 
 
@@ -298,7 +507,7 @@ def test_non_utf8_bytes_are_replaced_with_a_warning(tmp_path):
     assert text == "caf\ufffd au lait\n"
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        dm = datamodule(tmp_path, path, window=1, val_fraction=0)
+        dm = prepared(tmp_path, path, window=1, val_fraction=0)
         assert "au" in dm.vocab
     assert len(caught) == 1
 
@@ -315,13 +524,13 @@ def one_line_error(func):
 
 
 def test_missing_path(tmp_path):
-    message = one_line_error(lambda: datamodule(tmp_path, tmp_path / "nope.txt").vocab_size)
+    message = one_line_error(lambda: datamodule(tmp_path, tmp_path / "nope.txt"))
     assert "nope.txt does not exist" in message and "data.corpus" in message
 
 
 def test_empty_file(tmp_path):
     (tmp_path / "empty.txt").touch()
-    message = one_line_error(lambda: datamodule(tmp_path, tmp_path / "empty.txt").vocab)
+    message = one_line_error(lambda: datamodule(tmp_path, tmp_path / "empty.txt"))
     assert "empty.txt is empty" in message
 
 
@@ -336,7 +545,7 @@ def test_directory_without_text_files(tmp_path):
 def test_corpus_shorter_than_one_window(tmp_path):
     corpus = tmp_path / "short.txt"
     corpus.write_text("only four words here\n")
-    message = one_line_error(lambda: datamodule(tmp_path, corpus, window=2).setup())
+    message = one_line_error(lambda: prepared(tmp_path, corpus, window=2))
     assert "short.txt" in message and "2C+1 = 5" in message and "data.window" in message
 
 
@@ -348,15 +557,16 @@ def test_window_below_one(tmp_path):
 def test_min_count_leaving_fewer_than_two_words(tmp_path):
     corpus = tmp_path / "c.txt"
     corpus.write_text("a a a b c d e f\n")
-    message = one_line_error(lambda: datamodule(tmp_path, corpus, min_count=2).vocab)
-    assert "data.min_count=2 leaves 1 word(s)" in message and "c.txt" in message
+    message = one_line_error(lambda: prepared(tmp_path, corpus, min_count=2))
+    assert "min_count=2 leaves 1 word(s)" in message and "c.txt" in message
 
 
 @pytest.mark.parametrize(
     "option, message",
     [
         ({"tokenizer": "nltk"}, "data.tokenizer: unknown tokenizer 'nltk'"),
-        ({"vocab_order": "random"}, "data.vocab_order must be one of"),
+        ({"min_count": 0}, "data.min_count must be >= 1"),
+        ({"num_workers": -1}, "data.num_workers must be >= 0"),
         ({"val_fraction": 1.0}, "data.val_fraction must be in [0, 1)"),
         ({"batch_size": 0}, "data.batch_size must be >= 1"),
         ({"max_vocab_size": 1}, "data.max_vocab_size must be >= 2"),
@@ -368,5 +578,5 @@ def test_bad_options(tmp_path, option, message):
 
 def test_val_fraction_too_small_for_a_window(tmp_path):
     corpus = numbered_corpus(tmp_path / "c.txt", 60)
-    message = one_line_error(lambda: datamodule(tmp_path, corpus, val_fraction=0.05).setup())
+    message = one_line_error(lambda: prepared(tmp_path, corpus, val_fraction=0.05))
     assert "data.val_fraction=0.05 holds out 3 tokens" in message

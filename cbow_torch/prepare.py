@@ -1,0 +1,251 @@
+"""Text to ids, once: ``cbow-torch prepare CORPUS --out DIR`` and the dataset directory it writes.
+
+A prepared dataset is a plain directory that numpy and a text editor can read:
+
+- ``ids.npy``: the token ids of the whole corpus, one stream, uint16 when V fits, else int32;
+  training memory-maps it, so every DDP rank shares the same pages;
+- ``docs.npy``: int64 start offsets of the documents in ``ids`` (windows never cross them);
+- ``vocab.tsv``: ``word<TAB>count`` lines in id order;
+- ``meta.json``: the format version, the tokenizer and options, token, document and word counts,
+  and the source files.
+
+The directory is written beside its final name and renamed into place, so it is whole or absent.
+``fit`` reads one through ``data.dataset``, or prepares ``data.corpus`` into its cache directory
+on one process (Lightning's ``prepare_data``), under a key that hashes the files' paths, sizes and
+modification times and the options: a second run reuses it, a changed corpus is prepared again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import __version__
+from .atomic import atomic_write
+from .corpus import CBOWDataError, encode_corpus, resolve_corpus
+from .text import VocabOrder, Vocabulary, get_tokenizer
+
+FORMAT = 2  # 1 was the id cache before `prepare`; bump when the files or meta.json change
+FILES = ("ids.npy", "docs.npy", "vocab.tsv", "meta.json")
+OPTIONS = ("tokenizer", "line_per_document", "min_count", "max_vocab_size", "vocab_order", "unk")
+HOW = "cbow-torch prepare CORPUS --out DIR"
+
+
+def check_options(
+    prefix: str,
+    tokenizer: str | Callable[[str], list[str]] = "simple",
+    min_count: int = 1,
+    max_vocab_size: int | None = None,
+    **_,
+) -> None:
+    """The preparation options' rules, checked before any text is read; ``prefix`` names them as
+    the caller's user writes them (``data.`` for fit, ``--`` for prepare)."""
+    if min_count < 1:
+        raise CBOWDataError(f"{prefix}min_count must be >= 1, got {min_count}")
+    if max_vocab_size is not None and max_vocab_size < 2:
+        raise CBOWDataError(f"{prefix}max_vocab_size must be >= 2 or null, got {max_vocab_size}")
+    try:
+        get_tokenizer(tokenizer)
+    except ValueError as err:
+        raise CBOWDataError(f"{prefix}tokenizer: {err}") from None
+
+
+def tokenizer_name(tokenizer: str | Callable) -> str:
+    """A tokenizer as meta.json and the cache key record it: its name, or module.qualname."""
+    if isinstance(tokenizer, str):
+        return tokenizer
+    return f"{getattr(tokenizer, '__module__', '?')}.{getattr(tokenizer, '__qualname__', '?')}"
+
+
+def cache_key(files: Sequence[Path], options: dict[str, Any]) -> str:
+    """A hash of the files (path, size, mtime), the options that change the ids, and FORMAT."""
+    stats = [(str(p.resolve()), p.stat().st_size, p.stat().st_mtime_ns) for p in files]
+    named = {**options, "tokenizer": tokenizer_name(options["tokenizer"])}
+    blob = json.dumps({"format": FORMAT, "files": stats, **named}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:20]
+
+
+def write_dataset(files: Sequence[Path], out: str | os.PathLike, **options) -> Path:
+    """Encode ``files`` into the dataset directory ``out``, built beside it and renamed into
+    place. Another process that renamed a complete one there first wins; ours is dropped."""
+    out = Path(out).expanduser()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o777 & ~umask)  # mkdtemp's 0700 would hide a dataset that others may read
+    try:
+        vocab = encode_corpus(files, tmp, **options)
+        ids = np.load(tmp / "ids.npy", mmap_mode="r")
+        meta = {
+            "format": FORMAT,
+            "cbow_torch": __version__,
+            "options": {**options, "tokenizer": tokenizer_name(options["tokenizer"])},
+            "tokens": len(ids),
+            "documents": len(np.load(tmp / "docs.npy")),
+            "vocab_size": len(vocab),
+            "ids_dtype": str(ids.dtype),
+            "sources": [
+                {
+                    "path": str(p.resolve()),
+                    "bytes": p.stat().st_size,
+                    "mtime_ns": p.stat().st_mtime_ns,
+                }
+                for p in files
+            ],
+        }
+        del ids
+        text = json.dumps(meta, indent=1) + "\n"
+        atomic_write(tmp / "meta.json", lambda f: f.write(text.encode()))  # last, and synced
+        try:
+            os.rename(tmp, out)  # onto nothing or an empty directory; else it raises
+        except OSError:
+            if not (out / "meta.json").is_file():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+@dataclass
+class PreparedDataset:
+    """A dataset directory, opened: ``ids`` memory-mapped, ``docs``, ``vocab`` and ``meta``."""
+
+    path: Path
+    meta: dict[str, Any]
+    vocab: Vocabulary
+    ids: np.ndarray  # [n] uint16 or int32, read-only memory map
+    docs: np.ndarray  # [D] int64
+
+    @staticmethod
+    def read_meta(path: str | os.PathLike, what: str = "data.dataset") -> dict[str, Any]:
+        """``meta.json`` of the dataset at ``path``, checked: CBOWDataError names ``what``."""
+        path = Path(path).expanduser()
+        if not path.is_dir():
+            raise CBOWDataError(
+                f"{what} {path} does not exist or is not a directory: prepare it with {HOW}"
+            )
+        meta_path = path / "meta.json"
+        if not meta_path.is_file():
+            raise CBOWDataError(
+                f"{what} {path} holds no meta.json, so it is not a prepared dataset: "
+                f"prepare one with {HOW}"
+            )
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+            raise CBOWDataError(f"{meta_path} cannot be read ({err}): prepare it again") from None
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+            found = meta.get("format", "none") if isinstance(meta, dict) else "none"
+            raise CBOWDataError(
+                f"{what} {path} was prepared in dataset format {found} and this cbow-torch "
+                f"reads format {FORMAT}: prepare it again with {HOW}"
+            )
+        return meta
+
+    @classmethod
+    def open(cls, path: str | os.PathLike, what: str = "data.dataset") -> PreparedDataset:
+        path = Path(path).expanduser()
+        meta = cls.read_meta(path, what)
+        try:
+            vocab = Vocabulary.load(path / "vocab.tsv")
+            ids = np.load(path / "ids.npy", mmap_mode="r")
+            docs = np.load(path / "docs.npy")
+        except (OSError, ValueError) as err:
+            named = isinstance(err, OSError) and err.filename and err.strerror
+            reason = f"{Path(err.filename).name}: {err.strerror}" if named else str(err)
+            reason = " ".join(reason.split())
+            raise CBOWDataError(f"{what} {path}: {reason}: prepare it again") from None
+        counts = (ids.ndim, len(ids), len(vocab), docs.ndim)
+        if counts != (1, meta.get("tokens"), meta.get("vocab_size"), 1) or (
+            len(ids) and int(ids.max()) >= len(vocab)
+        ):
+            raise CBOWDataError(
+                f"{what} {path}: ids.npy, vocab.tsv and meta.json do not agree "
+                f"({len(ids)} ids up to {int(ids.max()) if len(ids) else '-'}, {len(vocab)} "
+                f"words; meta.json says {meta.get('tokens')} and {meta.get('vocab_size')}): "
+                "prepare it again"
+            )
+        return cls(path, meta, vocab, ids, docs)
+
+
+def prepare(
+    corpus: str | list[str] | None,
+    out: str | os.PathLike,
+    tokenizer: str = "simple",
+    line_per_document: bool = False,
+    min_count: int = 1,
+    max_vocab_size: int | None = None,
+    vocab_order: VocabOrder = "frequency",
+    unk: bool = False,
+) -> PreparedDataset:
+    """Prepare ``corpus`` into the new dataset directory ``out``.
+
+    Args:
+        corpus: file, directory, glob or list of them; None or "lee": the bundled Lee corpus.
+        out: the directory to write; it must not exist, or be empty.
+        tokenizer: "simple" (gensim's simple_preprocess), "course" (the course's NLTK 3.5
+            preprocessing), "whitespace", or the dotted name of a function str -> list[str].
+        line_per_document: each line is a document and windows stay inside it; otherwise the
+            text is one stream (the course), broken only between files.
+        min_count: words seen fewer times are dropped from the stream.
+        max_vocab_size: keep at most this many of the most frequent words.
+        vocab_order: "frequency" (gensim's ids) or "alphabetical" (the course's).
+        unk: map dropped words to "<unk>" instead of removing them.
+    """
+    options = {
+        "tokenizer": tokenizer,
+        "line_per_document": line_per_document,
+        "min_count": min_count,
+        "max_vocab_size": max_vocab_size,
+        "vocab_order": vocab_order,
+        "unk": unk,
+    }
+    check_options("--", **options)
+    out = Path(out).expanduser()
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise CBOWDataError(f"--out {out} already exists: remove it or give another directory")
+    write_dataset(resolve_corpus(corpus), out, **options)
+    return PreparedDataset.open(out, "--out")
+
+
+def main(argv: list[str]) -> int:
+    """``cbow-torch prepare``: exit status 0, or 2 with one line on stderr."""
+    from jsonargparse import ArgumentParser
+
+    parser = ArgumentParser(
+        prog="cbow-torch prepare",
+        description=(
+            "Tokenise a corpus once into a dataset directory (ids.npy, docs.npy, vocab.tsv, "
+            "meta.json) that `cbow-torch fit --data.dataset DIR` memory-maps on every process."
+        ),
+    )
+    parser.add_argument(
+        "corpus", nargs="+", help="file, directory, glob, or several; 'lee': the bundled corpus"
+    )
+    parser.add_argument("--out", required=True, help="the dataset directory to write (new)")
+    parser.add_function_arguments(prepare, skip={"corpus", "out"})
+    args = parser.parse_args(argv)
+    corpus = args.corpus[0] if len(args.corpus) == 1 else args.corpus
+    try:
+        dataset = prepare(corpus, args.out, **{k: getattr(args, k) for k in OPTIONS})
+    except (CBOWDataError, OSError) as err:
+        print(f"cbow-torch: error: {' '.join(str(err).split())}", file=sys.stderr)
+        return 2
+    meta = dataset.meta
+    print(
+        f"wrote {dataset.path}: {meta['tokens']:,} tokens in {meta['documents']:,} documents, "
+        f"V = {meta['vocab_size']:,} ({meta['ids_dtype']} ids)\n"
+        f"train on it: cbow-torch fit --config configs/default.yaml --data.dataset {dataset.path}"
+    )
+    return 0
