@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch.distributed
 from jsonargparse import DefaultHelpFormatter
-from pytorch_lightning.callbacks import LearningRateMonitor, ModelCheckpoint, TQDMProgressBar
+from pytorch_lightning.callbacks import ModelCheckpoint, TQDMProgressBar
 from pytorch_lightning.cli import LightningArgumentParser, LightningCLI
 from pytorch_lightning.utilities.exceptions import MisconfigurationException
 
@@ -64,8 +64,6 @@ class CBOWCLI(LightningCLI):
                 "checkpoint.auto_insert_metric_name": False,
             }
         )
-        parser.add_lightning_class_args(LearningRateMonitor, "lr_monitor")
-        parser.set_defaults({"lr_monitor.logging_interval": "step"})
         parser.add_lightning_class_args(TQDMProgressBar, "progress_bar")
         parser.add_lightning_class_args(ExportEmbeddings, "export")
         parser.add_lightning_class_args(IntraOpThreads, "threads")
@@ -78,7 +76,6 @@ class CBOWCLI(LightningCLI):
         # Lightning's switches win over the callbacks that need what they switch off.
         trainer = config.trainer
         off = {
-            "lr_monitor": trainer.logger is False or trainer.logger is None,
             "checkpoint": trainer.enable_checkpointing is False,
             "progress_bar": trainer.enable_progress_bar is False,
         }

@@ -80,11 +80,7 @@ class CBOWLightningModule(pl.LightningModule):
         self.model: CBOW | None = None
         self.vocab: Vocabulary | None = None  # from the data; saved in checkpoints for export
         self.val_loss = MeanMetric()
-        # The steps since the last write of train/*: their summed loss (a tensor on the device,
-        # so no host sync per step), how many, their examples, and when the first began.
-        self._loss_sum: torch.Tensor | None = None
-        self._steps = self._examples = 0
-        self._since = 0.0
+        self._interval = _Interval()  # the steps since train/* was last written
         self._first_loss: torch.Tensor | None = None  # the run's first step: divergence's yardstick
         self._high_writes = 0  # writes in a row above DIVERGENCE_FACTOR × the first loss
         self._last_loss = math.nan
@@ -116,34 +112,39 @@ class CBOWLightningModule(pl.LightningModule):
         return self.model(context, center)
 
     def on_train_batch_end(self, outputs, batch, batch_idx: int) -> None:
-        # Per step only a tensor add and two counters; the mean goes out every
-        # trainer.log_every_n_steps steps, and at every pause (validation, epoch end, stop).
-        loss = outputs["loss"].detach()  # []
+        # Per step only a tensor add and three sums (on a plain object: an attribute set on a
+        # Module costs more); the means go out every trainer.log_every_n_steps steps, and at
+        # every pause (validation, epoch end, stop).
+        loss, interval = outputs["loss"].detach(), self._interval  # []
         if self._first_loss is None:
             self._first_loss = loss.clone()  # []
-        self._loss_sum.add_(loss)  # []
-        self._steps += 1
-        self._examples += batch[1].shape[0]
+        interval.loss.add_(loss)  # []
+        interval.steps += 1
+        interval.examples += batch[1].shape[0]
+        interval.lr += self.trainer.optimizers[0].param_groups[0]["lr"]  # α of this step
         if self.global_step % self.trainer.log_every_n_steps == 0:
             self._write_train_metrics()
 
     def _start_interval(self) -> None:
-        self._loss_sum = torch.zeros((), device=self.device, dtype=torch.float64)  # []
-        self._steps = self._examples = 0
-        self._since = time.perf_counter()
+        self._interval = _Interval(torch.zeros((), device=self.device, dtype=torch.float64))
 
     def _write_train_metrics(self) -> None:
-        """The mean loss and the examples/s of the steps since the last write; stops a run whose
-        loss is not finite or has stayed far above its first value."""
-        if not self._steps:
+        """The means of the loss and α and the examples/s of the steps since the last write;
+        stops a run whose loss is not finite or has stayed far above its first value."""
+        interval = self._interval
+        if not interval.steps:
             return
-        seconds = time.perf_counter() - self._since
-        loss = self._last_loss = (self._loss_sum / self._steps).item()  # the interval's host sync
+        seconds = time.perf_counter() - interval.since
+        loss = self._last_loss = (interval.loss / interval.steps).item()  # the one host sync
         diverged = loss > DIVERGENCE_FACTOR * self._first_loss.item()
         self._high_writes = self._high_writes + 1 if diverged else 0
         if not math.isfinite(loss) or self._high_writes >= DIVERGENCE_WRITES:
             self._stop_diverged(loss)
-        metrics = {"train/loss": loss, "train/examples_per_sec": self._examples / seconds}
+        metrics = {
+            "train/loss": loss,
+            "train/lr": interval.lr / interval.steps,
+            "train/examples_per_sec": interval.examples / seconds,
+        }
         self.log("train/loss", loss, prog_bar=True, logger=False)
         for logger in self.loggers:
             logger.log_metrics(metrics, step=self.global_step)
@@ -173,8 +174,7 @@ class CBOWLightningModule(pl.LightningModule):
             self._write_train_metrics()  # what came before; the pause is not training
 
     def on_validation_end(self) -> None:
-        if self._loss_sum is not None:
-            self._since = time.perf_counter()  # the interval's clock starts after the pause
+        self._interval.since = time.perf_counter()  # the interval's clock starts after the pause
 
     def on_train_epoch_end(self) -> None:
         self._write_train_metrics()
@@ -216,7 +216,7 @@ class CBOWLightningModule(pl.LightningModule):
             )
         return {
             "optimizer": optimizer,
-            "lr_scheduler": {"scheduler": scheduler, "interval": "step", "name": "train/lr"},
+            "lr_scheduler": {"scheduler": scheduler, "interval": "step"},
         }
 
     def on_save_checkpoint(self, checkpoint: dict) -> None:
@@ -294,6 +294,18 @@ class ExportEmbeddings(pl.Callback):
             + (f"TensorBoard:   tensorboard --logdir {run_dir.parent}\n" if writer else "")
             + f"Neighbours:    cbow-torch neighbors {run_dir / 'embeddings.txt'} king"
         )
+
+
+class _Interval:
+    """The steps since train/* was last written: their summed loss (a tensor on the device, so
+    no host sync per step), how many, their examples and α, and when the first began."""
+
+    __slots__ = ("loss", "steps", "examples", "lr", "since")
+
+    def __init__(self, loss: torch.Tensor | None = None) -> None:
+        self.loss = torch.zeros((), dtype=torch.float64) if loss is None else loss  # []
+        self.steps, self.examples, self.lr = 0, 0, 0.0
+        self.since = time.perf_counter()
 
 
 def mean_pairwise_cosine(vectors: torch.Tensor, counts, top: int) -> float:

@@ -300,6 +300,8 @@ def test_train_metrics_are_interval_means_with_no_step_left_out(tmp_path):
         assert e.value == pytest.approx(np.mean(losses[start : e.step]), rel=1e-6), e.step
     rates = events.Scalars("train/examples_per_sec")
     assert [e.step for e in rates] == [e.step for e in written] and min(e.value for e in rates) > 0
+    alphas = events.Scalars("train/lr")  # the mean α of each interval: constant here
+    assert [(e.step, e.value) for e in alphas] == [(e.step, 2.0) for e in written]
 
 
 @pytest.mark.parametrize(
