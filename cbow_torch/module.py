@@ -128,7 +128,7 @@ class CBOWLightningModule(pl.LightningModule):
     def _start_interval(self) -> None:
         self._interval = _Interval(torch.zeros((), device=self.device, dtype=torch.float64))
 
-    def _write_train_metrics(self) -> None:
+    def _write_train_metrics(self, progress_bar: bool = True) -> None:
         """The means of the loss and α and the examples/s of the steps since the last write;
         stops a run whose loss is not finite or has stayed far above its first value."""
         interval = self._interval
@@ -145,7 +145,8 @@ class CBOWLightningModule(pl.LightningModule):
             "train/lr": interval.lr / interval.steps,
             "train/examples_per_sec": interval.examples / seconds,
         }
-        self.log("train/loss", loss, prog_bar=True, logger=False)
+        if progress_bar:
+            self.log("train/loss", loss, prog_bar=True, logger=False)
         for logger in self.loggers:
             logger.log_metrics(metrics, step=self.global_step)
         self._start_interval()
@@ -170,7 +171,7 @@ class CBOWLightningModule(pl.LightningModule):
         self._start_interval()  # the pause between epochs (checkpoints) is not training
 
     def on_validation_start(self) -> None:
-        if self.trainer.training or self.trainer.state.fn == "fit":
+        if self.trainer.state.fn == "fit":
             self._write_train_metrics()  # what came before; the pause is not training
 
     def on_validation_end(self) -> None:
@@ -183,7 +184,8 @@ class CBOWLightningModule(pl.LightningModule):
             self.write_projector()  # the average source; the final one uses export.source
 
     def on_train_end(self) -> None:
-        self._write_train_metrics()  # a stop mid-epoch (max_steps) leaves none out
+        # Lightning allows no self.log here: the loggers only, for a stop that skipped the epoch end
+        self._write_train_metrics(progress_bar=False)
         if self._high_writes:  # too short to stay there DIVERGENCE_WRITES times, but ends there
             self._stop_diverged(self._last_loss)
 

@@ -1,7 +1,7 @@
 """Section "lightning": the Trainer on the default config against a plain loop, in one fit.
 
-The default config (configs/default.yaml: its model, data, logger, checkpointing, LR monitor,
-progress bar, threads) trains with a real Trainer, built by the package's own cli_main, and,
+The default config (configs/default.yaml: its model, data, logger, checkpointing, progress
+bar, threads) trains with a real Trainer, built by the package's own cli_main, and,
 inside that same fit, a plain loop: the same DataLoader, CBOW + torch.optim.SGD and the module's
 own LR scheduler, no logging and no checks. A callback times blocks of Trainer steps, from one
 step's on_train_batch_start to that of the step a block later, and between two Trainer blocks
