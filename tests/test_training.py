@@ -317,6 +317,17 @@ def test_lightning_switches_set_their_callbacks_aside(tmp_path, switch, absent):
     assert list(tmp_path.rglob("embeddings.txt")) and not list(tmp_path.rglob(absent))
 
 
+def test_profiler_option_still_replaces_the_cheap_default(tmp_path):
+    from pytorch_lightning.profilers import SimpleProfiler
+
+    from cbow_torch.cli import NoProfiler
+
+    args = fit_args(tmp_path)[1:]  # [1:]: no "fit"
+    assert isinstance(cli_main(args, run=False).trainer.profiler, NoProfiler)
+    chosen = cli_main([*args, "--trainer.profiler=simple"], run=False).trainer.profiler
+    assert isinstance(chosen, SimpleProfiler)
+
+
 def test_fit_prints_no_lightning_adverts_or_deprecations(tmp_path, caplog):
     caplog.set_level(logging.INFO)
     with warnings.catch_warnings(record=True) as caught:
