@@ -148,7 +148,7 @@ def cli_main(args: list[str] | None = None, run: bool = True) -> CBOWCLI:
         )
 
 
-def _is_litlogger_tip(record: logging.LogRecord) -> bool:
+def _not_litlogger_tip(record: logging.LogRecord) -> bool:
     return not record.getMessage().startswith("💡 Tip: For seamless cloud logging")
 
 
@@ -164,7 +164,7 @@ def lightning_noise_silenced() -> Iterator[None]:
       does resume mid-epoch (it starts after the batches done), which Lightning cannot see.
     """
     info = logging.getLogger("pytorch_lightning.utilities.rank_zero")
-    info.addFilter(_is_litlogger_tip)
+    info.addFilter(_not_litlogger_tip)
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings(
@@ -180,7 +180,7 @@ def lightning_noise_silenced() -> Iterator[None]:
             )
             yield
     finally:
-        info.removeFilter(_is_litlogger_tip)
+        info.removeFilter(_not_litlogger_tip)
 
 
 def main(argv: list[str] | None = None) -> None:
