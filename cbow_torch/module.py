@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 import math
+import os
 import time
 from pathlib import Path
+from typing import Literal, get_args
 
 import pytorch_lightning as pl
 import torch
 from torchmetrics import MeanMetric
 
-from .model import CBOW, SOURCES, CBOWNegativeSampling
+from .model import CBOW, CBOWNegativeSampling
 from .sampling import UnigramNoise
 from .text import Vocabulary
 
-SCHEDULES = ("course", "linear", "constant")
-OBJECTIVES = ("softmax", "negative")
+# Choices as types: LightningCLI (jsonargparse) rejects other values and lists these in --help.
+Objective = Literal["softmax", "negative"]
+Init = Literal["normal", "word2vec", "course"]
+GradMode = Literal["exact", "lecture"]
+Schedule = Literal["course", "linear", "constant"]
+Source = Literal["W1", "W2", "average"]
+# A loss above this many times the run's first one, at this many writes in a row, is divergence.
+DIVERGENCE_FACTOR, DIVERGENCE_WRITES = 10.0, 3
+# The export refuses vectors whose frequent words all point one way (mean pairwise cosine).
+COLLAPSE_WORDS, COLLAPSE_COSINE = 200, 0.99
 
 
 class CBOWTrainingError(RuntimeError):
@@ -46,13 +56,13 @@ class CBOWLightningModule(pl.LightningModule):
         self,
         vocab_size: int | None = None,
         embedding_dim: int = 50,
-        objective: str = "softmax",
+        objective: Objective = "softmax",
         negatives: int = 5,
-        init: str = "normal",
+        init: Init = "normal",
         seed: int = 282,
-        grad_mode: str = "exact",
+        grad_mode: GradMode = "exact",
         lr: float = 0.03,
-        lr_schedule: str = "course",
+        lr_schedule: Schedule = "course",
         lr_decay: float = 0.66,
         lr_decay_steps: int = 100,
         min_lr: float = 1e-4,
@@ -60,10 +70,6 @@ class CBOWLightningModule(pl.LightningModule):
         projector_every_n_epochs: int = 0,
     ) -> None:
         super().__init__()
-        if lr_schedule not in SCHEDULES:
-            raise ValueError(f"lr_schedule must be one of {SCHEDULES}, got {lr_schedule!r}")
-        if objective not in OBJECTIVES:
-            raise ValueError(f"model.objective must be one of {OBJECTIVES}, got {objective!r}")
         for name, value, ok, rule in (
             ("negatives", negatives, negatives >= 1, ">= 1 (noise words per example)"),
             ("lr", lr, 0 < lr <= torch.finfo(torch.float32).max, "> 0 and a float32"),
@@ -88,9 +94,10 @@ class CBOWLightningModule(pl.LightningModule):
         self._val_gen: torch.Generator | None = None
         self.vocab: Vocabulary | None = None  # from the data; saved in checkpoints for export
         self.val_loss = MeanMetric()
-        # train/examples_per_sec: examples since the last written step, and when that was.
-        self._rate_start: float | None = None
-        self._rate_examples = 0
+        self._interval = _Interval()  # the steps since train/* was last written
+        self._first_loss: torch.Tensor | None = None  # the run's first step: divergence's yardstick
+        self._high_writes = 0  # writes in a row above DIVERGENCE_FACTOR × the first loss
+        self._last_loss = math.nan
 
     def configure_model(self) -> None:
         # Built here, inside the Trainer's precision context, so that `precision: 64-true` draws
@@ -145,35 +152,83 @@ class CBOWLightningModule(pl.LightningModule):
         context, center = batch
         return self._loss(context, center, self._noise_gen)
 
-    def _writes_step_metrics(self) -> bool:
-        """Whether the loggers write this step's metrics: every ``log_every_n_steps`` steps (as
-        Lightning decides, with global_step already advanced) and at a stop."""
-        trainer, every = self.trainer, self.trainer.log_every_n_steps
-        due = every > 0 and self.global_step % every == 0
-        return due or trainer.should_stop or bool(trainer.fast_dev_run)
-
     def on_train_batch_end(self, outputs, batch, batch_idx: int) -> None:
-        loss, written = outputs["loss"], self._writes_step_metrics()
-        # A host sync on CUDA, so only at written steps there; every step on the CPU (free there).
-        if (written or self.device.type == "cpu") and not torch.isfinite(loss).item():
-            lr = self.optimizers().param_groups[0]["lr"]
-            raise CBOWTrainingError(
-                f"the loss became {loss.item()} at step {self.global_step} "
-                f"(lr {lr:.3g}): lower model.lr or use init: normal; no embeddings written"
-            )
-        # Step metrics go through self.log only on the steps the loggers write: a self.log costs
-        # up to a third of a small CBOW step, and a value logged in between is overwritten unseen.
-        self._rate_examples += batch[1].shape[0]
-        if written:
-            now = time.perf_counter()
-            self.log("train/loss", loss, prog_bar=True, batch_size=batch[1].shape[0])
-            if self._rate_start is not None:  # the mean rate since the last written step
-                rate = self._rate_examples / max(now - self._rate_start, 1e-9)
-                self.log("train/examples_per_sec", rate, batch_size=1)
-            self._rate_start, self._rate_examples = now, 0
+        # Per step only a tensor add and three sums (on a plain object: an attribute set on a
+        # Module costs more); the means go out every trainer.log_every_n_steps steps, and at
+        # every pause (validation, epoch end, stop).
+        loss, interval = outputs["loss"].detach(), self._interval  # []
+        if self._first_loss is None:
+            self._first_loss = loss.clone()  # []
+        interval.loss.add_(loss)  # []
+        interval.steps += 1
+        interval.examples += batch[1].shape[0]
+        interval.lr += self.trainer.optimizers[0].param_groups[0]["lr"]  # α of this step
+        if self.global_step % self.trainer.log_every_n_steps == 0:
+            self._write_train_metrics()
+
+    def _start_interval(self) -> None:
+        self._interval = _Interval(torch.zeros((), device=self.device, dtype=torch.float64))
+
+    def _write_train_metrics(self, progress_bar: bool = True) -> None:
+        """The means of the loss and α and the examples/s of the steps since the last write;
+        stops a run whose loss is not finite or has stayed far above its first value."""
+        interval = self._interval
+        if not interval.steps:
+            return
+        seconds = time.perf_counter() - interval.since
+        loss = self._last_loss = (interval.loss / interval.steps).item()  # the one host sync
+        diverged = loss > DIVERGENCE_FACTOR * self._first_loss.item()
+        self._high_writes = self._high_writes + 1 if diverged else 0
+        if not math.isfinite(loss) or self._high_writes >= DIVERGENCE_WRITES:
+            self._stop_diverged(loss)
+        metrics = {
+            "train/loss": loss,
+            "train/lr": interval.lr / interval.steps,
+            "train/examples_per_sec": interval.examples / seconds,
+        }
+        if progress_bar:
+            self.log("train/loss", loss, prog_bar=True, logger=False)
+        for logger in self.loggers:
+            logger.log_metrics(metrics, step=self.global_step)
+        self._start_interval()
+
+    def on_train_start(self) -> None:
+        self._start_interval()
+
+    def _stop_diverged(self, loss: float) -> None:
+        lr = self.optimizers().param_groups[0]["lr"]
+        first = self._first_loss.item()
+        what = (
+            f"became {loss}"
+            if not math.isfinite(loss)
+            else f"rose to {loss:.4g} (from {first:.4g})"
+        )
+        raise CBOWTrainingError(
+            f"the training loss {what} by step {self.global_step} (lr {lr:.3g}): "
+            "lower model.lr; no embeddings written"
+        )
 
     def on_train_epoch_start(self) -> None:
-        self._rate_start, self._rate_examples = None, 0  # the gap between epochs is not training
+        self._start_interval()  # the pause between epochs (checkpoints) is not training
+
+    def on_validation_start(self) -> None:
+        if self.trainer.state.fn == "fit":
+            self._write_train_metrics()  # what came before; the pause is not training
+
+    def on_validation_end(self) -> None:
+        self._interval.since = time.perf_counter()  # the interval's clock starts after the pause
+
+    def on_train_epoch_end(self) -> None:
+        self._write_train_metrics()
+        k = self.hparams.projector_every_n_epochs
+        if k > 0 and (self.current_epoch + 1) % k == 0 and self.trainer.is_global_zero:
+            self.write_projector()  # the average source; the final one uses export.source
+
+    def on_train_end(self) -> None:
+        # Lightning allows no self.log here: the loggers only, for a stop that skipped the epoch end
+        self._write_train_metrics(progress_bar=False)
+        if self._high_writes:  # too short to stay there DIVERGENCE_WRITES times, but ends there
+            self._stop_diverged(self._last_loss)
 
     def on_validation_epoch_start(self) -> None:
         if self.hparams.objective == "negative":
@@ -194,11 +249,6 @@ class CBOWLightningModule(pl.LightningModule):
         if self.hparams.objective == "softmax":  # exp(J) is a perplexity only for the softmax
             self.log("val/perplexity", torch.exp(loss), sync_dist=True)
 
-    def on_train_epoch_end(self) -> None:
-        k = self.hparams.projector_every_n_epochs
-        if k > 0 and (self.current_epoch + 1) % k == 0 and self.trainer.is_global_zero:
-            self.write_projector()  # the average source; the final one uses export.source
-
     def configure_optimizers(self):
         hp = self.hparams
         optimizer = torch.optim.SGD(self.parameters(), lr=hp.lr, momentum=0.0, weight_decay=0.0)
@@ -209,11 +259,15 @@ class CBOWLightningModule(pl.LightningModule):
             scheduler = torch.optim.lr_scheduler.LambdaLR(
                 optimizer, lambda step: max(1.0 - step / total, floor)
             )
-        else:  # constant
+        elif hp.lr_schedule == "constant":
             scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
+        else:  # the CLI's type check stops this; a Python caller gets the same rule
+            raise ValueError(
+                f"lr_schedule must be one of {get_args(Schedule)}, got {hp.lr_schedule!r}"
+            )
         return {
             "optimizer": optimizer,
-            "lr_scheduler": {"scheduler": scheduler, "interval": "step", "name": "train/lr"},
+            "lr_scheduler": {"scheduler": scheduler, "interval": "step"},
         }
 
     def on_save_checkpoint(self, checkpoint: dict) -> None:
@@ -227,14 +281,16 @@ class CBOWLightningModule(pl.LightningModule):
             self.vocab = Vocabulary.from_dict(checkpoint["vocabulary"])
         self._noise_state = checkpoint.get("noise_rng")
 
-    def word_vectors(self, source: str = "average"):
+    def word_vectors(self, source: Source = "average"):
         from .vectors import WordVectors
 
         if self.vocab is None:
             raise CBOWTrainingError("the model has no vocabulary: train it with CBOWDataModule")
         return WordVectors.from_model(self.model, self.vocab, source)
 
-    def write_projector(self, source: str = "average") -> None:
+    def write_projector(self, source: Source = "average") -> None:
+        if self.logger is None:
+            return  # --trainer.logger false: no TensorBoard to show it
         self.word_vectors(source).write_projector(
             self.logger.experiment, top_n=self.hparams.projector_words, global_step=self.global_step
         )
@@ -248,9 +304,7 @@ class ExportEmbeddings(pl.Callback):
         enabled: set False to skip the export.
     """
 
-    def __init__(self, source: str = "average", enabled: bool = True) -> None:
-        if source not in SOURCES:
-            raise ValueError(f"export source must be one of {SOURCES}, got {source!r}")
+    def __init__(self, source: Source = "average", enabled: bool = True) -> None:
         self.source, self.enabled = source, enabled
 
     def on_fit_end(self, trainer: pl.Trainer, pl_module: CBOWLightningModule) -> None:
@@ -267,8 +321,15 @@ class ExportEmbeddings(pl.Callback):
             return
         from .evaluation import finish_run
 
-        writer = getattr(trainer.logger, "experiment", None)
         vectors = pl_module.word_vectors(self.source)
+        cosine = mean_pairwise_cosine(vectors.vectors, pl_module.vocab.counts, COLLAPSE_WORDS)
+        if cosine > COLLAPSE_COSINE:
+            raise CBOWTrainingError(
+                f"the vectors collapsed: the {COLLAPSE_WORDS} most frequent words have a mean "
+                f"pairwise cosine of {cosine:.4f} after step {trainer.global_step}: "
+                "lower model.lr; no embeddings written"
+            )
+        writer = getattr(trainer.logger, "experiment", None)
         scores = finish_run(vectors, run_dir, writer=writer)
         if writer is not None:
             pl_module.write_projector(self.source)
@@ -284,6 +345,104 @@ class ExportEmbeddings(pl.Callback):
             f"  checkpoints: {ckpt.dirpath if ckpt else '-'}\n"
             f"  config:      {run_dir / 'config.yaml'}\n"
             f"  vocabulary:  {run_dir / 'vocab.tsv'}\n"
-            f"TensorBoard:   tensorboard --logdir {Path(run_dir).parent}\n"
-            f"Neighbours:    cbow-torch neighbors {run_dir / 'embeddings.txt'} king"
+            + (f"TensorBoard:   tensorboard --logdir {run_dir.parent}\n" if writer else "")
+            + f"Neighbours:    cbow-torch neighbors {run_dir / 'embeddings.txt'} king"
         )
+
+
+class _Interval:
+    """The steps since train/* was last written: their summed loss (a tensor on the device, so
+    no host sync per step), how many, their examples and α, and when the first began."""
+
+    __slots__ = ("loss", "steps", "examples", "lr", "since")
+
+    def __init__(self, loss: torch.Tensor | None = None) -> None:
+        self.loss = torch.zeros((), dtype=torch.float64) if loss is None else loss  # []
+        self.steps, self.examples, self.lr = 0, 0, 0.0
+        self.since = time.perf_counter()
+
+
+def mean_pairwise_cosine(vectors: torch.Tensor, counts, top: int) -> float:
+    """The mean cosine over the distinct pairs of the ``top`` most frequent words' vectors: near
+    1 when they all point one way, as after a divergence; well below for trained vectors."""
+    order = torch.argsort(torch.as_tensor(counts), descending=True, stable=True)[:top]  # [k]
+    unit = torch.nn.functional.normalize(vectors[order].double(), dim=1)  # [k, N]
+    k = unit.shape[0]
+    if k < 2:
+        return 0.0
+    total = unit.sum(0)  # [N]
+    # Σ_{i≠j} uᵢ·uⱼ = |Σ uᵢ|² − Σ |uᵢ|²
+    return float((total @ total - (unit * unit).sum()) / (k * (k - 1)))
+
+
+class IntraOpThreads(pl.Callback):
+    """torch's intra-op threads for each training process, so that processes sharing the cores
+    each get a fair share instead of all stalling (OpenMP threads that outnumber the cores wait
+    on each other: two default runs on 2 cores took 6.5× as long as one).
+
+    Args:
+        count: threads per process; ``None`` (the default) chooses: the cores this process may
+            use, divided among the training processes Lightning starts on this machine (DDP on
+            CPU: cores / devices), less the cores that other programs keep busy, re-checked every
+            ``check_every_s`` seconds (Linux; elsewhere the share alone).
+        check_every_s: how often the automatic choice looks at the machine's load.
+    """
+
+    def __init__(self, count: int | None = None, check_every_s: float = 2.0) -> None:
+        if count is not None and count < 1:
+            raise ValueError(f"threads.count must be >= 1 or null (automatic), got {count}")
+        self.count, self.check_every_s = count, check_every_s
+        self.share = 1
+        self._previous: int | None = None
+        self._sample = _cpu_sample()  # from here to setup: the load that start-up saw
+
+    def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        self._previous = torch.get_num_threads()
+        local_processes = trainer.num_devices if trainer.strategy.launcher is not None else 1
+        self.share = max(1, _usable_cores() // local_processes)
+        self._apply(self.count or self._choose())
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx: int) -> None:
+        if self.count is None and self.share > 1 and batch_idx % 64 == 0:
+            sample = self._sample
+            if sample is None or time.monotonic() - sample[0] >= self.check_every_s:
+                self._apply(self._choose())
+
+    def teardown(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        if self._previous is not None:
+            torch.set_num_threads(self._previous)  # the caller's setting, for in-process users
+
+    def _choose(self) -> int:
+        before, self._sample = self._sample, _cpu_sample()
+        if before is None or self._sample is None or self._sample[0] - before[0] < 0.2:
+            return self.share
+        wall, busy, own = (b - a for a, b in zip(before, self._sample, strict=True))
+        return threads_for(self.share, others=(busy - own) / wall)
+
+    @staticmethod
+    def _apply(threads: int) -> None:
+        if threads != torch.get_num_threads():
+            torch.set_num_threads(threads)
+
+
+def threads_for(share: int, others: float) -> int:
+    """Threads for a process whose share is ``share`` cores while other programs keep ``others``
+    cores busy: the share less what they take, at least 1."""
+    return max(1, min(share, round(share - others)))
+
+
+def _usable_cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+def _cpu_sample() -> tuple[float, float, float] | None:
+    """(wall seconds, the machine's busy CPU seconds, this process's CPU seconds), or None
+    where /proc/stat is missing."""
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    busy = (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")  # user … steal, in seconds
+    return time.monotonic(), busy, time.process_time()

@@ -1,6 +1,7 @@
 """Real Lightning runs through the CLI: run directory, TensorBoard, resume, DDP, NaN, the course."""
 
 import json
+import logging
 import math
 import os
 import socket
@@ -8,17 +9,26 @@ import subprocess
 import sys
 import time
 import urllib.request
+import warnings
 from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
+import pytorch_lightning as pl
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from cbow_torch import CBOW
 from cbow_torch.cli import cli_main, main
-from cbow_torch.module import CBOWLightningModule, CBOWTrainingError, ExportEmbeddings
+from cbow_torch.module import (
+    CBOWLightningModule,
+    CBOWTrainingError,
+    ExportEmbeddings,
+    IntraOpThreads,
+    threads_for,
+)
+from cbow_torch.text import Vocabulary
 
 TESTS = Path(__file__).parent
 TOKENS = TESTS.parent.parent / "shared" / "data" / "shakespeare.tokens.json"
@@ -190,7 +200,13 @@ def test_resume_mid_epoch_gives_the_same_parameters(tmp_path):
     every5 = ("--trainer.val_check_interval=5", "--trainer.max_epochs=2")
     cli_main(fit_args(tmp_path, *every5, "--trainer.max_steps=12", name="straight"))
     cli_main(fit_args(tmp_path, *every5, "--trainer.max_steps=7", name="cut"))
-    cli_main(fit_args(tmp_path, *every5, "--trainer.max_steps=12", "--ckpt_path=last", name="cut"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cli_main(
+            fit_args(tmp_path, *every5, "--trainer.max_steps=12", "--ckpt_path=last", name="cut")
+        )
+    # Lightning's "your dataloader is not resumable" is wrong here; cli.py silences it by text.
+    assert not [w for w in caught if "resuming from a checkpoint" in str(w.message)]
     runs = tmp_path / "runs"
     straight = load_params(runs / "straight" / "version_0" / "checkpoints" / "last.ckpt")
     resumed = load_params(runs / "cut" / "version_0" / "checkpoints" / "last.ckpt")
@@ -233,10 +249,140 @@ def test_nan_loss_stops_with_one_line_and_writes_no_embeddings(tmp_path):
     assert not list((tmp_path / "runs").rglob("embeddings.txt"))
 
 
+@pytest.mark.parametrize("every", ["1", "50"])
+def test_divergence_stops_with_one_line_and_writes_no_embeddings(tmp_path, every):
+    # The loss climbs to ~1e5–1e8 and stays finite: a NaN check alone passes it as success.
+    with pytest.raises(SystemExit) as error:
+        main(fit_args(tmp_path, "--model.lr=1e6", f"--trainer.log_every_n_steps={every}"))
+    message = str(error.value.code)
+    assert (
+        message.startswith("cbow-torch: error: the training loss rose to") and "\n" not in message
+    )
+    assert "lr 1e+06" in message and "lower model.lr" in message
+    assert not list((tmp_path / "runs").rglob("embeddings.txt"))
+
+
+def test_no_export_of_collapsed_vectors():
+    module = CBOWLightningModule(vocab_size=300, embedding_dim=8)
+    module.configure_model()
+    module.vocab = Vocabulary([f"w{i}" for i in range(300)], list(range(300, 0, -1)))
+    with torch.no_grad():  # every word one direction, give or take 1%: what a divergence leaves
+        module.model.W1.copy_(1.0 + 0.01 * torch.randn(8, 300))
+        module.model.W2.copy_(1.0 + 0.01 * torch.randn(300, 8))
+    trainer = SimpleNamespace(
+        fast_dev_run=False, global_step=9, log_dir=None, default_root_dir=".", is_global_zero=True
+    )
+    with pytest.raises(
+        CBOWTrainingError, match="collapsed: the 200 most frequent words have a mean pairwise"
+    ):
+        ExportEmbeddings().on_fit_end(trainer, module)
+
+
+def test_train_metrics_are_interval_means_with_no_step_left_out(tmp_path):
+    out = tmp_path / "record"
+    cli_main(
+        fit_args(
+            tmp_path,
+            "--trainer.max_epochs=2",
+            "--trainer.log_every_n_steps=4",
+            "--trainer.callbacks+=_callbacks.RecordRun",
+            f"--trainer.callbacks.out_dir={out}",
+        )
+    )
+    losses = torch.load(out / "rank0.pt", weights_only=False)["losses"]  # every step's
+    events = EventAccumulator(str(tmp_path / "runs" / "run" / "version_0"))
+    events.Reload()
+    written = events.Scalars("train/loss")
+    # Every 4 steps, and at each pause (validation at the end of each 15-step epoch).
+    assert [e.step for e in written] == [4, 8, 12, 15, 16, 20, 24, 28, 30]
+    starts = [0] + [e.step for e in written[:-1]]
+    for start, e in zip(starts, written, strict=True):
+        assert e.value == pytest.approx(np.mean(losses[start : e.step]), rel=1e-6), e.step
+    rates = events.Scalars("train/examples_per_sec")
+    assert [e.step for e in rates] == [e.step for e in written] and min(e.value for e in rates) > 0
+    alphas = events.Scalars("train/lr")  # the mean α of each interval: constant here
+    assert [(e.step, e.value) for e in alphas] == [(e.step, 2.0) for e in written]
+
+
+@pytest.mark.parametrize(
+    "switch, absent",
+    [
+        ("--trainer.logger=false", "events.out.tfevents.*"),
+        ("--trainer.enable_checkpointing=false", "*.ckpt"),
+    ],
+)
+def test_lightning_switches_set_their_callbacks_aside(tmp_path, switch, absent):
+    root = tmp_path / "root"
+    cli_main(fit_args(tmp_path, switch, f"--trainer.default_root_dir={root}"))
+    assert list(tmp_path.rglob("embeddings.txt")) and not list(tmp_path.rglob(absent))
+
+
+def test_profiler_option_still_replaces_the_cheap_default(tmp_path):
+    from pytorch_lightning.profilers import SimpleProfiler
+
+    from cbow_torch.cli import NoProfiler
+
+    args = fit_args(tmp_path)[1:]  # [1:]: no "fit"
+    assert isinstance(cli_main(args, run=False).trainer.profiler, NoProfiler)
+    chosen = cli_main([*args, "--trainer.profiler=simple"], run=False).trainer.profiler
+    assert isinstance(chosen, SimpleProfiler)
+
+
+def test_fit_prints_no_lightning_adverts_or_deprecations(tmp_path, caplog):
+    caplog.set_level(logging.INFO)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cli_main(fit_args(tmp_path, "--trainer.max_steps=3"))
+    assert "GPU available" in caplog.text  # Lightning's other messages still get through
+    assert "litlogger" not in caplog.text
+    assert not [w for w in caught if "LeafSpec" in str(w.message)]
+
+
+class _RecordThreads(pl.Callback):
+    def __init__(self) -> None:
+        self.seen: set[int] = set()
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        self.seen.add(torch.get_num_threads())
+
+
+def test_threads_option_sets_them_for_the_fit_only(tmp_path):
+    before = torch.get_num_threads()
+    cli = cli_main(fit_args(tmp_path, "--threads.count=1")[1:], run=False)  # [1:]: no "fit"
+    record = _RecordThreads()
+    cli.trainer.callbacks.append(record)
+    cli.trainer.fit(cli.model, datamodule=cli.datamodule)
+    assert record.seen == {1} and torch.get_num_threads() == before
+
+
+def test_automatic_threads_share_the_cores_among_ddp_processes():
+    cores = len(os.sched_getaffinity(0))
+    for devices, share in ((1, cores), (2, max(1, cores // 2))):
+        strategy = "ddp" if devices > 1 else "auto"
+        trainer = pl.Trainer(accelerator="cpu", devices=devices, strategy=strategy, logger=False)
+        threads = IntraOpThreads()
+        threads.setup(trainer, None, "fit")
+        try:
+            assert threads.share == share and 1 <= torch.get_num_threads() <= share
+        finally:
+            threads.teardown(trainer, None, "fit")
+
+
+def test_threads_yield_to_what_other_programs_keep_busy():
+    assert threads_for(2, others=0.1) == 2
+    assert threads_for(2, others=0.9) == 1  # a second run beside: one thread each
+    assert threads_for(2, others=2.0) == 1
+    assert threads_for(8, others=3.2) == 5
+
+
 @pytest.mark.parametrize(
     "option, expected",
     [
-        ("--model.init=bogus", "init must be one of"),
+        ("--model.init=bogus", "normal', 'word2vec', 'course'"),
+        ("--model.grad_mode=bogus", "exact', 'lecture'"),
+        ("--model.lr_schedule=bogus", "course', 'linear', 'constant'"),
+        ("--export.source=bogus", "W1', 'W2', 'average'"),
+        ("--threads.count=0", "threads.count must be >= 1"),
         ("--model.lr=-1", "lr must be > 0"),
         ("--data.window=100000", "2C+1"),
         ("--model.lr_decay_steps=0", "model.lr_decay_steps must be >= 1"),
@@ -255,6 +401,20 @@ def test_bad_options_are_one_line_errors(tmp_path, option, expected):
         main(fit_args(tmp_path, option))
     message = str(error.value.code)
     assert message.startswith("cbow-torch: error: ") and expected in message and "\n" not in message
+
+
+def test_help_lists_the_choices(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["fit", "--help"])
+    assert done.value.code == 0
+    shown = capsys.readouterr().out
+    for choices in (
+        "--model.init {normal,word2vec,course}",
+        "--model.grad_mode {exact,lecture}",
+        "--model.lr_schedule {course,linear,constant}",
+        "--export.source {W1,W2,average}",
+    ):
+        assert choices in shown
 
 
 def test_debug_preset_writes_nothing(tmp_path, monkeypatch):
