@@ -23,10 +23,11 @@ from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # scripts/, for bench
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # scripts/, for benchlib
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout
 
-import bench  # noqa: E402
+from benchlib import common as bench  # noqa: E402
+from benchlib.speed import make_step, torch_step  # noqa: E402
 
 from cbow_torch import CBOW, CBOWNegativeSampling  # noqa: E402
 from cbow_torch.sampling import UnigramNoise  # noqa: E402
@@ -60,7 +61,7 @@ def check_against_cpu(device: str) -> float:
 def check_no_sync(device: str) -> str:
     if not device.startswith("cuda"):
         return "not checked (CPU)"
-    step = bench.torch_step("manual", 5778, 50, 128, 2, torch.float32, device)
+    step = torch_step("manual", 5778, 50, 128, 2, torch.float32, device)
     step()  # first calls may sync while kernels and the allocator warm up
     torch.cuda.synchronize()
     torch.cuda.set_sync_debug_mode("error")
@@ -99,7 +100,7 @@ def peak_above(kind: str, shape, device: str) -> float | None:
     torch.cuda.empty_cache()
     torch.cuda.reset_peak_memory_stats()
     before = torch.cuda.memory_allocated()
-    step = bench.torch_step(kind, V, N, m, C, torch.float32, device)
+    step = torch_step(kind, V, N, m, C, torch.float32, device)
     params = torch.cuda.memory_allocated() - before  # parameters and batches
     step()
     step()
@@ -113,7 +114,7 @@ def peak_above(kind: str, shape, device: str) -> float | None:
 def bench_shape(shape, device: str, repeats: int, steps: int) -> dict[str, tuple[float, ...]]:
     V, N, m, C = shape
     memory = {kind: peak_above(kind, shape, device) for kind in KINDS}
-    made = {kind: bench.make_step(kind, V, N, m, C, torch.float32, device) for kind in KINDS}
+    made = {kind: make_step(kind, V, N, m, C, torch.float32, device) for kind in KINDS}
     for step in made.values():  # warm-up
         time_block(step, 2, device)
     times: dict[str, list[float]] = {kind: [] for kind in KINDS}
