@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import math
 import os
 import time
@@ -397,6 +398,7 @@ class IntraOpThreads(pl.Callback):
         self._sample = _cpu_sample()  # from here to setup: the load that start-up saw
 
     def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        keep_freed_memory()
         self._previous = torch.get_num_threads()
         local_processes = trainer.num_devices if trainer.strategy.launcher is not None else 1
         self.share = max(1, _usable_cores() // local_processes)
@@ -423,6 +425,21 @@ class IntraOpThreads(pl.Callback):
     def _apply(threads: int) -> None:
         if threads != torch.get_num_threads():
             torch.set_num_threads(threads)
+
+
+def keep_freed_memory() -> bool:
+    """Ask glibc to keep freed blocks of up to 32 MiB for reuse instead of handing them back to
+    the kernel: otherwise every step's fresh buffers (a negative-sampling step's sparse rows,
+    ~26 MB at m = 4096) page-fault in again, which cost a negative-sampling step a fifth of its
+    time. Returns whether it applied (glibc only; elsewhere nothing changes)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return False
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # malloc.h
+    return bool(
+        libc.mallopt(M_MMAP_THRESHOLD, 32 << 20) and libc.mallopt(M_TRIM_THRESHOLD, 1 << 30)
+    )
 
 
 def threads_for(share: int, others: float) -> int:
