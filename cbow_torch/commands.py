@@ -38,6 +38,12 @@ def build_parser() -> argparse.ArgumentParser:
             default=None,
             help="for a checkpoint: columns of W1, rows of W2, or their average (default)",
         )
+        p.add_argument(
+            "--trust-pickle",
+            action="store_true",
+            help="load a torch file that needs full unpickling, which can run any code the file "
+            "names: only for files you trust (by default only tensors and plain values load)",
+        )
         return p
 
     p = command(
@@ -137,7 +143,7 @@ def _fail(command: str, message: str) -> int:
 
 
 def _load(args: argparse.Namespace) -> WordVectors:
-    return WordVectors.load(args.vectors, source=args.source)
+    return WordVectors.load(args.vectors, source=args.source, trust_pickle=args.trust_pickle)
 
 
 def _check_words(vectors: WordVectors, words: list[str], path: str) -> None:
