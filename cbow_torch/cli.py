@@ -6,17 +6,26 @@
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import warnings
 from pathlib import Path
 
 import torch.distributed
 from jsonargparse import DefaultHelpFormatter
+from lightning_fabric.plugins import TorchCheckpointIO
 from pytorch_lightning.callbacks import LearningRateMonitor, ModelCheckpoint
 from pytorch_lightning.cli import LightningArgumentParser, LightningCLI
 from pytorch_lightning.utilities.exceptions import MisconfigurationException
 
+from .checkpoints import (
+    AtomicCheckpointIO,
+    RunFinished,
+    RunGuard,
+    check_learnable,
+    check_vocabulary,
+    find_checkpoint,
+    start_resume,
+)
 from .data import CBOWDataModule
 from .module import CBOWLightningModule, CBOWTrainingError, ExportEmbeddings
 
@@ -55,33 +64,35 @@ class CBOWCLI(LightningCLI):
         parser.set_defaults({"lr_monitor.logging_interval": "step"})
         parser.add_lightning_class_args(ExportEmbeddings, "export")
 
+    # ---- checkpoints, resume and failures: cbow_torch/checkpoints.py --------------------
+
+    def parse_arguments(self, parser: LightningArgumentParser, args) -> None:
+        super().parse_arguments(parser, args)
+        self.argv = list(sys.argv[1:] if args is None else args)
+        sub = self.config.get("subcommand")
+        # Before Lightning reads the checkpoint's hyper-parameters, and before anything is
+        # built: `last` resolved, the file checked.
+        self.checkpoint = find_checkpoint(self.config[sub]) if sub else None
+
     def before_instantiate_classes(self) -> None:
-        config = self.config[self.subcommand] if self.subcommand else self.config
-        if config.get("ckpt_path") == "last":
-            _resume_newest_run(config)
+        if self.subcommand == "validate":  # prints its metrics; no new run directory
+            self.config["validate"]["trainer"]["logger"] = False
+            self.save_config_callback = None
 
-
-def _resume_newest_run(config) -> None:
-    """``--ckpt_path last``: continue the newest run of this logger that has a last.ckpt, in its
-    own directory, rather than in a new, empty version."""
-    logger = config.trainer.logger
-    args = logger.init_args if hasattr(logger, "init_args") else None
-    if args is None or args.get("version") is not None:
-        return  # not our versioned TensorBoard logger: Lightning resolves "last" itself
-    root = Path(args.get("save_dir", "runs")) / (args.get("name") or "")
-    runs = sorted(
-        (int(m.group(1)), p.parent.parent)
-        for p in root.glob("version_*/checkpoints/last.ckpt")
-        if (m := re.fullmatch(r"version_(\d+)", p.parent.parent.name))
-    )
-    if not runs:
-        raise CBOWTrainingError(
-            f"--ckpt_path last: no {root}/version_*/checkpoints/last.ckpt to resume; "
-            "train first, or pass the checkpoint's path"
-        )
-    version, run_dir = runs[-1]
-    args["version"] = version
-    config["ckpt_path"] = str(run_dir / "checkpoints" / "last.ckpt")
+    def after_instantiate_classes(self) -> None:
+        super().after_instantiate_classes()
+        if self.checkpoint is not None:
+            check_vocabulary(self.checkpoint, self.datamodule)
+            if self.subcommand == "fit":  # a finished run is left alone
+                start_resume(self.checkpoint, self.config["fit"]["trainer"])
+        if self.subcommand == "fit":
+            check_learnable(self.datamodule)
+        if self.subcommand in ("fit", "validate"):
+            trainer = self.trainer
+            if type(trainer.strategy.checkpoint_io) is TorchCheckpointIO:
+                trainer.strategy.checkpoint_io = AtomicCheckpointIO()
+            fresh = trainer.logger is not None and not Path(trainer.log_dir).exists()
+            trainer.callbacks.append(RunGuard(self.argv, fresh))
 
 
 def cli_main(args: list[str] | None = None, run: bool = True) -> CBOWCLI:
@@ -112,13 +123,21 @@ def cli_main(args: list[str] | None = None, run: bool = True) -> CBOWCLI:
 def main(argv: list[str] | None = None) -> None:
     try:
         cli_main(argv)  # None: LightningCLI reads sys.argv itself
-    except (ValueError, CBOWTrainingError, MisconfigurationException) as error:
-        # Bad options and data (CBOWDataError is a ValueError), a NaN loss, a device that is
-        # not there: one line that names it, exit status 1.
-        sys.exit(f"cbow-torch: error: {' '.join(str(error).split())}")
+    except RunFinished as done:
+        print(f"cbow-torch: {done}", file=sys.stderr)
+        return
+    except (ValueError, OSError, CBOWTrainingError, MisconfigurationException) as error:
+        # Bad options and data (CBOWDataError is a ValueError), a checkpoint that cannot be
+        # resumed, a NaN loss, a device that is not there: one line that names it, exit 1.
+        message = f"{error.filename}: {error.strerror}" if _named_os_error(error) else error
+        sys.exit(f"cbow-torch: error: {' '.join(str(message).split())}")
     # Every rank of a finished DDP run closes its process group. Lightning closes only NCCL
     # ones; a gloo (CPU) group left open can abort the process at exit ("terminate called
     # without an active exception", pytorch/pytorch#190489), and the launcher then kills the
     # whole run. Closing is local, so a rank that is done need not wait for the others.
     if torch.distributed.is_available() and torch.distributed.is_initialized():
         torch.distributed.destroy_process_group()
+
+
+def _named_os_error(error: BaseException) -> bool:
+    return isinstance(error, OSError) and bool(error.filename) and bool(error.strerror)

@@ -335,9 +335,9 @@ def read_torch_file(path: PathLike, trust_pickle: bool = False) -> Any:
             ) from None
         raise ValueError(f"{path}: unreadable torch file ({e})") from None
     except Exception as e:  # a cut zip (RuntimeError), a cut pickle (EOFError), a missing class
+        first = str(e).split(". ")[0]  # torch adds a paragraph of advice
         raise ValueError(
-            f"{path}: unreadable torch file, truncated or not a checkpoint "
-            f"({type(e).__name__}: {e})"
+            f"{path}: unreadable torch file, truncated or not one ({type(e).__name__}: {first})"
         ) from None
 
 
