@@ -122,8 +122,8 @@ def _resolve_last(config: Any) -> Path:
         )
         if not runs:
             raise CBOWTrainingError(
-                f"--ckpt_path last: {root} holds no run (version_N) to resume; train first, or "
-                "pass the checkpoint's path"
+                f"--ckpt_path last: {root} holds no run (version_N/checkpoints/last.ckpt) "
+                "to resume; train first, or pass the checkpoint's path"
             )
         version, run_dir = runs[-1]
     else:
@@ -165,8 +165,8 @@ def start_resume(ckpt: Checkpoint, trainer: Any) -> None:
         return
     raise RunFinished(
         f"{ckpt.where} is finished: its checkpoint is at step {ckpt.step} "
-        f"({ckpt.epochs_done} epochs done) and the run stops at {limit}; nothing was changed. To train further, raise "
-        "--trainer.max_epochs or --trainer.max_steps."
+        f"({ckpt.epochs_done} epochs done) and the run stops at {limit}; "
+        "nothing was changed. To train further, raise --trainer.max_epochs or max_steps."
     )
 
 
@@ -219,7 +219,7 @@ class RunGuard(pl.Callback):
         self.argv, self.fresh = argv, fresh
 
     def on_exception(self, trainer: pl.Trainer, pl_module: Any, exception: BaseException) -> None:
-        if not trainer.is_global_zero or trainer.logger is None:
+        if not trainer.is_global_zero or trainer.logger is None or trainer.log_dir is None:
             return
         run_dir = Path(trainer.log_dir)
         has_checkpoint = any(run_dir.glob("checkpoints/*.ckpt"))

@@ -91,7 +91,8 @@ class CBOWCLI(LightningCLI):
             trainer = self.trainer
             if type(trainer.strategy.checkpoint_io) is TorchCheckpointIO:
                 trainer.strategy.checkpoint_io = AtomicCheckpointIO()
-            fresh = trainer.logger is not None and not Path(trainer.log_dir).exists()
+            log_dir = trainer.log_dir if trainer.logger is not None else None  # none: fast_dev_run
+            fresh = log_dir is not None and not Path(log_dir).exists()
             trainer.callbacks.append(RunGuard(self.argv, fresh))
 
 
