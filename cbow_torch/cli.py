@@ -6,8 +6,10 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import warnings
+from argparse import ArgumentError
 from pathlib import Path
 
 import torch.distributed
@@ -117,6 +119,7 @@ def cli_main(args: list[str] | None = None, run: bool = True) -> CBOWCLI:
             "prog": "cbow-torch",
             "description": DESCRIPTION,
             "formatter_class": _HelpFormatter,
+            "exit_on_error": False,  # main() makes a bad option one line, not usage + error
         },
     )
 
@@ -124,6 +127,8 @@ def cli_main(args: list[str] | None = None, run: bool = True) -> CBOWCLI:
 def main(argv: list[str] | None = None) -> None:
     try:
         cli_main(argv)  # None: LightningCLI reads sys.argv itself
+    except ArgumentError as error:
+        sys.exit(f"cbow-torch: error: {_one_line(str(error))} (see cbow-torch --help)")
     except RunFinished as done:
         print(f"cbow-torch: {done}", file=sys.stderr)
         return
@@ -138,6 +143,13 @@ def main(argv: list[str] | None = None) -> None:
     # whole run. Closing is local, so a rank that is done need not wait for the others.
     if torch.distributed.is_available() and torch.distributed.is_initialized():
         torch.distributed.destroy_process_group()
+
+
+def _one_line(message: str) -> str:
+    """jsonargparse's multi-line type errors as one line: the key, the types, the value."""
+    lines = [line.strip() for line in message.splitlines()]
+    keep = [x for x in lines if x and not x.startswith(("- ", "Errors:", "Given value type:"))]
+    return re.sub(r"<class '([\w.]+)'>", r"\1", " ".join(keep))
 
 
 def _named_os_error(error: BaseException) -> bool:

@@ -23,10 +23,15 @@ PROG = "cbow-torch"
 VECTORS_HELP = "a training checkpoint (.ckpt), a word2vec file (text or binary) or a .pt export"
 
 
+class _Parser(argparse.ArgumentParser):
+    """A usage error is one line too (``--help`` shows the usage)."""
+
+    def error(self, message: str) -> None:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=PROG, description="Export, query, score and plot CBOW word vectors."
-    )
+    parser = _Parser(prog=PROG, description="Export, query, score and plot CBOW word vectors.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, help: str, description: str) -> argparse.ArgumentParser:
