@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shlex
 import shutil
@@ -29,7 +30,7 @@ from pytorch_lightning.utilities.exceptions import SIGTERMException
 
 from .atomic import atomic_write
 from .module import CBOWTrainingError
-from .vectors import read_torch_file
+from .vectors import PickleRefused, read_torch_file
 
 KEYWORDS = ("last", "hpc", "registry")  # Lightning's own meanings of --ckpt_path
 
@@ -83,6 +84,12 @@ def find_checkpoint(config: Any) -> Checkpoint | None:
     path = Path(config["ckpt_path"])
     try:
         ckpt = read_torch_file(path)
+    except PickleRefused:
+        raise CBOWTrainingError(
+            f"--ckpt_path {path}: holds pickled Python objects, which can run code when loaded; "
+            "cbow-torch resumes only checkpoints that torch.load(weights_only=True) reads, as "
+            "its own are"
+        ) from None
     except (OSError, ValueError) as e:
         detail = e.strerror.lower() if isinstance(e, OSError) and e.strerror else str(e)
         raise CBOWTrainingError(
@@ -199,9 +206,9 @@ def check_learnable(datamodule: Any) -> None:
         return
     if val_fraction > 0:
         raise CBOWTrainingError(
-            f"the corpus gives {len(train)} training windows and no validation window "
-            f"(data.val_fraction={val_fraction} of so short a corpus is no token): the run "
-            "could learn nothing measurable (val/loss NaN); use a longer corpus, or set "
+            f"the corpus gives {len(train)} training window(s) and no validation window: "
+            f"data.val_fraction={val_fraction} of it rounds to no token, so the run would learn "
+            "nothing it could measure (val/loss NaN); use a longer corpus, or set "
             "data.val_fraction=0 to train without validation"
         )
     _say("cbow-torch: warning: data.val_fraction=0: no validation, so no val/loss to judge the run")
@@ -212,11 +219,14 @@ class RunGuard(pl.Callback):
 
     Args:
         argv: the command line, for the resume command.
-        fresh: whether the run directory is this invocation's (not a resumed run's).
+        run_dir: the run directory (the logger's log_dir), or None without one.
     """
 
-    def __init__(self, argv: list[str], fresh: bool) -> None:
-        self.argv, self.fresh = argv, fresh
+    def __init__(self, argv: list[str], run_dir: str | None) -> None:
+        self.argv = argv
+        # The folders this run will create: removed again if it fails with nothing to keep.
+        self.fresh = [] if run_dir is None else [Path(run_dir), *Path(run_dir).parents]
+        self.fresh = [p for p in self.fresh if not p.exists()]
 
     def on_exception(self, trainer: pl.Trainer, pl_module: Any, exception: BaseException) -> None:
         if not trainer.is_global_zero or trainer.logger is None or trainer.log_dir is None:
@@ -225,7 +235,10 @@ class RunGuard(pl.Callback):
         has_checkpoint = any(run_dir.glob("checkpoints/*.ckpt"))
         if self.fresh and not has_checkpoint:
             trainer.logger.finalize("failed")  # close the events file before it goes
-            shutil.rmtree(run_dir, ignore_errors=True)
+            shutil.rmtree(self.fresh[0], ignore_errors=True)
+            for folder in self.fresh[1:]:
+                with contextlib.suppress(OSError):  # only if empty: another run may be there
+                    folder.rmdir()
         if not isinstance(exception, KeyboardInterrupt | SIGTERMException):
             return
         if has_checkpoint:

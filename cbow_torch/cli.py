@@ -10,7 +10,6 @@ import re
 import sys
 import warnings
 from argparse import ArgumentError
-from pathlib import Path
 
 import torch.distributed
 from jsonargparse import DefaultHelpFormatter
@@ -94,8 +93,7 @@ class CBOWCLI(LightningCLI):
             if type(trainer.strategy.checkpoint_io) is TorchCheckpointIO:
                 trainer.strategy.checkpoint_io = AtomicCheckpointIO()
             log_dir = trainer.log_dir if trainer.logger is not None else None  # none: fast_dev_run
-            fresh = log_dir is not None and not Path(log_dir).exists()
-            trainer.callbacks.append(RunGuard(self.argv, fresh))
+            trainer.callbacks.append(RunGuard(self.argv, log_dir))
 
 
 def cli_main(args: list[str] | None = None, run: bool = True) -> CBOWCLI:

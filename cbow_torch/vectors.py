@@ -40,6 +40,10 @@ class UnknownWordError(KeyError):
         return str(self.args[0])
 
 
+class PickleRefused(ValueError):
+    """A torch file that only full unpickling would read, which was not asked for."""
+
+
 class WordVectors:
     """Words, their vectors [V, N] in the vocabulary's index order, and optional counts [V].
 
@@ -328,7 +332,7 @@ def read_torch_file(path: PathLike, trust_pickle: bool = False) -> Any:
         return torch.load(path, map_location="cpu", weights_only=not trust_pickle)
     except pickle.UnpicklingError as e:
         if not trust_pickle:
-            raise ValueError(
+            raise PickleRefused(
                 f"{path}: holds pickled Python objects that torch.load(weights_only=True) "
                 "refuses; unpickling runs code the file names: only for a file you trust, "
                 "pass --trust-pickle (trust_pickle=True)"
@@ -376,10 +380,14 @@ def _word2vec_fault(path: PathLike, kind: str, error: Exception) -> str:
             V, N = map(int, f.readline().split())  # _sniff checked the header
             n = 0
             for n, raw in enumerate(f, 1):
-                numbers = len(raw.split()) - 1
-                if numbers != N:
+                fields = raw.split()
+                if len(fields) - 1 != N:
                     cut = "" if raw.endswith(b"\n") else ": the file ends mid-line, cut short"
-                    return f"line {n + 1} holds {numbers} numbers, not {N}{cut}"
+                    return f"line {n + 1} holds {len(fields) - 1} numbers, not {N}{cut}"
+                try:
+                    [float(x) for x in fields[1:]]
+                except ValueError as e:
+                    return f"line {n + 1}: {e}"
                 if n == V:
                     break
             if n < V:
