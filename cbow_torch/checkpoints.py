@@ -71,15 +71,17 @@ def find_checkpoint(config: Any) -> Checkpoint | None:
     Raises CBOWTrainingError (one line) for a checkpoint that cannot be resumed.
     """
     given = config.get("ckpt_path")
-    if not given or (given in KEYWORDS[1:]) or "://" in str(given):
-        return None  # no checkpoint, or one Lightning finds itself
+    if not given:
+        return None
     if config.get("weights_only") is None:
-        config["weights_only"] = True  # Lightning would otherwise leave it to torch's default
+        config["weights_only"] = True  # else Lightning unpickles a URL's checkpoint
     elif not config["weights_only"]:
         raise CBOWTrainingError(
             "--weights_only false would unpickle the checkpoint, which can run code it names; "
             "cbow-torch checkpoints need no unpickling: drop the option"
         )
+    if given in KEYWORDS[1:] or "://" in str(given):
+        return None  # one Lightning finds or fetches itself
     run_dir = _resolve_last(config) if given == "last" else None
     path = Path(config["ckpt_path"])
     try:
