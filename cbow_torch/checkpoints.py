@@ -171,6 +171,9 @@ def start_resume(ckpt: Checkpoint, trainer: Any) -> None:
         limit = f"max_epochs={max_epochs}"
     else:
         _say(f"Resuming {ckpt.where} from step {ckpt.step} ({ckpt.epochs_done} epochs done)")
+        if rank_zero_only.rank == 0:
+            for cut in ckpt.path.parent.glob(".*.ckpt.*.tmp"):  # writes a kill -9 cut short
+                cut.unlink(missing_ok=True)
         return
     raise RunFinished(
         f"{ckpt.where} is finished: its checkpoint is at step {ckpt.step} "

@@ -222,7 +222,9 @@ def snapshot(root: Path) -> dict[str, int]:
     )
 
 
-@pytest.mark.parametrize("name, kind, argv, fragment", CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    "name, kind, argv, fragment", CASES, ids=[f"{c[1]}: {c[0]}" for c in CASES]
+)
 def test_bad_input_is_one_clean_line(ctx, tmp_path, capsys, name, kind, argv, fragment):
     runs = tmp_path / "runs"
     args = [str(a) for a in argv(ctx, runs)]

@@ -205,6 +205,8 @@ def test_every_last_ckpt_left_by_kill_9_loads_and_resumes(tmp_path):
             proc.wait()
         shutil.rmtree(shm, ignore_errors=True)
     assert all(proc.returncode == -signal.SIGKILL for proc, _ in procs)
+    cut = sum(1 for _, ckpts in procs for _ in ckpts.glob(".last.ckpt.*.tmp"))
+    print(f"{cut} of {KILLS} kills cut a checkpoint write")
     steps = []
     for i, (_, ckpts) in enumerate(procs):
         ckpt = torch.load(ckpts / "last.ckpt", weights_only=True)  # whole, and no pickle
@@ -213,4 +215,5 @@ def test_every_last_ckpt_left_by_kill_9_loads_and_resumes(tmp_path):
         resume[resume.index("--trainer.max_steps=100000")] = f"--trainer.max_steps={step + 1}"
         cli_main([*resume, "--ckpt_path=last", "--export.enabled=false"])
         assert torch.load(ckpts / "last.ckpt", weights_only=True)["global_step"] == step + 1
+        assert sorted(p.name for p in ckpts.iterdir()) == ["last.ckpt"]  # cut writes cleared
     assert len(set(steps)) > 1  # the kills did land at different moments
