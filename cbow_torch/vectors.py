@@ -89,9 +89,9 @@ class WordVectors:
                 raise ValueError(f"counts must have shape ({len(words)},), got {counts.shape}")
         if source is not None and source not in SOURCES:
             raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
-        dtype = torch.float64 if vectors.dtype == torch.float64 else torch.float32
-        kv = KeyedVectors(vector_size=vectors.shape[1], dtype=dtype_np(dtype))
-        kv.add_vectors(words, vectors.to(dtype).numpy())  # a copy: never a view of W1/W2
+        rows = vectors.to(torch.float64 if vectors.dtype == torch.float64 else torch.float32)
+        kv = KeyedVectors(vector_size=vectors.shape[1], dtype=rows.numpy().dtype.type)
+        kv.add_vectors(words, rows.numpy())  # a copy: never a view of W1/W2
         if counts is not None:
             kv.allocate_vecattrs(["count"], [np.int64])
             kv.expandos["count"][:] = counts
@@ -311,10 +311,6 @@ def projector_label(word: str) -> str:
 
 
 # ---- files ------------------------------------------------------------------------------
-
-
-def dtype_np(dtype: torch.dtype) -> type:
-    return np.float64 if dtype == torch.float64 else np.float32
 
 
 def read_torch_file(path: PathLike, trust_pickle: bool = False) -> Any:
