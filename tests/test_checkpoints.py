@@ -120,7 +120,9 @@ def test_an_interrupt_before_the_first_checkpoint_leaves_nothing(tmp_path, capfd
 
 def test_sigterm_prints_the_resume_command(tmp_path):
     """A real process, stopped as a scheduler stops it: SIGTERM after its first checkpoint."""
-    cli_main(fit_args(tmp_path, "--trainer.fast_dev_run=true"))  # builds the id cache
+    cli_main(
+        fit_args(tmp_path, "--trainer.fast_dev_run=true", "--checkpoint.save_last=false")
+    )  # builds the id cache
     args = fit_args(tmp_path, "--trainer.max_epochs=1000")
     proc = subprocess.Popen(
         [sys.executable, "-m", "cbow_torch", *args], stderr=subprocess.PIPE, text=True
@@ -177,7 +179,9 @@ def test_every_last_ckpt_left_by_kill_9_loads_and_resumes(tmp_path):
     if shm.parent.is_dir() and os.stat(shm.parent).st_dev != os.stat(tmp_path).st_dev:
         shm.mkdir(exist_ok=True)
         env["TMPDIR"] = str(shm)
-    cli_main(["fit", *HEAVY, cache, "--trainer.fast_dev_run=true"])  # the id cache, once
+    cli_main(
+        ["fit", *HEAVY, cache, "--trainer.fast_dev_run=true", "--checkpoint.save_last=false"]
+    )  # the id cache, once
     procs = []
     for i in range(KILLS):
         args = ["fit", *HEAVY, cache, f"--trainer.logger.init_args.save_dir={tmp_path / str(i)}"]
