@@ -11,16 +11,26 @@ import logging
 import re
 import sys
 import warnings
+from argparse import ArgumentError
 from collections.abc import Iterator
-from pathlib import Path
 
 import torch.distributed
 from jsonargparse import DefaultHelpFormatter
+from lightning_fabric.plugins import TorchCheckpointIO
 from pytorch_lightning.callbacks import ModelCheckpoint, TQDMProgressBar
 from pytorch_lightning.cli import LightningArgumentParser, LightningCLI
 from pytorch_lightning.profilers import PassThroughProfiler
 from pytorch_lightning.utilities.exceptions import MisconfigurationException
 
+from .checkpoints import (
+    AtomicCheckpointIO,
+    RunFinished,
+    RunGuard,
+    check_learnable,
+    check_vocabulary,
+    find_checkpoint,
+    start_resume,
+)
 from .data import CBOWDataModule
 from .module import CBOWLightningModule, CBOWTrainingError, ExportEmbeddings, IntraOpThreads
 
@@ -82,10 +92,18 @@ class CBOWCLI(LightningCLI):
         parser.add_lightning_class_args(IntraOpThreads, "threads")
         self._callback_parsers = [*getattr(self, "_callback_parsers", []), parser]
 
+    # ---- checkpoints, resume and failures: cbow_torch/checkpoints.py --------------------
+
+    def parse_arguments(self, parser: LightningArgumentParser, args) -> None:
+        super().parse_arguments(parser, args)
+        self.argv = list(sys.argv[1:] if args is None else args)
+        sub = self.config.get("subcommand")
+        # Before Lightning reads the checkpoint's hyper-parameters, and before anything is
+        # built: `last` resolved, the file checked.
+        self.checkpoint = find_checkpoint(self.config[sub]) if sub else None
+
     def before_instantiate_classes(self) -> None:
         config = self.config[self.subcommand] if self.subcommand else self.config
-        if config.get("ckpt_path") == "last":
-            _resume_newest_run(config)
         # Lightning's switches win over the callbacks that need what they switch off.
         trainer = config.trainer
         off = {
@@ -94,29 +112,24 @@ class CBOWCLI(LightningCLI):
         }
         for parser in self._callback_parsers:
             parser.callback_keys[:] = [k for k in parser.callback_keys if not off.get(k)]
+        if self.subcommand == "validate":  # prints its metrics; no new run directory
+            self.config["validate"]["trainer"]["logger"] = False
+            self.save_config_callback = None
 
-
-def _resume_newest_run(config) -> None:
-    """``--ckpt_path last``: continue the newest run of this logger that has a last.ckpt, in its
-    own directory, rather than in a new, empty version."""
-    logger = config.trainer.logger
-    args = logger.init_args if hasattr(logger, "init_args") else None
-    if args is None or args.get("version") is not None:
-        return  # not our versioned TensorBoard logger: Lightning resolves "last" itself
-    root = Path(args.get("save_dir", "runs")) / (args.get("name") or "")
-    runs = sorted(
-        (int(m.group(1)), p.parent.parent)
-        for p in root.glob("version_*/checkpoints/last.ckpt")
-        if (m := re.fullmatch(r"version_(\d+)", p.parent.parent.name))
-    )
-    if not runs:
-        raise CBOWTrainingError(
-            f"--ckpt_path last: no {root}/version_*/checkpoints/last.ckpt to resume; "
-            "train first, or pass the checkpoint's path"
-        )
-    version, run_dir = runs[-1]
-    args["version"] = version
-    config["ckpt_path"] = str(run_dir / "checkpoints" / "last.ckpt")
+    def after_instantiate_classes(self) -> None:
+        super().after_instantiate_classes()
+        if self.checkpoint is not None:
+            check_vocabulary(self.checkpoint, self.datamodule)
+            if self.subcommand == "fit":  # a finished run is left alone
+                start_resume(self.checkpoint, self.config["fit"]["trainer"])
+        if self.subcommand == "fit":
+            check_learnable(self.datamodule)
+        if self.subcommand in ("fit", "validate"):
+            trainer = self.trainer
+            if type(trainer.strategy.checkpoint_io) is TorchCheckpointIO:
+                trainer.strategy.checkpoint_io = AtomicCheckpointIO()
+            log_dir = trainer.log_dir if trainer.logger is not None else None  # none: fast_dev_run
+            trainer.callbacks.append(RunGuard(self.argv, log_dir))
 
 
 def cli_main(args: list[str] | None = None, run: bool = True) -> CBOWCLI:
@@ -144,6 +157,7 @@ def cli_main(args: list[str] | None = None, run: bool = True) -> CBOWCLI:
                 "prog": "cbow-torch",
                 "description": DESCRIPTION,
                 "formatter_class": _HelpFormatter,
+                "exit_on_error": False,  # main() makes a bad option one line, not usage + error
             },
         )
 
@@ -186,13 +200,30 @@ def lightning_noise_silenced() -> Iterator[None]:
 def main(argv: list[str] | None = None) -> None:
     try:
         cli_main(argv)  # None: LightningCLI reads sys.argv itself
-    except (ValueError, CBOWTrainingError, MisconfigurationException) as error:
-        # Bad options and data (CBOWDataError is a ValueError), a NaN loss, a device that is
-        # not there: one line that names it, exit status 1.
-        sys.exit(f"cbow-torch: error: {' '.join(str(error).split())}")
+    except ArgumentError as error:
+        sys.exit(f"cbow-torch: error: {_one_line(str(error))} (see cbow-torch --help)")
+    except RunFinished as done:
+        print(f"cbow-torch: {done}", file=sys.stderr)
+        return
+    except (ValueError, OSError, CBOWTrainingError, MisconfigurationException) as error:
+        # Bad options and data (CBOWDataError is a ValueError), a checkpoint that cannot be
+        # resumed, a NaN loss, a device that is not there: one line that names it, exit 1.
+        message = f"{error.filename}: {error.strerror}" if _named_os_error(error) else error
+        sys.exit(f"cbow-torch: error: {' '.join(str(message).split())}")
     # Every rank of a finished DDP run closes its process group. Lightning closes only NCCL
     # ones; a gloo (CPU) group left open can abort the process at exit ("terminate called
     # without an active exception", pytorch/pytorch#190489), and the launcher then kills the
     # whole run. Closing is local, so a rank that is done need not wait for the others.
     if torch.distributed.is_available() and torch.distributed.is_initialized():
         torch.distributed.destroy_process_group()
+
+
+def _one_line(message: str) -> str:
+    """jsonargparse's multi-line type errors as one line: the key, the types, the value."""
+    lines = [line.strip() for line in message.splitlines()]
+    keep = [x for x in lines if x and not x.startswith(("- ", "Errors:", "Given value type:"))]
+    return re.sub(r"<class '([\w.]+)'>", r"\1", " ".join(keep))
+
+
+def _named_os_error(error: BaseException) -> bool:
+    return isinstance(error, OSError) and bool(error.filename) and bool(error.strerror)

@@ -23,10 +23,15 @@ PROG = "cbow-torch"
 VECTORS_HELP = "a training checkpoint (.ckpt), a word2vec file (text or binary) or a .pt export"
 
 
+class _Parser(argparse.ArgumentParser):
+    """A usage error is one line too (``--help`` shows the usage)."""
+
+    def error(self, message: str) -> None:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=PROG, description="Export, query, score and plot CBOW word vectors."
-    )
+    parser = _Parser(prog=PROG, description="Export, query, score and plot CBOW word vectors.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, help: str, description: str) -> argparse.ArgumentParser:
@@ -37,6 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
             choices=SOURCES,
             default=None,
             help="for a checkpoint: columns of W1, rows of W2, or their average (default)",
+        )
+        p.add_argument(
+            "--trust-pickle",
+            action="store_true",
+            help="load a torch file that needs full unpickling, which can run any code the file "
+            "names: only for files you trust (by default only tensors and plain values load)",
         )
         return p
 
@@ -137,7 +148,7 @@ def _fail(command: str, message: str) -> int:
 
 
 def _load(args: argparse.Namespace) -> WordVectors:
-    return WordVectors.load(args.vectors, source=args.source)
+    return WordVectors.load(args.vectors, source=args.source, trust_pickle=args.trust_pickle)
 
 
 def _check_words(vectors: WordVectors, words: list[str], path: str) -> None:

@@ -1,31 +1,32 @@
 """Word vectors out of a trained CBOW, and their files: word2vec, .pt, nn.Embedding, the projector.
 
 Word j's vector is column j of W1, row j of W2, or their average (W1ᵀ + W2) / 2: the ``source``.
-A ``WordVectors`` holds the words in the vocabulary's index order, their vectors [V, N] and,
-when known, their corpus counts. Querying and scoring go through gensim's ``KeyedVectors``
-(``to_keyed_vectors()``); evaluation.py does them.
+A ``WordVectors`` keeps the words and vectors in a gensim ``KeyedVectors`` (``.kv``: queries and
+scores go straight to it), in the vocabulary's index order, with the corpus counts when known.
+gensim reads and writes the word2vec files; this module adds the one-line errors, the sources,
+the ``.pt`` file, ``nn.Embedding`` and the projector. Every file appears whole or not at all.
 
-Every file written here appears whole or not at all: it is written to a temporary name in the
-same directory and renamed over the final name only once complete.
-
-Loading a ``.ckpt`` unpickles it (as Lightning does): only load checkpoints you trust.
+Checkpoints and ``.pt`` files are read with ``torch.load(weights_only=True)``, which builds
+tensors and plain values only. A file that needs full unpickling (which can run any code the
+file names) is refused unless the caller passes ``trust_pickle=True`` (``--trust-pickle``).
 """
 
 from __future__ import annotations
 
 import difflib
+import errno
 import os
 import pickle
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 import torch
 from gensim.models import KeyedVectors
 from torch import nn
 
-from .atomic import atomic_write
+from .atomic import atomic_path, atomic_write
 from .model import CBOW, SOURCES, embeddings
 
 FORMATS = ("word2vec", "word2vec-binary", "pt")
@@ -39,12 +40,17 @@ class UnknownWordError(KeyError):
         return str(self.args[0])
 
 
+class PickleRefused(ValueError):
+    """A torch file that only full unpickling would read, which was not asked for."""
+
+
 class WordVectors:
     """Words, their vectors [V, N] in the vocabulary's index order, and optional counts [V].
 
     Args:
         words: the V words; unique, non-empty strings. Row j of ``vectors`` is ``words[j]``.
-        vectors: [V, N] floating tensor or array; kept on the CPU in its own dtype.
+        vectors: [V, N] floating tensor or array; copied to the CPU, float64 stays float64 and
+            every other dtype becomes float32.
         counts: [V] corpus counts aligned with ``words``, or None when unknown (a word2vec
             file carries none); "most frequent" then means the first rows.
         source: where the vectors came from ("W1", "W2", "average"), if known.
@@ -73,9 +79,9 @@ class WordVectors:
         for i, word in enumerate(words):
             if not isinstance(word, str) or not word:
                 raise ValueError(f"word {i} must be a non-empty string, got {word!r}")
-        self.key_to_index = {word: i for i, word in enumerate(words)}
-        if len(self.key_to_index) != len(words):
-            dup = next(w for i, w in enumerate(words) if self.key_to_index[w] != i)
+        if len(set(words)) != len(words):
+            seen: set[str] = set()
+            dup = next(w for w in words if w in seen or seen.add(w))
             raise ValueError(f"word {dup!r} appears more than once")
         if counts is not None:
             counts = np.asarray(counts, dtype=np.int64)
@@ -83,10 +89,25 @@ class WordVectors:
                 raise ValueError(f"counts must have shape ({len(words)},), got {counts.shape}")
         if source is not None and source not in SOURCES:
             raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
-        self.words = words
-        self.vectors = vectors.contiguous()  # [V, N]
-        self.counts = counts  # [V] int64 or None
-        self.source = source
+        rows = vectors.to(torch.float64 if vectors.dtype == torch.float64 else torch.float32)
+        kv = KeyedVectors(vector_size=vectors.shape[1], dtype=rows.numpy().dtype.type)
+        kv.add_vectors(words, rows.numpy())  # a copy: never a view of W1/W2
+        if counts is not None:
+            kv.allocate_vecattrs(["count"], [np.int64])
+            kv.expandos["count"][:] = counts
+        self.kv, self.counts, self.source = kv, counts, source
+
+    @property
+    def words(self) -> list[str]:
+        return self.kv.index_to_key
+
+    @property
+    def key_to_index(self) -> dict[str, int]:
+        return self.kv.key_to_index
+
+    @property
+    def vectors(self) -> torch.Tensor:
+        return torch.from_numpy(self.kv.vectors)  # [V, N], the KeyedVectors' own memory
 
     # ---- construction -------------------------------------------------------------------
 
@@ -98,17 +119,19 @@ class WordVectors:
             raise ValueError(
                 f"the vocabulary has {len(words)} words but the model has V = {model.vocab_size}"
             )
-        counts = getattr(vocab, "counts", None)
-        vectors = model.embeddings(source).to("cpu", copy=True)  # [V, N], not a view of W1/W2
-        return cls(words, vectors, counts, source)
+        return cls(words, model.embeddings(source), getattr(vocab, "counts", None), source)
 
     @classmethod
-    def from_checkpoint(cls, path: PathLike, source: str = "average") -> WordVectors:
+    def from_checkpoint(
+        cls, path: PathLike, source: str = "average", trust_pickle: bool = False
+    ) -> WordVectors:
         """From a training checkpoint, which carries the vocabulary."""
-        return cls._from_checkpoint_dict(_torch_load(path), path, source)
+        return cls._from_checkpoint_dict(read_torch_file(path, trust_pickle), path, source)
 
     @classmethod
-    def load(cls, path: PathLike, source: str | None = None) -> WordVectors:
+    def load(
+        cls, path: PathLike, source: str | None = None, trust_pickle: bool = False
+    ) -> WordVectors:
         """Any of: a checkpoint, word2vec text or binary, or a ``.pt`` file from ``save()``.
 
         ``source`` picks W1, W2 or their average from a checkpoint (default "average"); the
@@ -116,12 +139,15 @@ class WordVectors:
         """
         kind = _sniff(path)
         if kind == "torch":
-            obj = _torch_load(path)
+            obj = read_torch_file(path, trust_pickle)
             if isinstance(obj, dict) and "state_dict" in obj:
                 return cls._from_checkpoint_dict(obj, path, source or "average")
             if isinstance(obj, dict) and "vectors" in obj and "words" in obj:
                 _no_source(path, source)
-                return cls._from_pt_dict(obj, path)
+                try:
+                    return cls(obj["words"], obj["vectors"], obj.get("counts"), obj.get("source"))
+                except (ValueError, TypeError) as e:
+                    raise ValueError(f"{path}: {e}") from None
             raise ValueError(
                 f"{path}: a torch file, but neither a cbow-torch checkpoint (state_dict) "
                 "nor a vectors file ({vectors, words})"
@@ -130,33 +156,32 @@ class WordVectors:
         try:
             kv = KeyedVectors.load_word2vec_format(str(path), binary=kind == "word2vec-binary")
         except (ValueError, UnicodeDecodeError, EOFError, IndexError) as e:
-            raise ValueError(f"{path}: not a valid {kind} file ({e})") from None
-        return cls(kv.index_to_key, torch.from_numpy(kv.vectors))
+            fault = _word2vec_fault(path, kind, e)
+            raise ValueError(f"{path}: not a valid {kind} file ({fault})") from None
+        wv = cls.__new__(cls)
+        wv.kv, wv.counts, wv.source = kv, None, None  # gensim's made-up counts are not counts
+        return wv
 
     @classmethod
     def _from_checkpoint_dict(cls, ckpt: Any, path: PathLike, source: str) -> WordVectors:
         state = ckpt.get("state_dict", {}) if isinstance(ckpt, dict) else {}
-        if "model.W1" not in state or "model.W2" not in state:
+        # CBOW keeps W1 [N, V]; CBOWNegativeSampling keeps W1ᵀ and W2 as Embedding weights.
+        W1 = state.get("model.W1")  # [N, V]
+        W2 = state.get("model.W2", state.get("model.output_vectors.weight"))  # [V, N]
+        if W1 is None and "model.input_vectors.weight" in state:
+            W1 = state["model.input_vectors.weight"].t()  # [N, V]
+        if W1 is None or W2 is None:
             raise ValueError(f"{path}: not a cbow-torch checkpoint (no model.W1/model.W2)")
         vocab = ckpt.get("vocabulary")
         if not isinstance(vocab, dict) or "words" not in vocab:
             raise ValueError(f"{path}: the checkpoint carries no vocabulary, so no words")
-        W1, W2 = state["model.W1"], state["model.W2"]  # [N, V], [V, N]
         N, V = W1.shape
         if tuple(W2.shape) != (V, N) or len(vocab["words"]) != V:
             raise ValueError(
                 f"{path}: inconsistent checkpoint: W1 {tuple(W1.shape)}, W2 {tuple(W2.shape)}, "
                 f"{len(vocab['words'])} words"
             )
-        vectors = embeddings(W1, W2, source).clone()  # [V, N]
-        return cls(vocab["words"], vectors, vocab.get("counts"), source)
-
-    @classmethod
-    def _from_pt_dict(cls, obj: dict, path: PathLike) -> WordVectors:
-        try:
-            return cls(obj["words"], obj["vectors"], obj.get("counts"), obj.get("source"))
-        except ValueError as e:
-            raise ValueError(f"{path}: {e}") from None
+        return cls(vocab["words"], embeddings(W1, W2, source), vocab.get("counts"), source)
 
     # ---- queries ------------------------------------------------------------------------
 
@@ -199,13 +224,8 @@ class WordVectors:
     # ---- exports ------------------------------------------------------------------------
 
     def to_keyed_vectors(self) -> KeyedVectors:
-        """A gensim ``KeyedVectors`` (float32) in the same order, with ``count`` if known."""
-        kv = KeyedVectors(vector_size=self.vectors.shape[1], dtype=np.float32)
-        kv.add_vectors(self.words, self.vectors.to(torch.float32).numpy())
-        if self.counts is not None:
-            kv.allocate_vecattrs(["count"], [np.int64])
-            kv.expandos["count"][:] = self.counts
-        return kv
+        """The gensim ``KeyedVectors`` behind these vectors (shared, not copied)."""
+        return self.kv
 
     def to_embedding(
         self, freeze: bool = True, padding_idx: int | None = None
@@ -217,7 +237,7 @@ class WordVectors:
         return emb, dict(self.key_to_index)
 
     def save_word2vec_format(self, path: PathLike, binary: bool = False) -> None:
-        """The word2vec format, text or binary, in the vocabulary's order (float32).
+        """The word2vec format, text or binary, in the vocabulary's order (float32), by gensim.
 
         ``gensim.models.KeyedVectors.load_word2vec_format(path, binary=binary)`` loads it.
         Text keeps the shortest digits that give back the same float32 exactly.
@@ -228,14 +248,19 @@ class WordVectors:
                     f"word {i} {word!r} contains whitespace, which the word2vec format cannot "
                     "hold; save() to a .pt file instead"
                 )
-        vectors = self.vectors.to(torch.float32).numpy()  # [V, N]
-        atomic_write(path, lambda f: _write_word2vec(f, self.words, vectors, binary))
+        out = KeyedVectors(vector_size=self.kv.vector_size, dtype=np.float32)
+        out.add_vectors(self.words, self.kv.vectors.astype(np.float32))
+        # gensim writes by descending "count": descending ranks keep the vocabulary's order.
+        out.allocate_vecattrs(["count"], [np.int64])
+        out.expandos["count"][:] = np.arange(len(self), 0, -1)
+        with atomic_path(path) as tmp:
+            out.save_word2vec_format(str(tmp), binary=binary)
 
     def save(self, path: PathLike) -> None:
         """A small torch file ``{vectors, words, counts, source}`` that ``load()`` reads."""
         obj = {
-            "vectors": self.vectors,
-            "words": self.words,
+            "vectors": self.vectors.clone(),
+            "words": list(self.words),
             "counts": None if self.counts is None else self.counts.tolist(),
             "source": self.source,
         }
@@ -286,16 +311,32 @@ def projector_label(word: str) -> str:
 # ---- files ------------------------------------------------------------------------------
 
 
-def _write_word2vec(f: IO[bytes], words: list[str], vectors: np.ndarray, binary: bool) -> None:
-    V, N = vectors.shape
-    f.write(f"{V} {N}\n".encode())
-    for word, row in zip(words, vectors, strict=True):  # row [N] float32
-        if binary:
-            # word2vec.c's layout: the word, a space, N little-endian float32, a newline.
-            f.write(word.encode() + b" " + row.astype("<f4").tobytes() + b"\n")
-        else:
-            # str() of a float32 is its shortest round-tripping repr, as gensim writes it.
-            f.write(f"{word} {' '.join(map(str, row))}\n".encode())
+def read_torch_file(path: PathLike, trust_pickle: bool = False) -> Any:
+    """``torch.load`` on the CPU with ``weights_only=True``: tensors and plain values only.
+
+    ``trust_pickle=True`` unpickles whatever the file holds, which can run code named in it:
+    only for files you trust. Every failure is a one-line error naming the file.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a directory, not a checkpoint or vectors file")
+    if not path.is_file():
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(path))
+    try:
+        return torch.load(path, map_location="cpu", weights_only=not trust_pickle)
+    except pickle.UnpicklingError as e:
+        if not trust_pickle:
+            raise PickleRefused(
+                f"{path}: holds pickled Python objects that torch.load(weights_only=True) "
+                "refuses; unpickling runs code the file names: only for a file you trust, "
+                "pass --trust-pickle (trust_pickle=True)"
+            ) from None
+        raise ValueError(f"{path}: unreadable torch file ({e})") from None
+    except Exception as e:  # a cut zip (RuntimeError), a cut pickle (EOFError), a missing class
+        first = str(e).split(". ")[0]  # torch adds a paragraph of advice
+        raise ValueError(
+            f"{path}: unreadable torch file, truncated or not one ({type(e).__name__}: {first})"
+        ) from None
 
 
 def _sniff(path: PathLike) -> str:
@@ -326,25 +367,26 @@ def _sniff(path: PathLike) -> str:
     return "word2vec-binary"
 
 
-def _torch_load(path: PathLike) -> Any:
-    """torch.load on the CPU; only a .ckpt (a trusted Lightning checkpoint) may hold objects."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such file")
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError:
-        if path.suffix != ".ckpt":
-            raise ValueError(
-                f"{path}: holds Python objects beyond tensors; if it is a checkpoint you "
-                "trust, give it the .ckpt suffix"
-            ) from None
-    except (RuntimeError, EOFError) as e:
-        raise ValueError(f"{path}: unreadable torch file ({e})") from None
-    try:
-        return torch.load(path, map_location="cpu", weights_only=False)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, AttributeError, ImportError) as e:
-        raise ValueError(f"{path}: unreadable checkpoint ({type(e).__name__}: {e})") from None
+def _word2vec_fault(path: PathLike, kind: str, error: Exception) -> str:
+    """What gensim's error means: for text, the first line that is wrong, found again."""
+    if kind == "word2vec":
+        with open(path, "rb") as f:
+            V, N = map(int, f.readline().split())  # _sniff checked the header
+            n = 0
+            for n, raw in enumerate(f, 1):
+                fields = raw.split()
+                if len(fields) - 1 != N:
+                    cut = "" if raw.endswith(b"\n") else ": the file ends mid-line, cut short"
+                    return f"line {n + 1} holds {len(fields) - 1} numbers, not {N}{cut}"
+                try:
+                    [float(x) for x in fields[1:]]
+                except ValueError as e:
+                    return f"line {n + 1}: {e}"
+                if n == V:
+                    break
+            if n < V:
+                return f"{n} vectors where its header says {V}: the file is cut short"
+    return " ".join(str(error).split()) or type(error).__name__
 
 
 def _no_source(path: PathLike, source: str | None) -> None:

@@ -13,7 +13,7 @@ from gensim.models import KeyedVectors
 from gensim.test.utils import datapath
 from torch import nn
 
-from cbow_torch import CBOW, atomic
+from cbow_torch import CBOW, CBOWNegativeSampling, atomic
 from cbow_torch import evaluation as ev
 from cbow_torch.evaluation import COURSE_WORDS
 from cbow_torch.vectors import UnknownWordError, WordVectors
@@ -216,49 +216,59 @@ def test_embedding_row_is_the_word_vector(wv, padding_idx):
     assert wv.vectors.abs().sum() > 0  # the layer owns a copy
 
 
-@pytest.fixture
-def checkpoint(tmp_path):
-    return save_checkpoint(tmp_path / "last.ckpt", make_model(dtype=torch.float32))
+README = Path(__file__).resolve().parents[1] / "README.md"
 
 
-def test_readme_classifier_on_frozen_embeddings(checkpoint):
-    """The README's example, verbatim apart from the file it loads."""
-    path = checkpoint
+@pytest.fixture(scope="module")
+def default_run(tmp_path_factory) -> Path:
+    """A short run of configs/default.yaml: the Lee corpus and its vocabulary, a few steps."""
+    from cbow_torch.cli import cli_main
 
-    # --- README: start ---
-    import torch  # noqa: F811 (the README's imports, kept whole)
-    from torch import nn  # noqa: F811
+    tmp = tmp_path_factory.mktemp("default")
+    cli_main(
+        [
+            "fit",
+            f"--config={README.parent / 'configs' / 'default.yaml'}",
+            "--model.embedding_dim=16",
+            "--trainer.max_epochs=1",
+            "--trainer.limit_train_batches=20",
+            "--trainer.limit_val_batches=2",
+            "--trainer.enable_progress_bar=false",
+            f"--data.cache_dir={tmp / 'cache'}",
+            f"--trainer.logger.init_args.save_dir={tmp / 'runs'}",
+        ]
+    )
+    return tmp / "runs" / "default" / "version_0"
 
-    from cbow_torch.vectors import WordVectors  # noqa: F811
 
-    vectors = WordVectors.load(path)  # a .ckpt, embeddings.txt, or a .pt export
-    embedding, word_to_index = vectors.to_embedding(freeze=True)  # nn.Embedding [V, N], dict
+def readme_blocks(section: str, language: str) -> list[str]:
+    text = README.read_text().split(f"## {section}\n", 1)[1].split("\n## ", 1)[0]
+    return [block.split("```")[0] for block in text.split(f"```{language}\n")[1:]]
 
-    class BagOfEmbeddings(nn.Module):
-        """Mean of the frozen word vectors, then a trainable linear layer."""
 
-        def __init__(self, embedding: nn.Embedding, num_classes: int) -> None:
-            super().__init__()
-            self.embedding = embedding  # [V, N], frozen
-            self.out = nn.Linear(embedding.embedding_dim, num_classes)
+def test_readme_examples(default_run, tmp_path, monkeypatch, capsys):
+    """README "Using the embeddings", as written: every command, then the Python example."""
+    import shlex
 
-        def forward(self, ids: torch.Tensor) -> torch.Tensor:  # ids [m, L]
-            return self.out(self.embedding(ids).mean(dim=1))  # [m, num_classes]
+    from cbow_torch.commands import main
 
-    texts = ["happy king", "sad dog", "rich queen", "sad wolf"]
-    labels = torch.tensor([1, 0, 1, 0])  # [4]
-    ids = torch.tensor([[word_to_index[w] for w in t.split()] for t in texts])  # [4, 2]
-    classifier = BagOfEmbeddings(embedding, num_classes=2)
-    optimizer = torch.optim.SGD([p for p in classifier.parameters() if p.requires_grad], lr=0.5)
-    for _ in range(200):
-        optimizer.zero_grad()
-        loss = nn.functional.cross_entropy(classifier(ids), labels)
-        loss.backward()
-        optimizer.step()
-    # --- README: end ---
-
+    monkeypatch.chdir(tmp_path)
+    (commands,) = readme_blocks("Using the embeddings", "bash")
+    ran = 0
+    for line in commands.splitlines():
+        line = line.split("  #")[0].strip()
+        if line.startswith("cbow-torch "):
+            argv = shlex.split(line.replace("$RUN", str(default_run)))
+            assert main(argv[1:]) == 0, (line, capsys.readouterr().err)
+            ran += 1
+    assert ran == 7 and (tmp_path / "w2.bin").is_file() and (tmp_path / "top50.png").is_file()
+    (example,) = readme_blocks("Using the embeddings", "python")
+    scope = {"path": default_run / "checkpoints" / "last.ckpt"}
+    exec(compile(example, "README.md", "exec"), scope)
+    vectors, classifier = scope["vectors"], scope["classifier"]
+    assert len(vectors) == 3955  # the default run's vocabulary
     assert torch.equal(classifier.embedding.weight, vectors.vectors)  # the embeddings stayed put
-    assert loss.item() < 0.5  # it learned: chance is ln 2 = 0.69
+    assert scope["loss"].item() < 0.5  # it learned: chance is ln 2 = 0.69
 
 
 # ---- the projector ----------------------------------------------------------------------
@@ -435,33 +445,23 @@ class Interrupted(BaseException):
 
 
 def interrupt_after(monkeypatch, nbytes):
-    """Make file writes stop the process-like flow after ``nbytes`` reached the disk."""
-    real = atomic.atomic_file
-
-    class Limited:
-        def __init__(self, f):
-            self.f, self.left = f, nbytes
-
-        def write(self, data):
-            data = bytes(data)
-            if len(data) >= self.left:
-                self.f.write(data[: self.left])
-                self.f.flush()
-                raise Interrupted
-            self.left -= len(data)
-            return self.f.write(data)
-
-        def __getattr__(self, name):
-            return getattr(self.f, name)
-
+    """Make every file write stop, as a killed process would, after ``nbytes`` reached disk."""
     import contextlib
 
-    @contextlib.contextmanager
-    def limited(path):
-        with real(path) as f:
-            yield Limited(f)
+    from cbow_torch import vectors
 
-    monkeypatch.setattr(atomic, "atomic_file", limited)
+    real = atomic.atomic_path
+
+    @contextlib.contextmanager
+    def cut(path):
+        with real(path) as tmp:
+            yield tmp
+            with open(tmp, "r+b") as f:
+                f.truncate(nbytes)  # the write had got this far...
+            raise Interrupted  # ...when the process stopped
+
+    monkeypatch.setattr(atomic, "atomic_path", cut)
+    monkeypatch.setattr(vectors, "atomic_path", cut)
 
 
 @pytest.mark.parametrize(
@@ -479,8 +479,7 @@ def test_interrupted_write_leaves_no_partial_file(wv, tmp_path, monkeypatch, nam
     if existed:
         path.write_bytes(b"the previous version")
     interrupt_after(monkeypatch, 64)
-    # torch.save's zip writer turns the interruption into a RuntimeError on its way out
-    with pytest.raises((Interrupted, RuntimeError)):
+    with pytest.raises(Interrupted):
         write(wv, path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ([name] if existed else [])
     if existed:
@@ -489,3 +488,45 @@ def test_interrupted_write_leaves_no_partial_file(wv, tmp_path, monkeypatch, nam
     write(wv, path)  # and without the interruption it is written whole
     assert path.stat().st_size > 64
     assert sorted(p.name for p in tmp_path.iterdir()) == [name]
+
+
+# ---- reading files: no unpickling unless asked, other models, cut files ------------------
+
+
+def test_negative_sampling_checkpoints_give_the_same_vectors(tmp_path):
+    """CBOWNegativeSampling keeps W1ᵀ and W2 as Embedding weights [V, N], with no biases."""
+    model = make_model(dtype=torch.float32)
+    ns = CBOWNegativeSampling(len(WORDS), model.embedding_dim)
+    with torch.no_grad():
+        ns.input_vectors.weight.copy_(model.W1.t())
+        ns.output_vectors.weight.copy_(model.W2)
+    state = {f"model.{k}": v for k, v in ns.state_dict().items()}
+    torch.save(
+        {"state_dict": state, "vocabulary": {"words": WORDS, "counts": COUNTS}},
+        tmp_path / "ns.ckpt",
+    )
+    save_checkpoint(tmp_path / "cbow.ckpt", model)
+    for source in ("W1", "W2", "average"):
+        ns, cbow = (WordVectors.load(tmp_path / n, source) for n in ("ns.ckpt", "cbow.ckpt"))
+        assert ns.words == WORDS and torch.equal(ns.vectors, cbow.vectors)
+
+
+def test_pickled_files_load_only_when_trusted(tmp_path):
+    path = save_checkpoint(tmp_path / "last.ckpt", make_model(dtype=torch.float32))
+    ckpt = torch.load(path, weights_only=True)
+    ckpt["hyper_parameters"]["where"] = Path("runs")  # a Python object: needs unpickling
+    torch.save(ckpt, path)
+    with pytest.raises(ValueError, match="pickled Python objects .* --trust-pickle"):
+        WordVectors.load(path)
+    assert WordVectors.load(path, trust_pickle=True).words == WORDS
+
+
+def test_word2vec_cut_mid_line_names_the_line(wv, tmp_path):
+    wv.save_word2vec_format(tmp_path / "emb.txt")
+    text = (tmp_path / "emb.txt").read_text()
+    line = text.splitlines(keepends=True)[3]  # queen's
+    (tmp_path / "cut.txt").write_text(text[: text.index(line) + len(line) // 2])
+    with pytest.raises(
+        ValueError, match="line 4 holds [0-4] numbers, not 5: the file ends mid-line"
+    ):
+        WordVectors.load(tmp_path / "cut.txt")

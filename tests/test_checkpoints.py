@@ -1,0 +1,223 @@
+"""checkpoints.py through real runs: resume knowingly, finished runs untouched, interrupts that
+say how to resume, no validate directory, and checkpoints that survive ``kill -9``."""
+
+from __future__ import annotations
+
+import os
+import random
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import pytorch_lightning as pl
+import torch
+
+from cbow_torch.cli import cli_main, main
+
+TESTS = Path(__file__).parent
+
+FAST = [
+    "--data.corpus=lee",
+    "--data.max_vocab_size=300",
+    "--model.embedding_dim=8",
+    "--model.projector_words=50",
+    "--trainer.limit_train_batches=6",
+    "--trainer.limit_val_batches=2",
+    "--trainer.enable_progress_bar=false",
+    "--trainer.enable_model_summary=false",
+]
+
+
+def fit_args(tmp: Path, *extra: str) -> list[str]:
+    return [
+        "fit",
+        *FAST,
+        f"--data.cache_dir={tmp / 'cache'}",
+        f"--trainer.logger.init_args.save_dir={tmp / 'runs'}",
+        *extra,
+    ]
+
+
+def files(root: Path) -> dict[str, int]:
+    return {str(p.relative_to(root)): p.stat().st_mtime_ns for p in sorted(root.rglob("*"))}
+
+
+class StopAt(pl.Callback):
+    """Interrupts training as Ctrl-C would, after ``step`` steps."""
+
+    def __init__(self, step: int) -> None:
+        self.step = step
+
+    def on_train_batch_end(self, trainer, *args) -> None:
+        if trainer.global_step == self.step:
+            raise KeyboardInterrupt
+
+
+def test_last_names_the_run_and_step_and_leaves_a_finished_run_alone(tmp_path, capfd):
+    main(fit_args(tmp_path, "--trainer.max_epochs=1"))
+    run = tmp_path / "runs" / "default" / "version_0"
+    before = files(run)
+    capfd.readouterr()
+    main(fit_args(tmp_path, "--trainer.max_epochs=1", "--ckpt_path=last"))  # exit status 0
+    err = capfd.readouterr().err
+    assert f"run {run} is finished: its checkpoint is at step 6 (1 epochs done)" in err
+    assert "max_epochs=1; nothing was changed" in err
+    assert files(run) == before  # no second events file, no rewritten outputs
+    main(fit_args(tmp_path, "--trainer.max_epochs=2", "--ckpt_path=last"))
+    assert f"Resuming run {run} from step 6 (1 epochs done)" in capfd.readouterr().err
+    ckpt = torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)
+    assert ckpt["global_step"] == 12
+    assert sorted(p.name for p in run.parent.iterdir()) == ["version_0"]
+
+
+def test_validate_creates_no_run_directory(tmp_path, capfd):
+    main(fit_args(tmp_path, "--trainer.max_epochs=1"))
+    ckpt = tmp_path / "runs" / "default" / "version_0" / "checkpoints" / "last.ckpt"
+    before = files(tmp_path / "runs")
+    args = fit_args(tmp_path, f"--ckpt_path={ckpt}")
+    main(["validate", *args[1:]])
+    assert "val/loss" in capfd.readouterr().out
+    assert files(tmp_path / "runs") == before
+
+
+def test_an_interrupted_run_prints_the_command_that_resumes_it(tmp_path, capfd, monkeypatch):
+    args = fit_args(
+        tmp_path,
+        "--trainer.max_epochs=3",
+        "--trainer.callbacks+=test_checkpoints.StopAt",
+        "--trainer.callbacks.step=9",
+    )
+    with pytest.raises(SystemExit) as stopped:
+        main(args)
+    assert stopped.value.code == 1
+    err = capfd.readouterr().err
+    assert "cbow-torch: interrupted at step 9;" in err
+    command = err.split("Resume it with:\n")[1].splitlines()[0].strip()
+    resume = shlex.split(command)
+    assert resume[0] == "cbow-torch" and resume[-2:] == ["--ckpt_path", "last"]
+    # The command as printed, less the test's interruption, resumes the same run from step 6.
+    cut = resume.index("--trainer.callbacks+=test_checkpoints.StopAt")
+    main(resume[1:cut] + resume[cut + 2 :])
+    assert "from step 6 (1 epochs done)" in capfd.readouterr().err
+    ckpt = tmp_path / "runs" / "default" / "version_0" / "checkpoints" / "last.ckpt"
+    assert torch.load(ckpt, weights_only=True)["global_step"] == 18
+
+
+def test_an_interrupt_before_the_first_checkpoint_leaves_nothing(tmp_path, capfd):
+    args = fit_args(
+        tmp_path, "--trainer.callbacks+=test_checkpoints.StopAt", "--trainer.callbacks.step=2"
+    )
+    with pytest.raises(SystemExit):
+        main(args)
+    assert "before the first checkpoint: nothing to resume" in capfd.readouterr().err
+    assert not (tmp_path / "runs").exists()
+
+
+def test_sigterm_prints_the_resume_command(tmp_path):
+    """A real process, stopped as a scheduler stops it: SIGTERM after its first checkpoint."""
+    cli_main(
+        fit_args(tmp_path, "--trainer.fast_dev_run=true", "--checkpoint.save_last=false")
+    )  # builds the id cache
+    args = fit_args(tmp_path, "--trainer.max_epochs=1000")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cbow_torch", *args], stderr=subprocess.PIPE, text=True
+    )
+    last = tmp_path / "runs" / "default" / "version_0" / "checkpoints" / "last.ckpt"
+    try:
+        deadline = time.monotonic() + 120
+        while not last.exists():
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert "Traceback" not in err
+    assert "Resume it with:\n  cbow-torch fit " in err and err.rstrip().endswith("--ckpt_path last")
+
+
+# ---- kill -9 ----------------------------------------------------------------------------
+
+KILLS = 10
+# Big enough (V = 2,000, N = 128: 2 MiB of parameters) that a checkpoint takes a while to
+# write, and written after every step, so that random kills land inside writes.
+HEAVY = [
+    "--data.corpus=lee",
+    "--data.max_vocab_size=2000",
+    "--model.embedding_dim=128",
+    "--data.batch_size=16",
+    "--trainer.max_steps=100000",
+    "--trainer.limit_val_batches=0",
+    "--trainer.enable_progress_bar=false",
+    "--trainer.enable_model_summary=false",
+    "--trainer.logger.init_args.name=kill",
+    "--checkpoint.monitor=null",
+    "--checkpoint.save_top_k=0",
+    "--checkpoint.every_n_train_steps=1",
+    "--data.val_fraction=0",
+]
+
+
+@pytest.mark.slow
+def test_every_last_ckpt_left_by_kill_9_loads_and_resumes(tmp_path):
+    """10 training processes killed with SIGKILL at random moments of their checkpointing.
+
+    Their temporary files go to another file system (/dev/shm, where there is one), as on a
+    cluster whose /tmp is local: Lightning's own writer then copies the checkpoint into place,
+    and a kill during the copy leaves half a last.ckpt. Every last.ckpt left must load with
+    weights_only=True and resume.
+    """
+    rng = random.Random(12)
+    cache = f"--data.cache_dir={tmp_path / 'cache'}"
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    shm = Path("/dev/shm") / f"cbow-kill-{os.getpid()}"
+    if shm.parent.is_dir() and os.stat(shm.parent).st_dev != os.stat(tmp_path).st_dev:
+        shm.mkdir(exist_ok=True)
+        env["TMPDIR"] = str(shm)
+    cli_main(
+        ["fit", *HEAVY, cache, "--trainer.fast_dev_run=true", "--checkpoint.save_last=false"]
+    )  # the id cache, once
+    procs = []
+    for i in range(KILLS):
+        args = ["fit", *HEAVY, cache, f"--trainer.logger.init_args.save_dir={tmp_path / str(i)}"]
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "cbow_torch", *args],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        procs.append((proc, tmp_path / str(i) / "kill" / "version_0" / "checkpoints"))
+    try:
+        deadline = time.monotonic() + 240
+        kill_at: dict[int, float] = {}
+        while len(kill_at) < KILLS or any(p.poll() is None for p, _ in procs):
+            assert time.monotonic() < deadline, "the training processes did not start"
+            for i, (proc, ckpts) in enumerate(procs):
+                if i not in kill_at and (ckpts / "last.ckpt").exists():
+                    kill_at[i] = time.monotonic() + rng.uniform(0.0, 1.0)
+                if i in kill_at and time.monotonic() >= kill_at[i] and proc.poll() is None:
+                    proc.send_signal(signal.SIGKILL)
+            time.sleep(0.005)
+    finally:
+        for proc, _ in procs:
+            proc.kill()
+            proc.wait()
+        shutil.rmtree(shm, ignore_errors=True)
+    assert all(proc.returncode == -signal.SIGKILL for proc, _ in procs)
+    cut = sum(1 for _, ckpts in procs for _ in ckpts.glob(".last.ckpt.*.tmp"))
+    print(f"{cut} of {KILLS} kills cut a checkpoint write")
+    steps = []
+    for i, (_, ckpts) in enumerate(procs):
+        ckpt = torch.load(ckpts / "last.ckpt", weights_only=True)  # whole, and no pickle
+        steps.append(step := ckpt["global_step"])
+        resume = ["fit", *HEAVY, cache, f"--trainer.logger.init_args.save_dir={tmp_path / str(i)}"]
+        resume[resume.index("--trainer.max_steps=100000")] = f"--trainer.max_steps={step + 1}"
+        cli_main([*resume, "--ckpt_path=last", "--export.enabled=false"])
+        assert torch.load(ckpts / "last.ckpt", weights_only=True)["global_step"] == step + 1
+        assert sorted(p.name for p in ckpts.iterdir()) == ["last.ckpt"]  # cut writes cleared
+    assert len(set(steps)) > 1  # the kills did land at different moments
