@@ -204,7 +204,6 @@ def check_vocabulary(ckpt: Checkpoint, datamodule: Any) -> None:
 
 def check_learnable(datamodule: Any) -> None:
     """A corpus too short to hold out a validation window gives a run that measures nothing."""
-    datamodule.setup("fit")  # the data's own errors now, before a run directory exists
     train = getattr(datamodule, "train_dataset", None)
     val_fraction = getattr(datamodule, "val_fraction", 0)
     if train is None or getattr(datamodule, "val_dataset", None) is not None:

@@ -118,6 +118,12 @@ class CBOWCLI(LightningCLI):
 
     def after_instantiate_classes(self) -> None:
         super().after_instantiate_classes()
+        if self.subcommand in ("fit", "validate"):
+            # The data's own errors now, before a run directory exists. Under DDP this is the
+            # launching process (rank 0): it prepares the corpus once, and the ranks it starts
+            # find it prepared.
+            self.datamodule.prepare_data()
+            self.datamodule.setup(self.subcommand)
         if self.checkpoint is not None:
             check_vocabulary(self.checkpoint, self.datamodule)
             if self.subcommand == "fit":  # a finished run is left alone
