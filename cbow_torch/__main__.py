@@ -10,14 +10,15 @@ TOOLS = ("export", "evaluate", "neighbors", "analogy", "plot")
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else list(argv)
     if args and args[0] == "prepare":
-        from .prepare import main as prepare_main  # without Lightning
+        from .data.prepare import main as prepare_main  # without Lightning
 
         sys.exit(prepare_main(args[1:]))
     if args and args[0] in TOOLS:
-        from .commands import main as tools_main  # without Lightning: starts in half the time
+        # Without Lightning: starts in half the time.
+        from .vectors.commands import main as tools_main
 
         sys.exit(tools_main(args))
-    from .cli import main as train_main
+    from .train.cli import main as train_main
 
     train_main(argv)
 

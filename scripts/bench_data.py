@@ -21,8 +21,8 @@ import numpy as np
 import torch
 
 from cbow_torch import CBOW
-from cbow_torch.corpus import bundled_corpus, encode_corpus
-from cbow_torch.data import CBOWWindowDataset, WindowSampler, collate_batch
+from cbow_torch.data.corpus import bundled_corpus, encode_corpus
+from cbow_torch.data.windows import CBOWWindowDataset, WindowSampler, collate_batch
 
 
 def peak_rss_mb() -> float:

@@ -10,11 +10,12 @@ tokenizer, one document a line), the same N, C, min_count and epochs:
   gensim NS        Word2Vec(sg=0), gensim's defaults (negative=5, sample=1e-3, alpha 0.025)
 
 Scores: Spearman ρ on WordSim-353 and SimLex-999, accuracy on Google's analogies, each with the
-share of items out of vocabulary (cbow_torch.evaluation.evaluate, the same for all). Training
-time is the training loop only: gensim's train() (not build_vocab); for ours, Lightning's loop
-from on_train_start to on_train_end (SGD steps, TensorBoard logging, the epoch-end checkpoints),
-not the start-up, tokenizing, vocabulary or the export. words/s = corpus words × epochs trained /
-training time, the same count for all (gensim's raw words, before min_count and subsampling).
+share of items out of vocabulary (cbow_torch.vectors.evaluation.evaluate, the same for all).
+Training time is the training loop only: gensim's train() (not build_vocab); for ours, Lightning's
+loop from on_train_start to on_train_end (SGD steps, TensorBoard logging, the epoch-end
+checkpoints), not the start-up, tokenizing, vocabulary or the export. words/s = corpus words ×
+epochs trained / training time, the same count for all (gensim's raw words, before min_count and
+subsampling).
 
 Corpora: `wiki` (gensim's bundled Wikipedia excerpt, 106 articles, extracted once through
 gensim's WikiCorpus to one article a line and cached in ~/.cache/cbow_torch), `lee` (gensim's
@@ -121,7 +122,7 @@ def corpus_file(name: str) -> Path:
     if name == "wiki":
         return wiki_excerpt()
     if name == "lee":
-        from cbow_torch.corpus import bundled_corpus
+        from cbow_torch.data.corpus import bundled_corpus
 
         return bundled_corpus()
     path = Path(name)
@@ -165,7 +166,7 @@ def train_gensim(docs: list[list[str]], options: dict, args, seed: int):
 
 
 def has_objective_option() -> bool:
-    from cbow_torch.module import CBOWLightningModule
+    from cbow_torch.train.module import CBOWLightningModule
 
     return "objective" in inspect.signature(CBOWLightningModule).parameters
 
@@ -177,7 +178,7 @@ def train_ours(path: Path, objective: str, config: str, args, seed: int):
 
 
 def _fit(path: Path, objective: str, config: str, args, seed: int, work: Path):
-    from cbow_torch.vectors import WordVectors
+    from cbow_torch.vectors.word_vectors import WordVectors
 
     command = [
         sys.executable,
@@ -367,7 +368,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def run(args: argparse.Namespace, command: str) -> list[dict]:
-    from cbow_torch.evaluation import evaluate
+    from cbow_torch.vectors.evaluation import evaluate
 
     ours = parse_ours(args.ours, args.config)
     if not ours and args.skip_gensim:

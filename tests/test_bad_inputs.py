@@ -19,7 +19,7 @@ import pytest
 import torch
 
 from cbow_torch.__main__ import main
-from cbow_torch.cli import cli_main
+from cbow_torch.train.cli import cli_main
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

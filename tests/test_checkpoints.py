@@ -17,7 +17,7 @@ import pytest
 import pytorch_lightning as pl
 import torch
 
-from cbow_torch.cli import cli_main, main
+from cbow_torch.train.cli import cli_main, main
 
 TESTS = Path(__file__).parent
 

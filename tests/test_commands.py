@@ -11,8 +11,8 @@ import torch
 from gensim.models import KeyedVectors
 
 from cbow_torch import CBOW
-from cbow_torch.commands import main
-from cbow_torch.vectors import WordVectors
+from cbow_torch.vectors.commands import main
+from cbow_torch.vectors.word_vectors import WordVectors
 
 WORDS = ["the", "king", "queen", "man", "woman", "dog", "wolf", "happy", "sad", "rich", "of", "a"]
 COUNTS = [50, 7, 6, 9, 8, 5, 2, 3, 3, 4, 40, 45]

@@ -19,17 +19,17 @@ from torch.utils.data import DataLoader, DistributedSampler
 
 from cbow_torch import reference
 from cbow_torch.__main__ import main as cbow_torch_main
-from cbow_torch.cli import cli_main, main
-from cbow_torch.corpus import read_chunks, resolve_corpus
-from cbow_torch.data import (
+from cbow_torch.data.corpus import read_chunks, resolve_corpus
+from cbow_torch.data.prepare import FILES, FORMAT, prepare
+from cbow_torch.data.text import Vocabulary
+from cbow_torch.data.windows import (
     CBOWDataError,
     CBOWDataModule,
     CBOWWindowDataset,
     WindowSampler,
     collate_batch,
 )
-from cbow_torch.prepare import FILES, FORMAT, prepare
-from cbow_torch.text import Vocabulary
+from cbow_torch.train.cli import cli_main, main
 
 
 def numbered_corpus(path, n, per_line=None):

@@ -12,13 +12,13 @@ import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from cbow_torch import reference
-from cbow_torch.cli import cli_main
 from cbow_torch.functional import (
     cbow_negative_sampling_loss,
     cbow_negative_sampling_loss_autograd,
 )
 from cbow_torch.model import CBOWNegativeSampling
 from cbow_torch.sampling import UnigramNoise, keep_probabilities, subsample
+from cbow_torch.train.cli import cli_main
 
 SHAPES = [(7, 3, 1, 1, 1), (11, 4, 5, 2, 3), (23, 6, 9, 3, 5), (50, 8, 16, 5, 5)]  # V N m C k
 
@@ -213,7 +213,7 @@ def test_subsample_keeps_order_and_document_starts():
 
 
 def test_subsampled_windows_redraw_each_epoch_with_a_fixed_length():
-    from cbow_torch.data import SubsampledWindows, WindowSampler
+    from cbow_torch.data.windows import SubsampledWindows, WindowSampler
 
     rng = np.random.default_rng(0)
     ids = rng.zipf(1.5, 5000) % 50  # [n], word 1 very frequent
@@ -335,7 +335,7 @@ def test_word2vec_ddp_two_cpu_processes(tmp_path):
     ],
 )
 def test_bad_word2vec_options_are_one_line_errors(tmp_path, capsys, extra, expected):
-    from cbow_torch.cli import main
+    from cbow_torch.train.cli import main
 
     with pytest.raises(SystemExit) as exit_info:
         main(w2v_args(tmp_path, *extra))
@@ -344,7 +344,7 @@ def test_bad_word2vec_options_are_one_line_errors(tmp_path, capsys, extra, expec
 
 
 def test_a_one_word_vocabulary_is_a_one_line_error(tmp_path):
-    from cbow_torch.cli import main
+    from cbow_torch.train.cli import main
 
     corpus = tmp_path / "one.txt"
     corpus.write_text("buffalo " * 50 + "\n")

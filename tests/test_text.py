@@ -5,7 +5,7 @@ import os
 import numpy as np
 import pytest
 
-from cbow_torch.text import UNK, Vocabulary, get_tokenizer, tokenize
+from cbow_torch.data.text import UNK, Vocabulary, get_tokenizer, tokenize
 
 
 def differing_positions(ours, theirs, reach=12, anchor=6):

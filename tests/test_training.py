@@ -20,15 +20,15 @@ import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from cbow_torch import CBOW
-from cbow_torch.cli import cli_main, main
-from cbow_torch.module import (
+from cbow_torch.data.text import Vocabulary
+from cbow_torch.train.cli import cli_main, main
+from cbow_torch.train.module import (
     CBOWLightningModule,
     CBOWTrainingError,
     ExportEmbeddings,
     IntraOpThreads,
     threads_for,
 )
-from cbow_torch.text import Vocabulary
 
 TESTS = Path(__file__).parent
 TOKENS = TESTS.parent.parent / "shared" / "data" / "shakespeare.tokens.json"
@@ -320,7 +320,7 @@ def test_lightning_switches_set_their_callbacks_aside(tmp_path, switch, absent):
 def test_profiler_option_still_replaces_the_cheap_default(tmp_path):
     from pytorch_lightning.profilers import SimpleProfiler
 
-    from cbow_torch.cli import NoProfiler
+    from cbow_torch.train.cli import NoProfiler
 
     args = fit_args(tmp_path)[1:]  # [1:]: no "fit"
     assert isinstance(cli_main(args, run=False).trainer.profiler, NoProfiler)
@@ -536,7 +536,7 @@ def test_default_config_meets_the_quality_bar(tmp_path):
             "--trainer.enable_progress_bar=false",
         ]
     )
-    from cbow_torch.vectors import WordVectors
+    from cbow_torch.vectors.word_vectors import WordVectors
 
     run = tmp_path / "runs" / "default" / "version_0"
     vectors = WordVectors.load(run / "embeddings.txt").to_keyed_vectors()

@@ -1,4 +1,4 @@
-"""vectors.py and evaluation.py: sources, exports and round trips, scores, the PCA picture."""
+"""word_vectors.py and evaluation.py: sources, exports and round trips, scores, the PCA picture."""
 
 import json
 import math
@@ -14,9 +14,9 @@ from gensim.test.utils import datapath
 from torch import nn
 
 from cbow_torch import CBOW, CBOWNegativeSampling, atomic
-from cbow_torch import evaluation as ev
-from cbow_torch.evaluation import COURSE_WORDS
-from cbow_torch.vectors import UnknownWordError, WordVectors
+from cbow_torch.vectors import evaluation as ev
+from cbow_torch.vectors.evaluation import COURSE_WORDS
+from cbow_torch.vectors.word_vectors import UnknownWordError, WordVectors
 
 WORDS = ["the", "king", "queen", "man", "woman", "dog", "wolf", "happy", "sad", "rich", "of", "a"]
 COUNTS = [50, 7, 6, 9, 8, 5, 2, 3, 3, 4, 40, 45]
@@ -222,7 +222,7 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 @pytest.fixture(scope="module")
 def default_run(tmp_path_factory) -> Path:
     """A short run of configs/default.yaml: the Lee corpus and its vocabulary, a few steps."""
-    from cbow_torch.cli import cli_main
+    from cbow_torch.train.cli import cli_main
 
     tmp = tmp_path_factory.mktemp("default")
     cli_main(
@@ -250,7 +250,7 @@ def test_readme_examples(default_run, tmp_path, monkeypatch, capsys):
     """README "Using the embeddings", as written: every command, then the Python example."""
     import shlex
 
-    from cbow_torch.commands import main
+    from cbow_torch.vectors.commands import main
 
     monkeypatch.chdir(tmp_path)
     (commands,) = readme_blocks("Using the embeddings", "bash")
@@ -448,7 +448,7 @@ def interrupt_after(monkeypatch, nbytes):
     """Make every file write stop, as a killed process would, after ``nbytes`` reached disk."""
     import contextlib
 
-    from cbow_torch import vectors
+    from cbow_torch.vectors import word_vectors
 
     real = atomic.atomic_path
 
@@ -461,7 +461,7 @@ def interrupt_after(monkeypatch, nbytes):
             raise Interrupted  # ...when the process stopped
 
     monkeypatch.setattr(atomic, "atomic_path", cut)
-    monkeypatch.setattr(vectors, "atomic_path", cut)
+    monkeypatch.setattr(word_vectors, "atomic_path", cut)
 
 
 @pytest.mark.parametrize(

@@ -25,8 +25,8 @@ def lightning_overhead(progress_bar: bool, log_every: int | None, args) -> dict[
     """One default-config fit: median seconds per step of the Trainer and of a plain loop."""
     import pytorch_lightning as pl
 
-    from cbow_torch.cli import cli_main
-    from cbow_torch.module import CBOWLightningModule
+    from cbow_torch.train.cli import cli_main
+    from cbow_torch.train.module import CBOWLightningModule
 
     clock = CLOCKS[args.clock]
     warmup = max(args.warmup, 20)  # steps; they also size the blocks

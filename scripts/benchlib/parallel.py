@@ -29,7 +29,7 @@ def fit_child(threads: str, steps: int, warmup: int) -> None:
     import pytorch_lightning as pl
     import torch
 
-    from cbow_torch.cli import cli_main
+    from cbow_torch.train.cli import cli_main
 
     class Rate(pl.Callback):
         def __init__(self) -> None:

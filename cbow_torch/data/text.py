@@ -20,7 +20,7 @@ from typing import Literal, get_args
 
 import numpy as np
 
-from .atomic import atomic_write
+from ..atomic import atomic_write
 from .course_tokenizer import course_tokenize
 
 TOKENIZERS = ("course", "simple", "whitespace")

@@ -13,9 +13,9 @@ import pytorch_lightning as pl
 import torch
 from torchmetrics import MeanMetric
 
-from .model import CBOW, CBOWNegativeSampling
-from .sampling import UnigramNoise
-from .text import Vocabulary
+from ..data.text import Vocabulary
+from ..model import CBOW, CBOWNegativeSampling
+from ..sampling import UnigramNoise
 
 # Choices as types: LightningCLI (jsonargparse) rejects other values and lists these in --help.
 Objective = Literal["softmax", "negative"]
@@ -283,7 +283,7 @@ class CBOWLightningModule(pl.LightningModule):
         self._noise_state = checkpoint.get("noise_rng")
 
     def word_vectors(self, source: Source = "average"):
-        from .vectors import WordVectors
+        from ..vectors.word_vectors import WordVectors
 
         if self.vocab is None:
             raise CBOWTrainingError("the model has no vocabulary: train it with CBOWDataModule")
@@ -320,7 +320,7 @@ class ExportEmbeddings(pl.Callback):
         run_dir = Path(trainer.log_dir or trainer.default_root_dir)  # a collective: every rank
         if not trainer.is_global_zero:
             return
-        from .evaluation import finish_run
+        from ..vectors.evaluation import finish_run
 
         vectors = pl_module.word_vectors(self.source)
         cosine = mean_pairwise_cosine(vectors.vectors, pl_module.vocab.counts, COLLAPSE_WORDS)

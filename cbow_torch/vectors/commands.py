@@ -14,10 +14,10 @@ import os
 import sys
 from pathlib import Path
 
-from .atomic import atomic_write
+from ..atomic import atomic_write
+from ..model import SOURCES
 from .evaluation import COURSE_WORDS, benchmark_paths, evaluate, plot_frequent_words, plot_words
-from .model import SOURCES
-from .vectors import FORMATS, UnknownWordError, WordVectors
+from .word_vectors import FORMATS, UnknownWordError, WordVectors
 
 PROG = "cbow-torch"
 VECTORS_HELP = "a training checkpoint (.ckpt), a word2vec file (text or binary) or a .pt export"

@@ -19,6 +19,7 @@ import torch
 from pytorch_lightning.utilities import rank_zero_warn
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
+from ..sampling import keep_probabilities, subsample
 from .corpus import BUNDLED, CBOWDataError, resolve_corpus
 from .prepare import (
     PreparedDataset,
@@ -28,7 +29,6 @@ from .prepare import (
     tokenizer_name,
     write_dataset,
 )
-from .sampling import keep_probabilities, subsample
 from .text import VocabOrder, Vocabulary
 
 # ---------------------------------------------------------------------------------------------

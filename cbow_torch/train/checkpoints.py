@@ -28,9 +28,9 @@ from lightning_fabric.plugins import TorchCheckpointIO
 from pytorch_lightning.utilities import rank_zero_only
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 
-from .atomic import atomic_write
+from ..atomic import atomic_write
+from ..vectors.word_vectors import PickleRefused, read_torch_file
 from .module import CBOWTrainingError
-from .vectors import PickleRefused, read_torch_file
 
 KEYWORDS = ("last", "hpc", "registry")  # Lightning's own meanings of --ckpt_path
 

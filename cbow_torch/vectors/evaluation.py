@@ -22,8 +22,8 @@ import torch
 from gensim.models import KeyedVectors
 from gensim.test.utils import datapath
 
-from .atomic import atomic_write
-from .vectors import PathLike, WordVectors
+from ..atomic import atomic_write
+from .word_vectors import PathLike, WordVectors
 
 log = logging.getLogger(__name__)
 

@@ -26,8 +26,8 @@ import torch
 from gensim.models import KeyedVectors
 from torch import nn
 
-from .atomic import atomic_path, atomic_write
-from .model import CBOW, SOURCES, embeddings
+from ..atomic import atomic_path, atomic_write
+from ..model import CBOW, SOURCES, embeddings
 
 FORMATS = ("word2vec", "word2vec-binary", "pt")
 PathLike = str | os.PathLike

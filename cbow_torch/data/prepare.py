@@ -30,8 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from . import __version__
-from .atomic import atomic_write
+from .. import __version__
+from ..atomic import atomic_write
 from .corpus import CBOWDataError, encode_corpus, resolve_corpus
 from .text import VocabOrder, Vocabulary, get_tokenizer
 

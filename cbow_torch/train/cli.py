@@ -1,6 +1,6 @@
 """Training from the command line: ``cbow-torch fit|validate …``, a LightningCLI.
 
-(``cbow_torch.__main__`` sends the vector tools to ``cbow_torch.commands`` instead.)
+(``cbow_torch.__main__`` sends the vector tools to ``cbow_torch.vectors.commands`` instead.)
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from pytorch_lightning.cli import LightningArgumentParser, LightningCLI
 from pytorch_lightning.profilers import PassThroughProfiler
 from pytorch_lightning.utilities.exceptions import MisconfigurationException
 
+from ..data.windows import CBOWDataModule
 from .checkpoints import (
     AtomicCheckpointIO,
     RunFinished,
@@ -31,7 +32,6 @@ from .checkpoints import (
     find_checkpoint,
     start_resume,
 )
-from .data import CBOWDataModule
 from .module import CBOWLightningModule, CBOWTrainingError, ExportEmbeddings, IntraOpThreads
 
 DESCRIPTION = """Train CBOW word embeddings (the course's model and backward) with Lightning.
@@ -92,7 +92,7 @@ class CBOWCLI(LightningCLI):
         parser.add_lightning_class_args(IntraOpThreads, "threads")
         self._callback_parsers = [*getattr(self, "_callback_parsers", []), parser]
 
-    # ---- checkpoints, resume and failures: cbow_torch/checkpoints.py --------------------
+    # ---- checkpoints, resume and failures: checkpoints.py -------------------------------
 
     def parse_arguments(self, parser: LightningArgumentParser, args) -> None:
         super().parse_arguments(parser, args)
@@ -148,7 +148,7 @@ def cli_main(args: list[str] | None = None, run: bool = True) -> CBOWCLI:
             run=run,
             parser_class=_Parser,
             trainer_defaults={
-                "profiler": {"class_path": "cbow_torch.cli.NoProfiler"},
+                "profiler": {"class_path": "cbow_torch.train.cli.NoProfiler"},
                 "logger": {
                     "class_path": "pytorch_lightning.loggers.TensorBoardLogger",
                     "init_args": {
