@@ -1,9 +1,6 @@
 """word2vec's negative-sampling objective: the hand-written backward against gradcheck, an
 autograd twin and the dense numpy reference; sparse gradients; the noise and subsampling draws."""
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -295,33 +292,9 @@ def test_word2vec_resume_gives_the_same_parameters(tmp_path):
 
 
 @pytest.mark.slow
-def test_word2vec_ddp_two_cpu_processes(tmp_path):
+def test_word2vec_ddp_two_cpu_processes(tmp_path, ddp_fit):
     """DDP all-reduces the sparse row gradients over gloo: both ranks end equal."""
-    out = tmp_path / "ranks"
-    args = w2v_args(
-        tmp_path,
-        "--trainer.max_epochs=2",
-        "--trainer.strategy=ddp",
-        "--trainer.devices=2",
-        "--trainer.accelerator=cpu",
-        "--trainer.callbacks+=_callbacks.RecordRun",
-        f"--trainer.callbacks.out_dir={out}",
-    )
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]),
-    }
-    result = subprocess.run(
-        [sys.executable, "-m", "cbow_torch", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    ranks = [torch.load(out / f"rank{r}.pt", weights_only=False) for r in (0, 1)]
-    for name, value in ranks[0]["params"].items():
-        assert torch.equal(value, ranks[1]["params"][name]), name
+    ranks = ddp_fit(w2v_args(tmp_path, "--trainer.max_epochs=2"))
     assert ranks[0]["losses"] != ranks[1]["losses"]  # each rank its own windows and noise
     assert (tmp_path / "runs" / "run" / "version_0" / "embeddings.txt").is_file()
 
