@@ -61,7 +61,11 @@ def check_against_cpu(device: str) -> float:
 def check_no_sync(device: str) -> str:
     if not device.startswith("cuda"):
         return "not checked (CPU)"
-    step = torch_step("manual", 5778, 50, 128, 2, torch.float32, device)
+    return no_sync(torch_step("manual", 5778, 50, 128, 2, torch.float32, device))
+
+
+def no_sync(step) -> str:
+    """Runs 3 steps under set_sync_debug_mode("error"), which raises on any host sync."""
     step()  # first calls may sync while kernels and the allocator warm up
     torch.cuda.synchronize()
     torch.cuda.set_sync_debug_mode("error")
@@ -168,15 +172,7 @@ def negative_sampling(device: str, repeats: int) -> None:
     )
     if device.startswith("cuda"):
         _, step = ns_step(5778, 50, 1024, 5, 5, torch.float32, device)
-        step()
-        torch.cuda.synchronize()
-        torch.cuda.set_sync_debug_mode("error")
-        try:
-            for _ in range(3):
-                step()
-        finally:
-            torch.cuda.set_sync_debug_mode("default")
-        print("host syncs in the negative-sampling step: none in 3 steps")
+        print(f"host syncs in the negative-sampling step: {no_sync(step)}")
     print(f"\n## negative-sampling step on {device}, float32 (windows/s, median of {repeats})\n")
     print("| V | N | m | C | k | windows/s |\n|---|---|---|---|---|---|")
     for V, N, m in ((1_000_000, 300, 16384), (1_000_000, 100, 16384), (100_000, 100, 16384)):
