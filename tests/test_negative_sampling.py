@@ -325,3 +325,18 @@ def test_a_one_word_vocabulary_is_a_one_line_error(tmp_path):
     with pytest.raises(SystemExit) as exit_info:
         main(args)
     assert "leaves 1 word(s) in the vocabulary" in str(exit_info.value.code)
+
+
+def test_validate_a_fresh_module_draws_noise_from_the_datas_counts(tmp_path):
+    import math
+
+    import pytorch_lightning as pl
+
+    from cbow_torch.data import CBOWDataModule
+    from cbow_torch.train.module import CBOWLightningModule
+
+    data = CBOWDataModule(corpus="lee", min_count=5, batch_size=256, cache_dir=str(tmp_path))
+    module = CBOWLightningModule(embedding_dim=16, objective="negative", init="word2vec")
+    trainer = pl.Trainer(logger=False, enable_progress_bar=False, limit_val_batches=3)
+    (metrics,) = trainer.validate(module, datamodule=data, verbose=False)
+    assert metrics["val/loss"] == pytest.approx(6 * math.log(2), rel=1e-6)  # W2 = 0: σ(0) = 1/2

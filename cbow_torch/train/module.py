@@ -125,6 +125,8 @@ class CBOWLightningModule(pl.LightningModule):
     def _start_noise(self) -> None:
         """The noise distribution from the vocabulary's counts, and one generator per rank on
         the training device (its state travels in checkpoints, so a resume draws the same)."""
+        if self.vocab is None:  # `validate` of a fresh module: the data's vocabulary
+            self.vocab = getattr(self.trainer.datamodule, "vocab", None)
         if self.hparams.objective != "negative" or self.vocab is None:
             return
         if self.noise is None:
