@@ -64,8 +64,9 @@ def ours(corpus: Path, args, datamodule=None) -> tuple[float, object]:
     """Training seconds of one ``objective: negative`` fit through the Trainer."""
     import pytorch_lightning as pl
 
-    from cbow_torch.data.windows import CBOWDataModule
-    from cbow_torch.train.module import CBOWLightningModule, IntraOpThreads
+    from cbow_torch.data.datamodule import CBOWDataModule
+    from cbow_torch.train.module import CBOWLightningModule
+    from cbow_torch.train.runtime import IntraOpThreads
 
     if datamodule is None:
         datamodule = CBOWDataModule(
@@ -199,7 +200,7 @@ def _rss_mb() -> float:
 def scale(args) -> None:
     import pytorch_lightning as pl
 
-    from cbow_torch.data.windows import CBOWDataModule
+    from cbow_torch.data.datamodule import CBOWDataModule
     from cbow_torch.train.module import CBOWLightningModule
 
     V, N, m = 1_000_000, 300, args.batch_size

@@ -31,7 +31,7 @@ def main() -> None:
     parser.add_argument("--out", help="also plot the curves to this PNG")
     args = parser.parse_args()
 
-    from cbow_torch.data.windows import CBOWDataModule
+    from cbow_torch.data.datamodule import CBOWDataModule
 
     data = CBOWDataModule(
         args.corpus,

@@ -19,16 +19,11 @@ from torch.utils.data import DataLoader, DistributedSampler
 
 from cbow_torch import reference
 from cbow_torch.__main__ import main as cbow_torch_main
-from cbow_torch.data.corpus import read_chunks, resolve_corpus
+from cbow_torch.data.corpus import CBOWDataError, read_chunks, resolve_corpus
+from cbow_torch.data.datamodule import CBOWDataModule
 from cbow_torch.data.prepare import FILES, FORMAT, prepare
 from cbow_torch.data.text import Vocabulary
-from cbow_torch.data.windows import (
-    CBOWDataError,
-    CBOWDataModule,
-    CBOWWindowDataset,
-    WindowSampler,
-    collate_batch,
-)
+from cbow_torch.data.windows import CBOWWindowDataset, WindowSampler, collate_batch
 from cbow_torch.train.cli import cli_main, main
 
 

@@ -22,13 +22,9 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from cbow_torch import CBOW
 from cbow_torch.data.text import Vocabulary
 from cbow_torch.train.cli import cli_main, main
-from cbow_torch.train.module import (
-    CBOWLightningModule,
-    CBOWTrainingError,
-    ExportEmbeddings,
-    IntraOpThreads,
-    threads_for,
-)
+from cbow_torch.train.export import ExportEmbeddings
+from cbow_torch.train.module import CBOWLightningModule, CBOWTrainingError
+from cbow_torch.train.runtime import IntraOpThreads, threads_for
 
 TESTS = Path(__file__).parent
 TOKENS = TESTS.parent.parent / "shared" / "data" / "shakespeare.tokens.json"

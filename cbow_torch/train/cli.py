@@ -22,7 +22,7 @@ from pytorch_lightning.cli import LightningArgumentParser, LightningCLI
 from pytorch_lightning.profilers import PassThroughProfiler
 from pytorch_lightning.utilities.exceptions import MisconfigurationException
 
-from ..data.windows import CBOWDataModule
+from ..data.datamodule import CBOWDataModule
 from .checkpoints import (
     AtomicCheckpointIO,
     RunFinished,
@@ -32,7 +32,9 @@ from .checkpoints import (
     find_checkpoint,
     start_resume,
 )
-from .module import CBOWLightningModule, CBOWTrainingError, ExportEmbeddings, IntraOpThreads
+from .export import ExportEmbeddings
+from .module import CBOWLightningModule, CBOWTrainingError
+from .runtime import IntraOpThreads
 
 DESCRIPTION = """Train CBOW word embeddings (the course's model and backward) with Lightning.
 

@@ -1,0 +1,82 @@
+"""The end of a successful fit: the run directory filled with vectors, evaluation, plots and the
+projector, from parameters that are finite and vectors that have not collapsed."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytorch_lightning as pl
+import torch
+
+from .module import CBOWLightningModule, CBOWTrainingError, Source
+
+# The export refuses vectors whose frequent words all point one way (mean pairwise cosine).
+COLLAPSE_WORDS, COLLAPSE_COSINE = 200, 0.99
+
+
+class ExportEmbeddings(pl.Callback):
+    """After a successful fit, fill the run directory: vectors, evaluation, plots, projector.
+
+    Args:
+        source: which matrix gives the vectors: ``"W1"``, ``"W2"`` or ``"average"``.
+        enabled: set False to skip the export.
+    """
+
+    def __init__(self, source: Source = "average", enabled: bool = True) -> None:
+        self.source, self.enabled = source, enabled
+
+    def on_fit_end(self, trainer: pl.Trainer, pl_module: CBOWLightningModule) -> None:
+        if not self.enabled or trainer.fast_dev_run:
+            return
+        # The loss is checked only at logged steps on CUDA, and never after the last update.
+        if not all(torch.isfinite(p).all() for p in pl_module.parameters()):
+            raise CBOWTrainingError(
+                f"the parameters hold NaN or inf after step {trainer.global_step}: "
+                "lower model.lr; no embeddings written"
+            )
+        run_dir = Path(trainer.log_dir or trainer.default_root_dir)  # a collective: every rank
+        if not trainer.is_global_zero:
+            return
+        from ..vectors.evaluation import finish_run
+
+        vectors = pl_module.word_vectors(self.source)
+        cosine = mean_pairwise_cosine(vectors.vectors, pl_module.vocab.counts, COLLAPSE_WORDS)
+        if cosine > COLLAPSE_COSINE:
+            raise CBOWTrainingError(
+                f"the vectors collapsed: the {COLLAPSE_WORDS} most frequent words have a mean "
+                f"pairwise cosine of {cosine:.4f} after step {trainer.global_step}: "
+                "lower model.lr; no embeddings written"
+            )
+        writer = getattr(trainer.logger, "experiment", None)
+        scores = finish_run(vectors, run_dir, writer=writer)
+        if writer is not None:
+            pl_module.write_projector(self.source)
+        if trainer.logger is not None:
+            val = trainer.callback_metrics.get("val/loss")
+            metrics = {"hp/val_loss": float(val) if val is not None else math.nan, **scores}
+            trainer.logger.log_hyperparams(pl_module.hparams, metrics, step=trainer.global_step)
+        pl_module.vocab.save(run_dir / "vocab.tsv")
+        ckpt = trainer.checkpoint_callback
+        print(
+            f"\nRun directory: {run_dir}\n"
+            f"  embeddings:  {run_dir / 'embeddings.txt'}  (word2vec text, source {self.source})\n"
+            f"  checkpoints: {ckpt.dirpath if ckpt else '-'}\n"
+            f"  config:      {run_dir / 'config.yaml'}\n"
+            f"  vocabulary:  {run_dir / 'vocab.tsv'}\n"
+            + (f"TensorBoard:   tensorboard --logdir {run_dir.parent}\n" if writer else "")
+            + f"Neighbours:    cbow-torch neighbors {run_dir / 'embeddings.txt'} king"
+        )
+
+
+def mean_pairwise_cosine(vectors: torch.Tensor, counts, top: int) -> float:
+    """The mean cosine over the distinct pairs of the ``top`` most frequent words' vectors: near
+    1 when they all point one way, as after a divergence; well below for trained vectors."""
+    order = torch.argsort(torch.as_tensor(counts), descending=True, stable=True)[:top]  # [k]
+    unit = torch.nn.functional.normalize(vectors[order].double(), dim=1)  # [k, N]
+    k = unit.shape[0]
+    if k < 2:
+        return 0.0
+    total = unit.sum(0)  # [N]
+    # Σ_{i≠j} uᵢ·uⱼ = |Σ uᵢ|² − Σ |uᵢ|²
+    return float((total @ total - (unit * unit).sum()) / (k * (k - 1)))
