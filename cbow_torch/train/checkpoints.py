@@ -29,7 +29,7 @@ from pytorch_lightning.utilities import rank_zero_only
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 
 from ..atomic import atomic_write
-from ..vectors.word_vectors import PickleRefused, read_torch_file
+from ..vectors.files import PickleRefused, read_torch_file
 from .module import CBOWTrainingError
 
 KEYWORDS = ("last", "hpc", "registry")  # Lightning's own meanings of --ckpt_path

@@ -6,19 +6,14 @@ scores go straight to it), in the vocabulary's index order, with the corpus coun
 gensim reads and writes the word2vec files; this module adds the one-line errors, the sources,
 the ``.pt`` file, ``nn.Embedding`` and the projector. Every file appears whole or not at all.
 
-Checkpoints and ``.pt`` files are read with ``torch.load(weights_only=True)``, which builds
-tensors and plain values only. A file that needs full unpickling (which can run any code the
-file names) is refused unless the caller passes ``trust_pickle=True`` (``--trust-pickle``).
+Files are read through files.py: no unpickling unless the caller passes ``trust_pickle=True``.
 """
 
 from __future__ import annotations
 
 import difflib
-import errno
 import os
-import pickle
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,6 +23,7 @@ from torch import nn
 
 from ..atomic import atomic_path, atomic_write
 from ..model import CBOW, SOURCES, embeddings
+from .files import read_torch_file, sniff, word2vec_fault
 
 FORMATS = ("word2vec", "word2vec-binary", "pt")
 PathLike = str | os.PathLike
@@ -38,10 +34,6 @@ class UnknownWordError(KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the whole message
         return str(self.args[0])
-
-
-class PickleRefused(ValueError):
-    """A torch file that only full unpickling would read, which was not asked for."""
 
 
 class WordVectors:
@@ -137,7 +129,7 @@ class WordVectors:
         ``source`` picks W1, W2 or their average from a checkpoint (default "average"); the
         other files hold vectors already chosen, so giving ``source`` for them is an error.
         """
-        kind = _sniff(path)
+        kind = sniff(path)
         if kind == "torch":
             obj = read_torch_file(path, trust_pickle)
             if isinstance(obj, dict) and "state_dict" in obj:
@@ -156,7 +148,7 @@ class WordVectors:
         try:
             kv = KeyedVectors.load_word2vec_format(str(path), binary=kind == "word2vec-binary")
         except (ValueError, UnicodeDecodeError, EOFError, IndexError) as e:
-            fault = _word2vec_fault(path, kind, e)
+            fault = word2vec_fault(path, kind, e)
             raise ValueError(f"{path}: not a valid {kind} file ({fault})") from None
         wv = cls.__new__(cls)
         wv.kv, wv.counts, wv.source = kv, None, None  # gensim's made-up counts are not counts
@@ -306,87 +298,6 @@ class WordVectors:
 def projector_label(word: str) -> str:
     """A word as one metadata.tsv cell: backslash, tab, CR and newline escaped."""
     return word.replace("\\", "\\\\").replace("\t", "\\t").replace("\r", "\\r").replace("\n", "\\n")
-
-
-# ---- files ------------------------------------------------------------------------------
-
-
-def read_torch_file(path: PathLike, trust_pickle: bool = False) -> Any:
-    """``torch.load`` on the CPU with ``weights_only=True``: tensors and plain values only.
-
-    ``trust_pickle=True`` unpickles whatever the file holds, which can run code named in it:
-    only for files you trust. Every failure is a one-line error naming the file.
-    """
-    path = Path(path)
-    if path.is_dir():
-        raise IsADirectoryError(f"{path} is a directory, not a checkpoint or vectors file")
-    if not path.is_file():
-        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(path))
-    try:
-        return torch.load(path, map_location="cpu", weights_only=not trust_pickle)
-    except pickle.UnpicklingError as e:
-        if not trust_pickle:
-            raise PickleRefused(
-                f"{path}: holds pickled Python objects that torch.load(weights_only=True) "
-                "refuses; unpickling runs code the file names: only for a file you trust, "
-                "pass --trust-pickle (trust_pickle=True)"
-            ) from None
-        raise ValueError(f"{path}: unreadable torch file ({e})") from None
-    except Exception as e:  # a cut zip (RuntimeError), a cut pickle (EOFError), a missing class
-        first = str(e).split(". ")[0]  # torch adds a paragraph of advice
-        raise ValueError(
-            f"{path}: unreadable torch file, truncated or not one ({type(e).__name__}: {first})"
-        ) from None
-
-
-def _sniff(path: PathLike) -> str:
-    """ "torch", "word2vec" or "word2vec-binary", from the file's first bytes."""
-    path = Path(path)
-    if path.is_dir():
-        raise IsADirectoryError(f"{path} is a directory, not a checkpoint or vectors file")
-    with open(path, "rb") as f:  # FileNotFoundError names the path
-        head = f.read(1 << 20)
-    if head.startswith(b"PK\x03\x04") or head[:1] == b"\x80":  # zip (torch.save) or pickle
-        return "torch"
-    header, _, rest = head.partition(b"\n")
-    fields = header.split()
-    if len(fields) != 2 or not all(x.isdigit() for x in fields):
-        raise ValueError(
-            f"{path}: not a checkpoint, .pt vectors or word2vec file (its first line is not "
-            "'<vocab size> <dimension>')"
-        )
-    N = int(fields[1])
-    line = rest.partition(b"\n")[0]
-    try:
-        tokens = line.decode("utf-8").split()
-        if len(tokens) == N + 1:
-            [float(t) for t in tokens[1:]]
-            return "word2vec"
-    except (UnicodeDecodeError, ValueError):
-        pass
-    return "word2vec-binary"
-
-
-def _word2vec_fault(path: PathLike, kind: str, error: Exception) -> str:
-    """What gensim's error means: for text, the first line that is wrong, found again."""
-    if kind == "word2vec":
-        with open(path, "rb") as f:
-            V, N = map(int, f.readline().split())  # _sniff checked the header
-            n = 0
-            for n, raw in enumerate(f, 1):
-                fields = raw.split()
-                if len(fields) - 1 != N:
-                    cut = "" if raw.endswith(b"\n") else ": the file ends mid-line, cut short"
-                    return f"line {n + 1} holds {len(fields) - 1} numbers, not {N}{cut}"
-                try:
-                    [float(x) for x in fields[1:]]
-                except ValueError as e:
-                    return f"line {n + 1}: {e}"
-                if n == V:
-                    break
-            if n < V:
-                return f"{n} vectors where its header says {V}: the file is cut short"
-    return " ".join(str(error).split()) or type(error).__name__
 
 
 def _no_source(path: PathLike, source: str | None) -> None:
