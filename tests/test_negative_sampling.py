@@ -14,6 +14,7 @@ from cbow_torch.functional import (
     cbow_negative_sampling_loss_autograd,
 )
 from cbow_torch.model import CBOWNegativeSampling
+from cbow_torch.optim import SparseSGD
 from cbow_torch.sampling import UnigramNoise, keep_probabilities, subsample
 from cbow_torch.train.cli import cli_main
 
@@ -101,10 +102,36 @@ def test_sparse_gradients_are_the_batch_rows_and_equal_the_dense_ones():
     _, g1, g2 = grads(cbow_negative_sampling_loss, context, center, negatives, W1, W2)
     torch.testing.assert_close(W1T.grad.to_dense(), g1.t(), rtol=0, atol=1e-12)
     torch.testing.assert_close(W2T.grad.to_dense(), g2, rtol=0, atol=1e-12)
-    # torch.optim.SGD applies them: W ← W − α∇, only the batch's rows move.
-    before = model.W2.detach().clone()
-    torch.optim.SGD(model.parameters(), lr=0.5).step()
-    torch.testing.assert_close(model.W2.detach(), before - 0.5 * g2, rtol=0, atol=1e-12)
+    # torch.optim.SGD and SparseSGD apply them: W ← W − α∇, only the batch's rows move.
+    before = [p.detach().clone() for p in (model.W1, model.W2)]
+    for optimizer in (torch.optim.SGD, SparseSGD):
+        with torch.no_grad():
+            for p, b in zip((model.W1, model.W2), before, strict=True):
+                p.copy_(b)
+        optimizer(model.parameters(), lr=0.5).step()
+        torch.testing.assert_close(model.W1.detach(), before[0] - 0.5 * g1, rtol=0, atol=1e-12)
+        torch.testing.assert_close(model.W2.detach(), before[1] - 0.5 * g2, rtol=0, atol=1e-12)
+
+
+def test_sparse_sgd_is_sgd_for_sparse_and_dense_gradients():
+    gen = torch.Generator().manual_seed(0)
+    W = torch.randn(6, 3, dtype=torch.float64, generator=gen)
+    rows = torch.tensor([4, 1, 4, 4])  # row 4 three times: the three add up
+    values = torch.randn(4, 3, dtype=torch.float64, generator=gen)
+    dense = torch.randn(6, 3, dtype=torch.float64, generator=gen)
+    for grad in (torch.sparse_coo_tensor(rows[None], values, (6, 3)), dense):
+        ours, sgd = (W.clone().requires_grad_() for _ in range(2))
+        for p, optimizer in ((ours, SparseSGD([ours], lr=0.3)), (sgd, torch.optim.SGD([sgd], 0.3))):
+            p.grad = grad.clone()
+            optimizer.step()
+        torch.testing.assert_close(ours, sgd, rtol=0, atol=1e-15)
+    expected = W.clone()
+    expected[4] -= 0.3 * values[[0, 2, 3]].sum(0)
+    expected[1] -= 0.3 * values[1]
+    ours = W.clone().requires_grad_()
+    ours.grad = torch.sparse_coo_tensor(rows[None], values, (6, 3))
+    SparseSGD([ours], lr=0.3).step()
+    torch.testing.assert_close(ours.detach(), expected, rtol=0, atol=1e-15)
 
 
 def test_backward_scales_with_grad_output():
