@@ -7,7 +7,7 @@ batch-first (row i is example i), so every matrix below is the transpose of the 
 Forward, with x̄ᵢ the mean of the 2C context one-hots of example i:
 
     Z1 = W1 X + b1 1ᵀ            computed as the mean of W1's columns at the context ids
-    H  = ReLU(Z1)
+    H  = ReLU(Z1)                ``hidden="relu"``, the course's; ``"linear"``: H = Z1
     Z2 = W2 H + b2 1ᵀ
     Ŷ  = softmax(Z2)             column-wise
     J  = −(1/m) Σᵢ log Ŷ[centerᵢ, i]
@@ -20,11 +20,13 @@ Backward, the course's formulas:
     ∂J/∂W1 = (1/m) g(L1) Xᵀ      a scatter-add of g(L1)/(2C) into the context columns
     ∂J/∂b1 = (1/m) g(L1) 1
 
-with g chosen by ``grad_mode``:
+with g chosen by ``hidden`` and ``grad_mode``:
 
-- ``"exact"``: g(L1) = L1 ⊙ 1[Z1 > 0], the ReLU derivative: the true gradient of J.
-- ``"lecture"``: g(L1) = ReLU(L1), the formula on the original lecture slide. It is NOT the
-  gradient of J; it is kept only to reproduce the course's original numbers.
+- ``"relu"``, ``"exact"``: g(L1) = L1 ⊙ 1[Z1 > 0], the ReLU derivative: the true gradient of J.
+- ``"relu"``, ``"lecture"``: g(L1) = ReLU(L1), the formula on the original lecture slide. It is
+  NOT the gradient of J; it is kept only to reproduce the course's original numbers.
+- ``"linear"`` (word2vec's plain mean of the context vectors, plus b1): g(L1) = L1, the true
+  gradient; the slide's formula is for a ReLU, so ``"lecture"`` has no meaning there.
 
 X and Y are never materialised, and the step has one m×V buffer: the logits, softmaxed in
 place into Ŷ. Because Y is one-hot, every product with Ŷ − Y is computed as the product with Ŷ
@@ -44,6 +46,22 @@ import torch.nn.functional as F
 from torch.autograd.function import once_differentiable
 
 GRAD_MODES = ("exact", "lecture")
+HIDDENS = ("relu", "linear")
+
+
+def check_hidden(hidden: str, grad_mode: str, prefix: str = "") -> None:
+    """Raise ValueError naming a bad ``hidden`` or ``grad_mode`` (as ``prefix`` + name), or a
+    pair that has no meaning."""
+    if hidden not in HIDDENS:
+        raise ValueError(f"{prefix}hidden must be one of {HIDDENS}, got {hidden!r}")
+    if grad_mode not in GRAD_MODES:
+        raise ValueError(f"{prefix}grad_mode must be one of {GRAD_MODES}, got {grad_mode!r}")
+    if hidden == "linear" and grad_mode == "lecture":
+        raise ValueError(
+            f"{prefix}grad_mode 'lecture' (the slide's ReLU(L1)) needs {prefix}hidden 'relu', "
+            f"got {prefix}hidden 'linear': set {prefix}grad_mode 'exact' for the linear hidden "
+            f"layer, or {prefix}hidden 'relu' for the slide's formula"
+        )
 
 
 def _check_inputs(
@@ -186,13 +204,17 @@ def _hidden(context: torch.Tensor, W1: torch.Tensor, b1: torch.Tensor) -> torch.
 class CBOWFunction(torch.autograd.Function):
     """J(W1, b1, W2, b2) for one batch; ``backward`` is the course's formulas, by hand.
 
+    ``hidden`` is ``"relu"`` (H = ReLU(Z1)) or ``"linear"`` (H = Z1); see the module docstring.
+
     Besides J, ``forward`` returns the buffers it saves, H and Ŷ (non-differentiable); use
     ``cbow_loss``, which drops them.
     """
 
     @staticmethod
-    def forward(context, center, W1, b1, W2, b2, grad_mode, pool):
-        h = torch.relu_(_hidden(context, W1, b1))  # [m, N] H
+    def forward(context, center, W1, b1, W2, b2, hidden, grad_mode, pool):
+        h = _hidden(context, W1, b1)  # [m, N] Z1ᵀ
+        if hidden == "relu":
+            h.relu_()  # [m, N] H = ReLU(Z1)
         m, V = h.shape[0], W2.shape[0]
         z2 = pool.take(m, V, like=h) if pool else h.new_empty(m, V)  # [m, V] the only m×V buffer
         torch.addmm(b2, h, W2.t(), out=z2)  # [m, V] Z2
@@ -207,9 +229,9 @@ class CBOWFunction(torch.autograd.Function):
 
     @staticmethod
     def setup_context(ctx, inputs, output):
-        context, center, W1, b1, W2, b2, grad_mode, _ = inputs
+        context, center, W1, b1, W2, b2, hidden, grad_mode, _ = inputs
         _, h, yhat = output
-        ctx.grad_mode = grad_mode
+        ctx.hidden, ctx.grad_mode = hidden, grad_mode
         ctx.mark_non_differentiable(h, yhat)
         ctx.set_materialize_grads(False)  # no m×V zeros for the gradient of Ŷ, which has none
         ctx.save_for_backward(context, center, W2, h, yhat)
@@ -220,7 +242,7 @@ class CBOWFunction(torch.autograd.Function):
     def backward(ctx, grad_loss, *_):
         context, center, W2, h, yhat = ctx.saved_tensors
         if grad_loss is None:  # J did not take part in what is being differentiated
-            return None, None, None, None, None, None, None, None
+            return None, None, None, None, None, None, None, None, None
         m, two_c = context.shape
         need_W1, need_b1, need_W2, need_b2 = ctx.needs_input_grad[2:6]
         grad_W1 = grad_b1 = grad_W2 = grad_b2 = None
@@ -242,7 +264,9 @@ class CBOWFunction(torch.autograd.Function):
             # W2ᵀ Ŷ as the course writes it, [N, m]: MKL runs this layout faster than Ŷᵀ W2.
             l1 = (W2.t() @ yhat.t()).t()  # [m, N] Ŷᵀ W2, a transposed view
             l1.sub_(W2[center])  # [m, N] L1ᵀ = (Ŷ − Y)ᵀ W2: less W2's rows at the centres
-            if ctx.grad_mode == "exact":
+            if ctx.hidden == "linear":
+                g = l1  # [m, N], H = Z1: the gradient passes through unchanged
+            elif ctx.grad_mode == "exact":
                 g = l1.mul_(h > 0)  # [m, N], 1[Z1 > 0] = 1[H > 0]
             else:  # "lecture": the slide's ReLU(L1), not the gradient of J
                 g = l1.relu_()  # [m, N]
@@ -255,7 +279,7 @@ class CBOWFunction(torch.autograd.Function):
                 rows = g.repeat_interleave(two_c, dim=0)  # [m·2C, N]
                 grad_W1_t.index_add_(0, context.reshape(-1), rows, alpha=1 / two_c)  # [V, N]
                 grad_W1 = grad_W1_t.t()  # [N, V]
-        return None, None, grad_W1, grad_b1, grad_W2, grad_b2, None, None
+        return None, None, grad_W1, grad_b1, grad_W2, grad_b2, None, None, None
 
 
 def cbow_loss(
@@ -267,6 +291,7 @@ def cbow_loss(
     b2: torch.Tensor,
     grad_mode: str = "exact",
     pool: LogitsPool | None = None,
+    hidden: str = "relu",
 ) -> torch.Tensor:
     """The course's CBOW cost J for one batch, with the hand-written backward.
 
@@ -275,18 +300,19 @@ def cbow_loss(
         center: word ids [m], the centre word of each example.
         W1, b1, W2, b2: parameters [N, V], [N], [V, N], [V].
         grad_mode: ``"exact"`` (the true gradient) or ``"lecture"`` (the slide's ReLU(L1),
-            not the gradient of J).
+            not the gradient of J; ``hidden="relu"`` only).
         pool: recycles the m×V buffer between steps on the CPU (``CBOW`` passes its own).
+        hidden: ``"relu"``, the course's H = ReLU(Z1), or ``"linear"``, word2vec's plain mean
+            H = Z1.
 
     Returns:
         The scalar J, the cross-entropy averaged over the batch, computed in the parameters'
         dtype (float32 under mixed precision: autocast is off inside).
     """
-    if grad_mode not in GRAD_MODES:
-        raise ValueError(f"grad_mode must be one of {GRAD_MODES}, got {grad_mode!r}")
+    check_hidden(hidden, grad_mode)
     _check_inputs(context, center, W1, b1, W2, b2)
     with _no_autocast(W1):
-        loss, _, yhat = CBOWFunction.apply(context, center, W1, b1, W2, b2, grad_mode, pool)
+        loss, _, yhat = CBOWFunction.apply(context, center, W1, b1, W2, b2, hidden, grad_mode, pool)
     if pool is not None:
         if loss.grad_fn is None:  # no graph holds Ŷ
             pool.give(yhat)
@@ -296,11 +322,19 @@ def cbow_loss(
 
 
 def cbow_logits(
-    context: torch.Tensor, W1: torch.Tensor, b1: torch.Tensor, W2: torch.Tensor, b2: torch.Tensor
+    context: torch.Tensor,
+    W1: torch.Tensor,
+    b1: torch.Tensor,
+    W2: torch.Tensor,
+    b2: torch.Tensor,
+    hidden: str = "relu",
 ) -> torch.Tensor:
     """Z2ᵀ [m, V]: the scores for the centre word, in plain (autograd-tracked) ops."""
+    check_hidden(hidden, "exact")
     _check_inputs(context, None, W1, b1, W2, b2)
-    h = torch.relu(_hidden(context, W1, b1))  # [m, N]
+    h = _hidden(context, W1, b1)  # [m, N] Z1ᵀ
+    if hidden == "relu":
+        h = torch.relu(h)  # [m, N] H
     return torch.addmm(b2, h, W2.t())  # [m, V]
 
 
@@ -311,11 +345,12 @@ def cbow_loss_autograd(
     b1: torch.Tensor,
     W2: torch.Tensor,
     b2: torch.Tensor,
+    hidden: str = "relu",
 ) -> torch.Tensor:
     """The same J in plain PyTorch ops, differentiated by autograd: the baseline for tests and
     the benchmark. Its gradient is the ``"exact"`` mode's."""
     _check_inputs(context, center, W1, b1, W2, b2)
-    return F.cross_entropy(cbow_logits(context, W1, b1, W2, b2), center)  # []
+    return F.cross_entropy(cbow_logits(context, W1, b1, W2, b2, hidden), center)  # []
 
 
 # ---------------------------------------------------------------------------------------------

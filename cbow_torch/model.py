@@ -7,11 +7,11 @@ import torch
 from torch import nn
 
 from .functional import (
-    GRAD_MODES,
     LogitsPool,
     cbow_logits,
     cbow_loss,
     cbow_negative_sampling_loss,
+    check_hidden,
 )
 
 INITS = ("normal", "word2vec", "course")
@@ -19,7 +19,7 @@ SOURCES = ("W1", "W2", "average")
 
 
 class CBOW(nn.Module):
-    """h = ReLU(W1 x̄ + b1), z = W2 h + b2, ŷ = softmax(z), J = mean cross-entropy.
+    """h = ReLU(W1 x̄ + b1) (or W1 x̄ + b1), z = W2 h + b2, ŷ = softmax(z), J = mean cross-entropy.
 
     Args:
         vocab_size: V.
@@ -30,7 +30,10 @@ class CBOW(nn.Module):
             ``"course"``: the course's numpy draw, uniform on [0, 1), bit for bit (exact in
             float64).
         seed: seeds the initialisation.
-        grad_mode: ``"exact"`` (the true gradient) or ``"lecture"`` (the slide's ReLU(L1)).
+        grad_mode: ``"exact"`` (the true gradient) or ``"lecture"`` (the slide's ReLU(L1);
+            ``hidden="relu"`` only).
+        hidden: ``"relu"``, the course's h = ReLU(W1 x̄ + b1), or ``"linear"``, word2vec's plain
+            mean h = W1 x̄ + b1.
         dtype: parameter dtype; defaults to ``torch.get_default_dtype()``.
     """
 
@@ -42,6 +45,7 @@ class CBOW(nn.Module):
         seed: int = 282,
         grad_mode: str = "exact",
         dtype: torch.dtype | None = None,
+        hidden: str = "relu",
     ) -> None:
         super().__init__()
         if vocab_size < 1 or embedding_dim < 1:
@@ -50,9 +54,9 @@ class CBOW(nn.Module):
             )
         if init not in INITS:
             raise ValueError(f"init must be one of {INITS}, got {init!r}")
-        if grad_mode not in GRAD_MODES:
-            raise ValueError(f"grad_mode must be one of {GRAD_MODES}, got {grad_mode!r}")
+        check_hidden(hidden, grad_mode)
         self.vocab_size, self.embedding_dim, self.grad_mode = vocab_size, embedding_dim, grad_mode
+        self.hidden = hidden
         V, N = vocab_size, embedding_dim
         W1, W2, b1, b2 = _initial_values(init, V, N, seed)  # float64: [N, V], [V, N], [N], [V]
         dtype = dtype or torch.get_default_dtype()
@@ -67,18 +71,21 @@ class CBOW(nn.Module):
     def forward(self, context: torch.Tensor, center: torch.Tensor) -> torch.Tensor:
         """J for a batch: context [m, 2C], center [m] -> scalar."""
         W1, b1, W2, b2 = self.W1, self.b1, self.W2, self.b2
-        return cbow_loss(context, center, W1, b1, W2, b2, self.grad_mode, self.pool)
+        return cbow_loss(context, center, W1, b1, W2, b2, self.grad_mode, self.pool, self.hidden)
 
     def logits(self, context: torch.Tensor) -> torch.Tensor:
         """Scores for the centre word: context [m, 2C] -> [m, V]."""
-        return cbow_logits(context, self.W1, self.b1, self.W2, self.b2)
+        return cbow_logits(context, self.W1, self.b1, self.W2, self.b2, self.hidden)
 
     def embeddings(self, source: str = "average") -> torch.Tensor:
         """Word j's vector in row j [V, N]: column j of W1, row j of W2, or their average."""
         return embeddings(self.W1.detach(), self.W2.detach(), source)  # [V, N]
 
     def extra_repr(self) -> str:
-        return f"V={self.vocab_size}, N={self.embedding_dim}, grad_mode={self.grad_mode!r}"
+        return (
+            f"V={self.vocab_size}, N={self.embedding_dim}, hidden={self.hidden!r}, "
+            f"grad_mode={self.grad_mode!r}"
+        )
 
 
 class CBOWNegativeSampling(nn.Module):

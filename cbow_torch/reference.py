@@ -3,7 +3,8 @@
 This is the oracle for the tests and the course baseline of the benchmark, not something to
 train with: it materialises X and Y, which the torch implementation never does. The one change
 from the course's code is that softmax subtracts the column maximum first, which leaves Ŷ the
-same and keeps it finite for large logits.
+same and keeps it finite for large logits. ``hidden="linear"`` (word2vec's plain mean, no ReLU)
+is this project's option, not the course's.
 """
 
 from __future__ import annotations
@@ -38,9 +39,10 @@ def softmax(z):
     return e_z / np.sum(e_z, axis=0, keepdims=True)
 
 
-def forward_prop(x, W1, W2, b1, b2):
+def forward_prop(x, W1, W2, b1, b2, hidden="relu"):
     h = np.dot(W1, x) + b1
-    h = np.maximum(0, h)
+    if hidden == "relu":
+        h = np.maximum(0, h)
     z = np.dot(W2, h) + b2
     return z, h
 
@@ -50,10 +52,12 @@ def compute_cost(y, yhat, batch_size):
     return float(-1 / batch_size * np.sum(logprobs))
 
 
-def back_prop(x, yhat, y, h, W1, W2, b1, b2, batch_size, grad_mode="exact"):
+def back_prop(x, yhat, y, h, W1, W2, b1, b2, batch_size, grad_mode="exact", hidden="relu"):
     """The course's gradients; ``grad_mode="lecture"`` is the slide's ReLU(L1)."""
     l1 = np.dot(W2.T, yhat - y)
-    if grad_mode == "exact":
+    if hidden == "linear":
+        pass  # h = W1 x + b1: no ReLU derivative to apply
+    elif grad_mode == "exact":
         l1 = l1 * (h > 0)  # the ReLU derivative: 1[Z1 > 0] = 1[H > 0]
     elif grad_mode == "lecture":
         l1 = np.maximum(0, l1)
@@ -66,13 +70,13 @@ def back_prop(x, yhat, y, h, W1, W2, b1, b2, batch_size, grad_mode="exact"):
     return grad_W1, grad_W2, grad_b1, grad_b2
 
 
-def gradient_descent_step(x, y, W1, W2, b1, b2, alpha, grad_mode="exact"):
+def gradient_descent_step(x, y, W1, W2, b1, b2, alpha, grad_mode="exact", hidden="relu"):
     """One course update W ← W − α ∂J/∂W on a dense batch; returns (cost, W1, W2, b1, b2)."""
     batch_size = x.shape[1]
-    z, h = forward_prop(x, W1, W2, b1, b2)
+    z, h = forward_prop(x, W1, W2, b1, b2, hidden)
     yhat = softmax(z)
     cost = compute_cost(y, yhat, batch_size)
-    grads = back_prop(x, yhat, y, h, W1, W2, b1, b2, batch_size, grad_mode)
+    grads = back_prop(x, yhat, y, h, W1, W2, b1, b2, batch_size, grad_mode, hidden)
     W1, W2, b1, b2 = (p - alpha * g for p, g in zip((W1, W2, b1, b2), grads, strict=True))
     return cost, W1, W2, b1, b2
 

@@ -45,19 +45,23 @@ def grads(loss_fn, context, center, params, **kwargs):
     return loss.detach(), [p.grad for p in params]
 
 
+@pytest.mark.parametrize("hidden", ["relu", "linear"])
 @pytest.mark.parametrize("V,N,m,C", SHAPES)
-def test_gradcheck_exact(V, N, m, C):
+def test_gradcheck_exact(V, N, m, C, hidden):
     context, center, params = make_batch(V, N, m, C)
-    assert torch.autograd.gradcheck(lambda *p: cbow_loss(context, center, *p), params)
+    assert torch.autograd.gradcheck(
+        lambda *p: cbow_loss(context, center, *p, hidden=hidden), params
+    )
 
 
+@pytest.mark.parametrize("hidden", ["relu", "linear"])
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("V,N,m,C", SHAPES)
-def test_exact_matches_autograd(V, N, m, C, device):
+def test_exact_matches_autograd(V, N, m, C, device, hidden):
     skip_without(device)
     context, center, params = make_batch(V, N, m, C, device=device)
-    loss, g = grads(cbow_loss, context, center, params)
-    loss_ref, g_ref = grads(cbow_loss_autograd, context, center, params)
+    loss, g = grads(cbow_loss, context, center, params, hidden=hidden)
+    loss_ref, g_ref = grads(cbow_loss_autograd, context, center, params, hidden=hidden)
     torch.testing.assert_close(loss, loss_ref, rtol=0, atol=1e-10)
     for name, a, b in zip(("W1", "b1", "W2", "b2"), g, g_ref, strict=True):
         torch.testing.assert_close(a, b, rtol=0, atol=1e-10, msg=f"d{name}")
@@ -81,18 +85,20 @@ def test_lecture_mode_differs_from_exact():
     torch.testing.assert_close(exact[2], lecture[2])  # W2's gradient does not depend on g
 
 
-@pytest.mark.parametrize("grad_mode", ["exact", "lecture"])
+@pytest.mark.parametrize(
+    "hidden, grad_mode", [("relu", "exact"), ("relu", "lecture"), ("linear", "exact")]
+)
 @pytest.mark.parametrize("V,N,m,C", SHAPES)
-def test_matches_numpy_reference(V, N, m, C, grad_mode):
+def test_matches_numpy_reference(V, N, m, C, hidden, grad_mode):
     context, center, params = make_batch(V, N, m, C)
-    loss, g = grads(cbow_loss, context, center, params, grad_mode=grad_mode)
+    loss, g = grads(cbow_loss, context, center, params, grad_mode=grad_mode, hidden=hidden)
     W1, b1, W2, b2 = (p.detach().numpy() for p in params)
     x, y = reference.dense_batch(context.numpy(), center.numpy(), V)
-    z, h = reference.forward_prop(x, W1, W2, b1[:, None], b2[:, None])
+    z, h = reference.forward_prop(x, W1, W2, b1[:, None], b2[:, None], hidden)
     yhat = reference.softmax(z)
     cost = reference.compute_cost(y, yhat, m)
     gW1, gW2, gb1, gb2 = reference.back_prop(
-        x, yhat, y, h, W1, W2, b1[:, None], b2[:, None], m, grad_mode
+        x, yhat, y, h, W1, W2, b1[:, None], b2[:, None], m, grad_mode, hidden
     )
     assert abs(loss.item() - cost) < 1e-10
     for name, a, b in (
@@ -116,14 +122,16 @@ def test_backward_scales_with_grad_output():
 def test_backward_computes_only_the_gradients_asked_for(needed):
     # Called directly: autograd would drop an unwanted gradient anyway, hiding the waste.
     context, center, params = make_batch(11, 4, 5, 2)
-    _, h, yhat = CBOWFunction.forward(context, center, *(p.detach() for p in params), "exact", None)
+    detached = (p.detach() for p in params)
+    _, h, yhat = CBOWFunction.forward(context, center, *detached, "relu", "exact", None)
     ctx = SimpleNamespace(
         saved_tensors=(context, center, params[2].detach(), h, yhat),
-        needs_input_grad=(False, False, *needed, False, False),
+        needs_input_grad=(False, False, *needed, False, False, False),
+        hidden="relu",
         grad_mode="exact",
     )
     grads = CBOWFunction.backward(ctx, torch.tensor(1.0, dtype=torch.float64), None, None)
-    assert grads[:2] == (None, None) and grads[6:] == (None, None)
+    assert grads[:2] == (None, None) and grads[6:] == (None, None, None)
     assert [g is not None for g in grads[2:6]] == list(needed)
 
 
@@ -173,6 +181,31 @@ def test_bad_grad_mode():
     context, center, params = make_batch(11, 4, 5, 2)
     with pytest.raises(ValueError, match="grad_mode must be one of"):
         cbow_loss(context, center, *params, grad_mode="slide")
+
+
+def test_bad_hidden():
+    context, center, params = make_batch(11, 4, 5, 2)
+    with pytest.raises(ValueError, match=r"hidden must be one of \('relu', 'linear'\), got 'tanh'"):
+        cbow_loss(context, center, *params, hidden="tanh")
+    with pytest.raises(ValueError, match="hidden must be one of"):
+        cbow_logits(context, *params, hidden="tanh")
+
+
+def test_lecture_mode_needs_the_relu():
+    # The slide's ReLU(L1) is the ReLU layer's formula: with a linear hidden layer it has no
+    # meaning, and silently running the exact gradient instead would hide the mistake.
+    context, center, params = make_batch(11, 4, 5, 2)
+    with pytest.raises(ValueError, match="grad_mode 'lecture' .* needs hidden 'relu'"):
+        cbow_loss(context, center, *params, grad_mode="lecture", hidden="linear")
+
+
+def test_linear_hidden_differs_from_relu():
+    # N(0, 1) parameters: about half the hidden units are negative, so the ReLU matters.
+    context, center, params = make_batch(23, 6, 9, 3)
+    relu_loss, relu = grads(cbow_loss, context, center, params)
+    linear_loss, linear = grads(cbow_loss, context, center, params, hidden="linear")
+    assert not torch.allclose(relu_loss, linear_loss)
+    assert not torch.allclose(relu[0], linear[0])
 
 
 @pytest.mark.parametrize("grad_mode", ["exact", "lecture"])

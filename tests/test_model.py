@@ -34,6 +34,8 @@ def test_parameter_shapes_and_dtype():
 
 @pytest.mark.parametrize("grad_mode", ["exact", "lecture"])
 def test_five_sgd_steps_match_the_reference(grad_mode):
+    # (The course's init keeps every Z1 > 0, so a linear hidden layer would train alike here:
+    # test_functional checks it against the reference from N(0, 1) parameters.)
     V, N, m, C, alpha = 40, 6, 16, 2, 0.03
     model = course_model(V, N, grad_mode)
     optimizer = torch.optim.SGD(model.parameters(), lr=alpha)
@@ -74,10 +76,12 @@ def test_modes_train_differently():
     assert not torch.allclose(grads["exact"], grads["lecture"])
 
 
-def test_forward_and_logits_agree_with_autograd_formulation():
-    model = CBOW(30, 4, init="course", dtype=torch.float64)
+@pytest.mark.parametrize("hidden", ["relu", "linear"])
+def test_forward_and_logits_agree_with_autograd_formulation(hidden):
+    model = CBOW(30, 4, init="normal", dtype=torch.float64, hidden=hidden)
     context, center = torch.randint(0, 30, (8, 4)), torch.randint(0, 30, (8,))
-    expected = cbow_loss_autograd(context, center, model.W1, model.b1, model.W2, model.b2)
+    params = model.W1, model.b1, model.W2, model.b2
+    expected = cbow_loss_autograd(context, center, *params, hidden=hidden)
     torch.testing.assert_close(model(context, center), expected)
     logits = model.logits(context)
     assert logits.shape == (8, 30)
@@ -103,6 +107,8 @@ def test_embeddings_sources():
     [
         ({"init": "zeros"}, "init must be one of"),
         ({"grad_mode": "slide"}, "grad_mode must be one of"),
+        ({"hidden": "tanh"}, "hidden must be one of"),
+        ({"hidden": "linear", "grad_mode": "lecture"}, "grad_mode 'lecture' .* needs hidden"),
         ({"vocab_size": 0}, "vocab_size and embedding_dim must be >= 1"),
     ],
 )

@@ -376,6 +376,7 @@ def test_threads_yield_to_what_other_programs_keep_busy():
     [
         ("--model.init=bogus", "normal', 'word2vec', 'course'"),
         ("--model.grad_mode=bogus", "exact', 'lecture'"),
+        ("--model.hidden=bogus", "relu', 'linear'"),
         ("--model.lr_schedule=bogus", "course', 'linear', 'constant'"),
         ("--export.source=bogus", "W1', 'W2', 'average'"),
         ("--threads.count=0", "threads.count must be >= 1"),
@@ -399,6 +400,32 @@ def test_bad_options_are_one_line_errors(tmp_path, option, expected):
     assert message.startswith("cbow-torch: error: ") and expected in message and "\n" not in message
 
 
+def test_lecture_gradient_with_a_linear_hidden_layer_is_a_one_line_error(tmp_path):
+    with pytest.raises(SystemExit) as error:
+        main(fit_args(tmp_path, "--model.hidden=linear", "--model.grad_mode=lecture"))
+    message = str(error.value.code)
+    assert (
+        message.startswith("cbow-torch: error: model.grad_mode 'lecture'") and "\n" not in message
+    )
+    assert "model.hidden 'relu'" in message and "model.grad_mode 'exact'" in message
+
+
+def test_linear_hidden_layer_trains_through_the_cli(tmp_path):
+    for hidden in ("relu", "linear"):
+        cli_main(fit_args(tmp_path, f"--model.hidden={hidden}", name=hidden))
+    runs = tmp_path / "runs"
+    ckpt = torch.load(
+        runs / "linear" / "version_0" / "checkpoints" / "last.ckpt", weights_only=False
+    )
+    assert ckpt["hyper_parameters"]["hidden"] == "linear"
+    relu = load_params(runs / "relu" / "version_0" / "checkpoints" / "last.ckpt")
+    # The same seed and batches: only the hidden layer differs, and so do the parameters.
+    assert not torch.allclose(ckpt["state_dict"]["model.W1"], relu["model.W1"])
+    losses = EventAccumulator(str(runs / "linear" / "version_0")).Reload().Scalars("train/loss")
+    assert losses[-1].value < losses[0].value
+    assert (runs / "linear" / "version_0" / "embeddings.txt").is_file()
+
+
 def test_help_lists_the_choices(capsys):
     with pytest.raises(SystemExit) as done:
         main(["fit", "--help"])
@@ -407,6 +434,7 @@ def test_help_lists_the_choices(capsys):
     for choices in (
         "--model.init {normal,word2vec,course}",
         "--model.grad_mode {exact,lecture}",
+        "--model.hidden {relu,linear}",
         "--model.lr_schedule {course,linear,constant}",
         "--export.source {W1,W2,average}",
     ):

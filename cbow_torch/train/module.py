@@ -11,6 +11,7 @@ import torch
 from torchmetrics import MeanMetric
 
 from ..data.text import Vocabulary
+from ..functional import check_hidden
 from ..model import CBOW, CBOWNegativeSampling
 from ..optim import SparseSGD
 from ..sampling import UnigramNoise
@@ -19,6 +20,7 @@ from ..sampling import UnigramNoise
 Objective = Literal["softmax", "negative"]
 Init = Literal["normal", "word2vec", "course"]
 GradMode = Literal["exact", "lecture"]
+Hidden = Literal["relu", "linear"]
 Schedule = Literal["course", "linear", "constant"]
 Source = Literal["W1", "W2", "average"]
 # A loss above this many times the run's first one, at this many writes in a row, is divergence.
@@ -41,6 +43,8 @@ class CBOWLightningModule(pl.LightningModule):
             gradients, so a step costs O(m·(2C + k + 1)·N) whatever V is).
         negatives: k, the noise words per example for ``"negative"`` (word2vec: 5).
         init, seed, grad_mode: passed to the model (``grad_mode``: softmax only).
+        hidden: softmax only: ``"relu"``, the course's h = ReLU(W1 x̄ + b1), or ``"linear"``,
+            word2vec's plain mean h = W1 x̄ + b1 (``grad_mode`` must then be ``"exact"``).
         lr: α.
         lr_schedule: ``"course"`` multiplies α by ``lr_decay`` after every ``lr_decay_steps``
             updates; ``"linear"`` decays it from ``lr`` to ``min_lr`` over the run (word2vec);
@@ -58,6 +62,7 @@ class CBOWLightningModule(pl.LightningModule):
         init: Init = "normal",
         seed: int = 282,
         grad_mode: GradMode = "exact",
+        hidden: Hidden = "relu",
         lr: float = 0.03,
         lr_schedule: Schedule = "course",
         lr_decay: float = 0.66,
@@ -83,6 +88,7 @@ class CBOWLightningModule(pl.LightningModule):
         ):
             if not ok:
                 raise ValueError(f"model.{name} must be {rule}, got {value}")
+        check_hidden(hidden, grad_mode, prefix="model.")  # the CLI checks each alone
         self.save_hyperparameters()
         self.model: CBOW | CBOWNegativeSampling | None = None
         self.noise: UnigramNoise | None = None  # "negative": the noise words' distribution
@@ -115,7 +121,8 @@ class CBOWLightningModule(pl.LightningModule):
             if hp.objective == "negative":
                 self.model = CBOWNegativeSampling(hp.vocab_size, hp.embedding_dim, hp.init, hp.seed)
             else:
-                self.model = CBOW(hp.vocab_size, hp.embedding_dim, hp.init, hp.seed, hp.grad_mode)
+                args = hp.vocab_size, hp.embedding_dim, hp.init, hp.seed, hp.grad_mode
+                self.model = CBOW(*args, hidden=hp.hidden)
 
     def forward(self, context: torch.Tensor, center: torch.Tensor) -> torch.Tensor:
         return self._loss(context, center, self._noise_gen)
