@@ -13,7 +13,7 @@ class SparseSGD(torch.optim.SGD):
     adds it with ``add_``, which on the CPU walks the R rows one at a time; here one
     ``scatter_add_`` sums the repeats of each row and writes it once, on all intra-op threads
     (PyTorch sorts the ids and reduces row by row). At m = 1,024 on 2 cores that took the
-    update from ~1.1 to ~0.6 ms a step (README, "Negative sampling: speed"). It is still
+    update from ~1.1 to ~0.6 ms a step (README, "Negative sampling against gensim"). It is still
     W ← W − α∇: the same sums, in a fixed order, so a run is reproducible.
 
     Being an ``SGD``, it works wherever SGD does: learning-rate schedulers, checkpoints, DDP
