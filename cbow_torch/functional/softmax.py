@@ -32,18 +32,16 @@ X and Y are never materialised, and the step has one m×V buffer: the logits, so
 place into Ŷ. Because Y is one-hot, every product with Ŷ − Y is computed as the product with Ŷ
 less a correction at the m centre words.
 
-The second objective, word2vec's CBOW with negative sampling (``cbow_negative_sampling_loss``),
-is at the end of the file with its own formulas.
+word2vec's objective, CBOW with negative sampling, is in ``negative_sampling.py``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import functools
-
 import torch
 import torch.nn.functional as F
 from torch.autograd.function import once_differentiable
+
+from .checks import _autocast_off, _check_ids, _no_autocast
 
 GRAD_MODES = ("exact", "lecture")
 HIDDENS = ("relu", "linear")
@@ -91,47 +89,6 @@ def _check_inputs(
     _check_ids(V, context, center)
 
 
-def _check_ids(
-    V: int,
-    context: torch.Tensor,
-    center: torch.Tensor | None,
-    negatives: torch.Tensor | None = None,
-) -> None:
-    """Word-id tensors: integer dtype, shapes [m, 2C], [m], [m, k], every id in [0, V)."""
-    named = {"context": context, "center": center, "negatives": negatives}
-    ids = [(name, tensor) for name, tensor in named.items() if tensor is not None]
-    for name, tensor in ids:
-        if tensor.dtype not in (torch.int64, torch.int32):
-            raise ValueError(
-                f"{name} must hold integer word ids (int64 or int32), got {tensor.dtype}"
-            )
-    if context.dim() != 2 or context.shape[0] == 0 or context.shape[1] == 0:
-        raise ValueError(
-            f"context must have shape [m, 2C] with m >= 1 and 2C >= 1, got {tuple(context.shape)}"
-        )
-    m = context.shape[0]
-    if center is not None and (center.dim() != 1 or center.shape[0] != m):
-        raise ValueError(
-            f"center must have shape [m] = [{m}] to match context "
-            f"{tuple(context.shape)}, got {tuple(center.shape)}"
-        )
-    if negatives is not None and (
-        negatives.dim() != 2 or negatives.shape[0] != m or negatives.shape[1] == 0
-    ):
-        raise ValueError(
-            f"negatives must have shape [m, k] = [{m}, k] with k >= 1 to match context "
-            f"{tuple(context.shape)}, got {tuple(negatives.shape)}"
-        )
-    for name, tensor in ids:
-        if tensor.device.type == "cpu":
-            lo, hi = (int(x) for x in torch.aminmax(tensor))  # one pass, ~5 µs a batch
-            if lo < 0 or hi >= V:
-                bad = lo if lo < 0 else hi
-                raise ValueError(f"{name} holds word id {bad}, outside [0, {V}) for V = {V}")
-        else:  # checked on the device, without a host sync
-            torch._assert_async(((tensor >= 0) & (tensor < V)).all(), f"{name} ids outside [0, V)")
-
-
 class LogitsPool:
     """Recycles the step's one m×V buffer on the CPU, one spare per dtype.
 
@@ -170,29 +127,6 @@ class LogitsPool:
     def clear(self) -> None:
         """Free the spare buffers (each m×V floats)."""
         self._spare.clear()
-
-
-def _no_autocast(param: torch.Tensor) -> contextlib.AbstractContextManager:
-    """Autocast off, so the hand-written formulas run in the parameters' own dtype: under
-    ``bf16-mixed`` or ``16-mixed`` the parameters are float32, and so is every product here."""
-    device = param.device.type
-    if torch.is_autocast_enabled(device):
-        return torch.autocast(device, enabled=False)
-    return contextlib.nullcontext()
-
-
-def _autocast_off(backward):
-    """A ``backward`` that runs with autocast off, like its forward: a backward called inside
-    an autocast region would otherwise run its products in half precision."""
-
-    @functools.wraps(backward)
-    def wrapper(ctx, grad_loss, *rest):
-        if grad_loss is None:
-            return backward(ctx, grad_loss, *rest)
-        with _no_autocast(grad_loss):
-            return backward(ctx, grad_loss, *rest)
-
-    return wrapper
 
 
 def _hidden(context: torch.Tensor, W1: torch.Tensor, b1: torch.Tensor) -> torch.Tensor:
@@ -351,147 +285,3 @@ def cbow_loss_autograd(
     the benchmark. Its gradient is the ``"exact"`` mode's."""
     _check_inputs(context, center, W1, b1, W2, b2)
     return F.cross_entropy(cbow_logits(context, W1, b1, W2, b2, hidden), center)  # []
-
-
-# ---------------------------------------------------------------------------------------------
-# word2vec's objective: CBOW with negative sampling.
-
-
-class NegativeSamplingFunction(torch.autograd.Function):
-    """word2vec's CBOW negative-sampling cost J(W1ᵀ, W2); ``backward`` is written out by hand.
-
-    For example i with centre c, context ctx₁…ctx₂C and noise words n₁…n_k (no ReLU, no biases):
-
-        h  = (1/2C) Σⱼ W1[:, ctxⱼ]
-        s₀ = W2[c]·h,   sⱼ = W2[nⱼ]·h
-        J  = (1/m) Σᵢ [ −log σ(s₀) − Σⱼ log σ(−sⱼ) ]
-
-    Backward, with e₀ = σ(s₀) − 1 and eⱼ = σ(sⱼ):
-
-        ∂J/∂W2[w]        = (1/m) e_w h          for w in {c, n₁…n_k}; repeated rows add up
-        ∂J/∂h            = (1/m) Σ_w e_w W2[w]
-        ∂J/∂W1[:, ctxⱼ] += ∂J/∂h / 2C           a word twice in the window gets it twice
-
-    Only the rows in the batch have a gradient. With ``sparse`` the gradients are sparse COO
-    tensors [V, N] holding those m·(2C + 1 + k) rows (``torch.optim.SGD`` applies them as
-    W ← W − α∇ without a V×N temporary); otherwise dense [V, N]. The inputs are W1ᵀ [V, N] (row
-    j is word j's input vector) and W2 [V, N]; use ``cbow_negative_sampling_loss``, which takes
-    W1 [N, V] as the course writes it.
-    """
-
-    @staticmethod
-    def forward(context, center, negatives, W1T, W2, sparse):
-        h = F.embedding_bag(context, W1T, mode="mean")  # [m, N] (1/2C) Σⱼ W1[:, ctxⱼ]
-        words = torch.cat((center[:, None], negatives), dim=1)  # [m, 1+k] c, n₁…n_k
-        w2 = F.embedding(words, W2)  # [m, 1+k, N] W2[c], W2[n₁]…
-        s = (w2 * h[:, None, :]).sum(dim=2)  # [m, 1+k] s₀, s₁…s_k (3× faster than bmm here)
-        # −log σ(−sⱼ) = softplus(sⱼ) and −log σ(s₀) = softplus(s₀) − s₀: finite for any s.
-        loss = (F.softplus(s).sum() - s[:, 0].sum()) / s.shape[0]  # []
-        return loss, words, h, w2, s
-
-    @staticmethod
-    def setup_context(ctx, inputs, output):
-        context, _, _, W1T, W2, sparse = inputs
-        _, words, h, w2, s = output
-        ctx.sparse, ctx.V = sparse, W2.shape[0]
-        ctx.mark_non_differentiable(words, h, w2, s)
-        ctx.set_materialize_grads(False)
-        ctx.save_for_backward(context, words, h, w2, s)
-
-    @staticmethod
-    @_autocast_off
-    @once_differentiable
-    def backward(ctx, grad_loss, *_):
-        context, words, h, w2, s = ctx.saved_tensors
-        if grad_loss is None:
-            return None, None, None, None, None, None
-        (m, two_c), N = context.shape, h.shape[1]
-        need_W1T, need_W2 = ctx.needs_input_grad[3:5]
-        e = torch.sigmoid(s)  # [m, 1+k] eⱼ = σ(sⱼ)
-        e[:, 0] -= 1  # [m] e₀ = σ(s₀) − 1
-        e *= grad_loss / m  # [m, 1+k] (1/m) e, times grad_loss
-        grad_W1T = grad_W2 = None
-        if need_W2:
-            rows = e[:, :, None] * h[:, None, :]  # [m, 1+k, N] (1/m) e_w h
-            grad_W2 = _row_gradient(words.view(-1), rows.view(-1, N), ctx.V, ctx.sparse)
-        if need_W1T:
-            e /= two_c  # [m, 1+k] the 1/2C of ∂J/∂h / 2C, on m·(1+k) numbers, not m·N
-            grad_h = torch.bmm(e[:, None, :], w2)  # [m, 1, N] (1/m) Σ_w e_w W2[w] / 2C
-            rows = grad_h.expand(m, two_c, N).reshape(-1, N)  # [m·2C, N] one per context word
-            grad_W1T = _row_gradient(context.reshape(-1), rows, ctx.V, ctx.sparse)
-        return None, None, None, grad_W1T, grad_W2, None
-
-
-def _row_gradient(index: torch.Tensor, rows: torch.Tensor, V: int, sparse: bool) -> torch.Tensor:
-    """The [V, N] gradient whose row index[r] accumulates rows[r] (rows: [R, N])."""
-    if sparse:  # R rows, repeats not summed: SGD's add_ and DDP's all-reduce sum them
-        return torch.sparse_coo_tensor(
-            index[None], rows, (V, rows.shape[1]), check_invariants=False
-        )  # [V, N], sparse
-    return rows.new_zeros(V, rows.shape[1]).index_add_(0, index, rows)  # [V, N]
-
-
-def cbow_negative_sampling_loss(
-    context: torch.Tensor,
-    center: torch.Tensor,
-    negatives: torch.Tensor,
-    W1: torch.Tensor,
-    W2: torch.Tensor,
-    sparse: bool = False,
-) -> torch.Tensor:
-    """word2vec's CBOW negative-sampling cost J for one batch, with a hand-written backward.
-
-    Args:
-        context: word ids [m, 2C].
-        center: word ids [m].
-        negatives: noise word ids [m, k], k >= 1 (see ``cbow_torch.sampling.UnigramNoise``).
-            A noise word may equal the centre or repeat: each counts as drawn.
-        W1: input vectors [N, V] (word j's in column j), W2: output vectors [V, N].
-        sparse: return sparse [V, N] gradients holding only the batch's rows. W1 must then be
-            the transpose of a [V, N] leaf tensor, as ``CBOWNegativeSampling.W1`` is, so that
-            the gradient reaches that leaf as rows (a sparse [N, V] gradient has no fast form).
-
-    Returns:
-        The scalar J, averaged over the batch, in the parameters' dtype (autocast is off).
-    """
-    if W1.dim() != 2 or W2.dim() != 2 or W2.shape != W1.shape[::-1]:
-        raise ValueError(
-            f"W1 must be [N, V] and W2 [V, N], got {tuple(W1.shape)} and {tuple(W2.shape)}"
-        )
-    if not W1.is_floating_point() or W1.dtype != W2.dtype:
-        raise ValueError(f"W1 and W2 must share one floating dtype, got {W1.dtype}, {W2.dtype}")
-    _check_ids(W2.shape[0], context, center, negatives)
-    if sparse:
-        return _sparse_negative_sampling_loss(context, center, negatives, W1, W2)
-    with _no_autocast(W2):
-        loss, *_ = NegativeSamplingFunction.apply(context, center, negatives, W1.t(), W2, False)
-    return loss
-
-
-# torch.compile traces neither a view's base nor sparse tensors: this part runs eagerly.
-@torch.compiler.disable
-def _sparse_negative_sampling_loss(context, center, negatives, W1, W2) -> torch.Tensor:
-    W1T, base = W1.t(), W1._base  # [V, N], and the [V, N] leaf when W1 = leaf.t()
-    if base is None or not base.is_leaf or base.shape != W1T.shape or not W1T.is_contiguous():
-        raise ValueError(
-            "sparse=True needs W1 to be the transpose of a contiguous [V, N] leaf tensor "
-            "(CBOWNegativeSampling.W1 is); use sparse=False for any other W1"
-        )
-    # The Function takes the leaf itself, so autograd hands it the sparse gradient as rows.
-    with _no_autocast(W2):
-        loss, *_ = NegativeSamplingFunction.apply(context, center, negatives, base, W2, True)
-    return loss
-
-
-def cbow_negative_sampling_loss_autograd(
-    context: torch.Tensor,
-    center: torch.Tensor,
-    negatives: torch.Tensor,
-    W1: torch.Tensor,
-    W2: torch.Tensor,
-) -> torch.Tensor:
-    """The same J in plain PyTorch ops, differentiated by autograd: the twin for tests and the
-    benchmark."""
-    h = W1.t()[context].mean(dim=1)  # [m, N]
-    s = torch.einsum("mwn,mn->mw", W2[torch.cat((center[:, None], negatives), 1)], h)  # [m, 1+k]
-    return -(F.logsigmoid(s[:, 0]).sum() + F.logsigmoid(-s[:, 1:]).sum()) / s.shape[0]  # []

@@ -1,0 +1,35 @@
+"""The two CBOW costs, each a ``torch.autograd.Function`` with a hand-written backward.
+
+- ``softmax``: the course's model and its five backprop formulas (``cbow_loss``).
+- ``negative_sampling``: word2vec's negative-sampling objective (``cbow_negative_sampling_loss``).
+"""
+
+from .negative_sampling import (
+    NegativeSamplingFunction,
+    cbow_negative_sampling_loss,
+    cbow_negative_sampling_loss_autograd,
+)
+from .softmax import (
+    GRAD_MODES,
+    HIDDENS,
+    CBOWFunction,
+    LogitsPool,
+    cbow_logits,
+    cbow_loss,
+    cbow_loss_autograd,
+    check_hidden,
+)
+
+__all__ = [
+    "GRAD_MODES",
+    "HIDDENS",
+    "CBOWFunction",
+    "LogitsPool",
+    "NegativeSamplingFunction",
+    "cbow_logits",
+    "cbow_loss",
+    "cbow_loss_autograd",
+    "cbow_negative_sampling_loss",
+    "cbow_negative_sampling_loss_autograd",
+    "check_hidden",
+]
