@@ -73,6 +73,7 @@ class CBOWLightningModule(pl.LightningModule):
     ) -> None:
         super().__init__()
         for name, value, ok, rule in (
+            ("vocab_size", vocab_size, vocab_size is None or vocab_size >= 1, ">= 1 or null"),
             ("negatives", negatives, negatives >= 1, ">= 1 (noise words per example)"),
             ("lr", lr, 0 < lr <= torch.finfo(torch.float32).max, "> 0 and a float32"),
             ("lr_decay", lr_decay, lr_decay > 0, "> 0"),
@@ -116,13 +117,26 @@ class CBOWLightningModule(pl.LightningModule):
         # the parameters in float64 and the course initialisation stays bit for bit.
         if self.model is None:
             hp = self.hparams
-            if hp.vocab_size is None:  # Lightning calls this hook after the datamodule's setup
-                hp.vocab_size = self.trainer.datamodule.vocab_size  # saved in checkpoints
+            # Lightning calls this hook after the datamodule's setup; outside a fit there is none.
+            data_vocab_size = getattr(self._datamodule(), "vocab_size", None)
+            if hp.vocab_size is None:
+                hp.vocab_size = data_vocab_size  # saved in checkpoints
+            elif data_vocab_size is not None and hp.vocab_size != data_vocab_size:
+                raise CBOWTrainingError(
+                    f"model.vocab_size is {hp.vocab_size} but the data's vocabulary has "
+                    f"{data_vocab_size} words: leave model.vocab_size out (null takes the data's)"
+                )
             if hp.objective == "negative":
                 self.model = CBOWNegativeSampling(hp.vocab_size, hp.embedding_dim, hp.init, hp.seed)
             else:
                 args = hp.vocab_size, hp.embedding_dim, hp.init, hp.seed, hp.grad_mode
                 self.model = CBOW(*args, hidden=hp.hidden)
+
+    def _datamodule(self):
+        try:
+            return self.trainer.datamodule
+        except RuntimeError:  # not attached to a Trainer
+            return None
 
     def forward(self, context: torch.Tensor, center: torch.Tensor) -> torch.Tensor:
         return self._loss(context, center, self._noise_gen)
