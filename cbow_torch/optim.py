@@ -1,4 +1,5 @@
-"""Plain SGD for sparse row gradients, applied without torch.optim.SGD's per-row loop."""
+"""Plain SGD for sparse row gradients, applied without torch.optim.SGD's per-row loop, and
+gradient clipping that takes them."""
 
 from __future__ import annotations
 
@@ -41,3 +42,32 @@ class SparseSGD(torch.optim.SGD):
                 values = grad._values() * -group["lr"]  # [R, N] −α ∇ for each row
                 p.scatter_add_(0, rows[:, None].expand_as(values), values)  # [V, N]
         return loss
+
+
+@torch.no_grad()
+def clip_sparse_gradients(params, clip_val: float, algorithm: str = "norm") -> None:
+    """Lightning's gradient clipping (``trainer.gradient_clip_val``) for parameters whose
+    gradients may be sparse rows, which ``torch.nn.utils.clip_grad_norm_`` does not take.
+
+    A sparse gradient is first coalesced (its repeated rows summed), so that the norm and the
+    clamp apply to the gradient itself, not to its parts. ``"norm"``: every gradient is scaled
+    by min(1, clip_val / ‖all gradients‖₂); ``"value"``: every entry is clamped to ±clip_val.
+    """
+    values = []
+    for p in params:
+        if p.grad is None:
+            continue
+        if p.grad.is_sparse:
+            p.grad = p.grad.coalesce()  # [V, N], each row once
+            values.append(p.grad._values())  # [rows, N], the gradient's storage
+        else:
+            values.append(p.grad)
+    if algorithm == "value":
+        for v in values:
+            v.clamp_(-clip_val, clip_val)
+        return
+    norms = torch.stack([torch.linalg.vector_norm(v) for v in values])  # [parameters]
+    norm = torch.linalg.vector_norm(norms)  # [] ‖all gradients‖₂
+    scale = (clip_val / (norm + 1e-6)).clamp(max=1.0)  # [] as clip_grad_norm_'s
+    for v in values:
+        v.mul_(scale)

@@ -14,7 +14,7 @@ from cbow_torch.functional import (
     cbow_negative_sampling_loss_autograd,
 )
 from cbow_torch.model import CBOWNegativeSampling
-from cbow_torch.optim import SparseSGD
+from cbow_torch.optim import SparseSGD, clip_sparse_gradients
 from cbow_torch.sampling import UnigramNoise, keep_probabilities, subsample
 from cbow_torch.train.cli import cli_main
 
@@ -132,6 +132,27 @@ def test_sparse_sgd_is_sgd_for_sparse_and_dense_gradients():
     ours.grad = torch.sparse_coo_tensor(rows[None], values, (6, 3))
     SparseSGD([ours], lr=0.3).step()
     torch.testing.assert_close(ours.detach(), expected, rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize("algorithm", ["norm", "value"])
+def test_clipping_sparse_gradients_is_torchs_clipping_of_the_dense_ones(algorithm):
+    gen = torch.Generator().manual_seed(0)
+    rows = torch.tensor([4, 1, 4, 4])  # row 4 three times: clipped as their sum
+    values = torch.randn(4, 3, dtype=torch.float64, generator=gen)
+    sparse = torch.sparse_coo_tensor(rows[None], values, (6, 3))
+    dense = torch.randn(6, 3, dtype=torch.float64, generator=gen)  # a dense parameter beside it
+    ours = [torch.nn.Parameter(torch.zeros(6, 3, dtype=torch.float64)) for _ in range(2)]
+    torchs = [torch.nn.Parameter(torch.zeros(6, 3, dtype=torch.float64)) for _ in range(2)]
+    ours[0].grad, ours[1].grad = sparse.clone(), dense.clone()
+    torchs[0].grad, torchs[1].grad = sparse.to_dense(), dense.clone()
+    clip_sparse_gradients(ours, 0.5, algorithm)
+    if algorithm == "norm":
+        torch.nn.utils.clip_grad_norm_(torchs, 0.5)
+    else:
+        torch.nn.utils.clip_grad_value_(torchs, 0.5)
+    assert not torch.allclose(torchs[1].grad, dense)  # 0.5 does clip
+    torch.testing.assert_close(ours[0].grad.to_dense(), torchs[0].grad)
+    torch.testing.assert_close(ours[1].grad, torchs[1].grad)
 
 
 def test_backward_scales_with_grad_output():
@@ -301,6 +322,12 @@ def test_word2vec_config_trains_logs_and_exports(tmp_path):
     kv = KeyedVectors.load_word2vec_format(str(run / "embeddings.txt"))
     W1T = state["model.input_vectors.weight"].numpy()
     np.testing.assert_allclose(kv.vectors, W1T, atol=1e-5)  # source W1
+
+
+def test_word2vec_trains_with_lightnings_gradient_clipping(tmp_path):
+    # Its gradients are sparse rows, which torch's clip_grad_norm_ does not take.
+    cli = cli_main(w2v_args(tmp_path, "--trainer.gradient_clip_val=0.01"))
+    assert cli.trainer.global_step == 12 and cli.trainer.state.finished
 
 
 def test_word2vec_resume_gives_the_same_parameters(tmp_path):

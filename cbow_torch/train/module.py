@@ -13,7 +13,7 @@ from torchmetrics import MeanMetric
 from ..data.text import Vocabulary
 from ..functional import check_hidden
 from ..model import CBOW, CBOWNegativeSampling
-from ..optim import SparseSGD
+from ..optim import SparseSGD, clip_sparse_gradients
 from ..sampling import UnigramNoise
 
 # Choices as types: LightningCLI (jsonargparse) rejects other values and lists these in --help.
@@ -301,6 +301,17 @@ class CBOWLightningModule(pl.LightningModule):
             "optimizer": optimizer,
             "lr_scheduler": {"scheduler": scheduler, "interval": "step"},
         }
+
+    def configure_gradient_clipping(
+        self, optimizer, gradient_clip_val=None, gradient_clip_algorithm=None
+    ) -> None:
+        if gradient_clip_val and self.hparams.objective == "negative":  # sparse row gradients
+            params = [p for group in optimizer.param_groups for p in group["params"]]
+            clip_sparse_gradients(params, gradient_clip_val, gradient_clip_algorithm or "norm")
+        else:
+            super().configure_gradient_clipping(
+                optimizer, gradient_clip_val, gradient_clip_algorithm
+            )
 
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         if self.vocab is not None:
