@@ -1,13 +1,14 @@
 """Section "lightning": the Trainer on the default config against a plain loop, in one fit.
 
 The default config (configs/default.yaml: its model, data, logger, checkpointing, progress
-bar, threads) trains with a real Trainer, built by the package's own cli_main, and,
-inside that same fit, a plain loop: the same DataLoader, CBOW + torch.optim.SGD and the module's
-own LR scheduler, no logging and no checks. A callback times blocks of Trainer steps, from one
-step's on_train_batch_start to that of the step a block later, and between two Trainer blocks
-runs and times a block of plain steps, so the two contenders alternate in one process. The
-warm-up steps, the epoch boundaries (validation, checkpoints), start-up and the end-of-fit export
-are outside every block. One fit per variant (progress bar on/off × log_every_n_steps).
+bar, threads) trains with a real Trainer, built by the package's own cli_main, and, inside that
+same fit, a plain loop: the same DataLoader, CBOW + torch.optim.SGD, the module's own LR
+scheduler and the config's gradient clipping (by norm, as Lightning clips), no logging and no
+checks. A callback times blocks of Trainer steps, from one step's on_train_batch_start to that
+of the step a block later, and between two Trainer blocks runs and times a block of plain steps,
+so the two contenders alternate in one process. The warm-up steps, the epoch boundaries
+(validation, checkpoints), start-up and the end-of-fit export are outside every block. One fit
+per variant (progress bar on/off × log_every_n_steps).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from .common import CLOCKS, DEFAULT_CONFIG
 def lightning_overhead(progress_bar: bool, log_every: int | None, args) -> dict[str, float]:
     """One default-config fit: median seconds per step of the Trainer and of a plain loop."""
     import pytorch_lightning as pl
+    import torch
 
     from cbow_torch.train.cli import cli_main
     from cbow_torch.train.module import CBOWLightningModule
@@ -75,6 +77,10 @@ def lightning_overhead(progress_bar: bool, log_every: int | None, args) -> dict[
         plain.trainer = None
         model, optimizer = plain.model, config["optimizer"]
         scheduler = config["lr_scheduler"]["scheduler"]
+        clip = trainer.gradient_clip_val  # the config's clipping is part of the step's work
+        if clip and trainer.gradient_clip_algorithm not in (None, "norm"):
+            raise SystemExit("lightning: the plain loop clips by norm only")
+        params = list(model.parameters())
         loader = trainer.datamodule.train_dataloader()
         state = {"it": iter(loader)}
 
@@ -88,6 +94,8 @@ def lightning_overhead(progress_bar: bool, log_every: int | None, args) -> dict[
                 optimizer.zero_grad()
                 loss = model(context, center)
                 loss.backward()
+                if clip:
+                    torch.nn.utils.clip_grad_norm_(params, clip)  # what Lightning's "norm" does
                 optimizer.step()
                 scheduler.step()
 
