@@ -118,7 +118,8 @@ class CBOWLightningModule(pl.LightningModule):
         if self.model is None:
             hp = self.hparams
             # Lightning calls this hook after the datamodule's setup; outside a fit there is none.
-            data_vocab_size = getattr(self._datamodule(), "vocab_size", None)
+            datamodule = getattr(self._trainer, "datamodule", None)  # _trainer: None if unattached
+            data_vocab_size = getattr(datamodule, "vocab_size", None)
             if hp.vocab_size is None:
                 hp.vocab_size = data_vocab_size  # saved in checkpoints
             elif data_vocab_size is not None and hp.vocab_size != data_vocab_size:
@@ -131,12 +132,6 @@ class CBOWLightningModule(pl.LightningModule):
             else:
                 args = hp.vocab_size, hp.embedding_dim, hp.init, hp.seed, hp.grad_mode
                 self.model = CBOW(*args, hidden=hp.hidden)
-
-    def _datamodule(self):
-        try:
-            return self.trainer.datamodule
-        except RuntimeError:  # not attached to a Trainer
-            return None
 
     def forward(self, context: torch.Tensor, center: torch.Tensor) -> torch.Tensor:
         return self._loss(context, center, self._noise_gen)
