@@ -18,6 +18,7 @@ from pytorch_lightning.utilities import rank_zero_warn
 
 from ..sampling import keep_probabilities
 from .corpus import BUNDLED, CBOWDataError, resolve_corpus
+from .chunks import ChunkDataset
 from .prepare import (
     PreparedDataset,
     cache_key,
@@ -68,6 +69,9 @@ class CBOWDataModule(pl.LightningDataModule):
         seed: seeds the shuffle, on one process and under DDP.
         val_fraction: the share of the corpus held out for validation, in [0, 1).
         num_workers: DataLoader worker processes.
+        chunk_words: the fused engine's training step: a chunk of documents of about this many
+            tokens (100,000 is ~0.1 s on 2 cores, so Lightning's ~0.3 ms a step is noise;
+            a corpus of fewer than 10 chunks gets smaller ones, 10 an epoch).
         cache_dir: where prepared corpora are kept (default ``~/.cache/cbow_torch``).
     """
 
@@ -88,6 +92,7 @@ class CBOWDataModule(pl.LightningDataModule):
         seed: int = 282,
         val_fraction: float = 0.05,
         num_workers: int = 0,
+        chunk_words: int = 100_000,
         cache_dir: str | None = None,
     ) -> None:
         super().__init__()
@@ -98,6 +103,7 @@ class CBOWDataModule(pl.LightningDataModule):
             (batch_size >= 1, f"data.batch_size must be >= 1, got {batch_size}"),
             (0 <= val_fraction < 1, f"data.val_fraction must be in [0, 1), got {val_fraction}"),
             (num_workers >= 0, f"data.num_workers must be >= 0, got {num_workers}"),
+            (chunk_words >= 1, f"data.chunk_words must be >= 1, got {chunk_words}"),
         ]:
             if not ok:
                 raise CBOWDataError(message)
@@ -190,6 +196,7 @@ class CBOWDataModule(pl.LightningDataModule):
         if cut < n and (len(val_docs) == 0 or val_docs[0] != 0):
             val_docs = np.r_[0, val_docs]  # the held-out slice starts a document
         self.train_dataset = CBOWWindowDataset(ids[:cut], C, train_docs)
+        self._train_stream = ids[:cut], train_docs  # the fused engine's chunks read it whole
         if self.sample > 0 and len(self.train_dataset) > 0:
             keep = keep_probabilities(self.vocab.counts, self.sample)  # [V]
             self.train_dataset = SubsampledWindows(ids[:cut], C, train_docs, keep, self.seed)
@@ -210,7 +217,18 @@ class CBOWDataModule(pl.LightningDataModule):
                 f"fewer than one window of {2 * C + 1}: raise it or set it to 0"
             )
 
-    def _loader(self, dataset: CBOWWindowDataset, shuffle: bool) -> ResumableLoader:
+    def _chunks(self) -> ChunkDataset:
+        ids, docs = self._train_stream
+        V = len(self.vocab)
+        if len(ids) and int(ids.max()) >= V:  # one pass; the kernel does not check each id
+            raise CBOWDataError(
+                f"{self.path} holds word id {int(ids.max())}, outside its vocabulary of {V} "
+                "words: the prepared dataset is damaged; prepare it again"
+            )
+        keep = keep_probabilities(self.vocab.counts, self.sample)  # [V] all 1 when sample = 0
+        return ChunkDataset(ids, docs, self.window, keep, self.hparams.chunk_words)
+
+    def _loader(self, dataset, shuffle: bool, batch_size: int | None = None) -> ResumableLoader:
         trainer = self.trainer
         world, rank = (trainer.world_size, trainer.global_rank) if trainer else (1, 0)
         # Built here rather than by Lightning so that data.seed seeds the shuffle on one process
@@ -218,7 +236,7 @@ class CBOWDataModule(pl.LightningDataModule):
         sampler = WindowSampler(dataset, world, rank, shuffle=shuffle, seed=self.seed)
         return ResumableLoader(
             dataset,
-            batch_size=self.batch_size,
+            batch_size=batch_size or self.batch_size,
             sampler=sampler,
             collate_fn=collate_batch,
             num_workers=self.num_workers,
@@ -228,7 +246,11 @@ class CBOWDataModule(pl.LightningDataModule):
         )
 
     def train_dataloader(self) -> ResumableLoader:
-        self._train_loader = self._loader(self.train_dataset, self.shuffle)
+        module = self.trainer.lightning_module if self.trainer else None
+        if getattr(module, "trains_on_chunks", False):  # the fused engine: document chunks
+            self._train_loader = self._loader(self._chunks(), shuffle=False, batch_size=1)
+        else:
+            self._train_loader = self._loader(self.train_dataset, self.shuffle)
         self._train_loader.skip, self._resume_batches = self._resume_batches, 0
         return self._train_loader
 

@@ -99,7 +99,7 @@ def find_checkpoint(config: Any) -> Checkpoint | None:
             "checkpoints/last.ckpt, or 'last' for the newest run"
         ) from None
     state = ckpt.get("state_dict") if isinstance(ckpt, dict) else None
-    vocab = ckpt.get("vocabulary") if isinstance(ckpt, dict) else None
+    vocab = ckpt.get("cbow_torch", {}).get("vocabulary") if isinstance(ckpt, dict) else None
     if not isinstance(state, dict) or not isinstance(vocab, dict) or "words" not in vocab:
         raise CBOWTrainingError(
             f"--ckpt_path {path}: not a cbow-torch training checkpoint (no state_dict and "

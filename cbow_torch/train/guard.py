@@ -1,0 +1,36 @@
+"""The divergence guard: a run whose training loss is not finite, or stays far above its first
+value, stops with a one-line error instead of exporting garbage."""
+
+from __future__ import annotations
+
+import math
+
+FACTOR, WRITES = 10.0, 3  # above FACTOR × the first loss at WRITES writes in a row: divergence
+
+
+class DivergenceGuard:
+    """Watches the interval means of train/loss as they are written."""
+
+    def __init__(self) -> None:
+        self.first: float | None = None  # the run's first written loss: the yardstick
+        self.high = 0  # writes in a row above FACTOR × first
+        self.last = math.nan
+
+    def check(self, loss: float) -> str | None:
+        """What went wrong, or None; call with each written interval mean."""
+        self.last = loss
+        if self.first is None:
+            self.first = loss
+        self.high = self.high + 1 if loss > FACTOR * self.first else 0
+        if not math.isfinite(loss) or self.high >= WRITES:
+            return self.describe()
+        return None
+
+    def at_end(self) -> str | None:
+        """A run too short to stay high WRITES times, but that ends high."""
+        return self.describe() if self.high else None
+
+    def describe(self) -> str:
+        if not math.isfinite(self.last):
+            return f"became {self.last}"
+        return f"rose to {self.last:.4g} (from {self.first:.4g})"

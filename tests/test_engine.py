@@ -1,0 +1,168 @@
+"""The objectives as objects and the negative-sampling engines through the real Trainer: the
+fused kernel trains, logs, resumes bit for bit, runs under DDP, and refuses what it cannot do."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import pytorch_lightning as pl
+import torch
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from cbow_torch.data.chunks import ChunkDataset, make_spans
+from cbow_torch.objectives import OBJECTIVES, NegativeSamplingObjective
+
+CONFIG = Path(__file__).resolve().parents[1] / "configs" / "word2vec.yaml"
+
+
+def fused_args(tmp_path, *extra, name="run"):
+    return [
+        "fit",
+        f"--config={CONFIG}",
+        "--model.embedding_dim=16",
+        "--model.projector_words=100",
+        "--data.chunk_words=2000",
+        "--trainer.max_epochs=2",
+        "--trainer.log_every_n_steps=1",
+        "--trainer.enable_progress_bar=false",
+        "--trainer.enable_model_summary=false",
+        "--threads.count=1",
+        f"--data.cache_dir={tmp_path / 'cache'}",
+        f"--trainer.logger.init_args.save_dir={tmp_path / 'runs'}",
+        f"--trainer.logger.init_args.name={name}",
+        f"--checkpoint.dirpath={tmp_path / name / 'checkpoints'}",
+        *extra,
+    ]
+
+
+def run_cli(args):
+    from cbow_torch.train.cli import cli_main
+
+    return cli_main(args)
+
+
+def scalars(run_dir: Path) -> dict[str, list[float]]:
+    events = EventAccumulator(str(run_dir)).Reload()
+    return {tag: [e.value for e in events.Scalars(tag)] for tag in events.Tags()["scalars"]}
+
+
+def test_each_objective_is_one_object_named_by_the_config():
+    assert set(OBJECTIVES) == {"softmax", "negative"}
+    assert all(cls.name == name for name, cls in OBJECTIVES.items())
+
+
+def test_auto_is_fused_on_the_cpu_and_autograd_on_a_gpu():
+    from cbow_torch.train.module import CBOWLightningModule
+
+    hp = CBOWLightningModule(objective="negative").hparams
+    for device, engine in (("cpu", "fused"), ("cuda", "autograd")):
+        objective = NegativeSamplingObjective(hp)
+        objective.resolve_engine(torch.device(device))
+        assert objective.engine == engine
+        assert objective.automatic_optimization == (engine == "autograd")
+
+
+def test_the_fused_engine_trains_logs_and_exports(tmp_path):
+    cli = run_cli(fused_args(tmp_path))
+    module = cli.model
+    assert module.objective.engine == "fused" and not module.automatic_optimization
+    run_dir = tmp_path / "runs" / "run" / "version_0"
+    assert (run_dir / "embeddings.txt").is_file()
+    logged = scalars(run_dir)
+    for tag in ("train/loss", "train/lr", "train/words_per_sec", "val/loss"):
+        assert tag in logged, tag
+    loss = logged["train/loss"]
+    assert np.isfinite(loss).all() and loss[-1] < loss[0]  # the windows' cost falls
+    lr = logged["train/lr"]
+    assert lr[0] > lr[-1] > 0  # word2vec's linear decay, one value a chunk
+    steps = len(cli.datamodule.train_dataloader())
+    assert cli.trainer.global_step == 2 * steps >= 20  # at least 10 chunks an epoch
+
+
+class SaveAndStop(pl.Callback):
+    """Writes a checkpoint after ``step`` training steps and stops the run there."""
+
+    def __init__(self, step: int, path: Path) -> None:
+        self.step, self.path = step, path
+
+    def on_train_batch_end(self, trainer, *_) -> None:
+        if trainer.global_step == self.step:
+            trainer.save_checkpoint(self.path)
+            trainer.should_stop = True
+
+
+def test_the_fused_engine_resumes_bit_for_bit_mid_epoch(tmp_path):
+    """Stopped after 7 chunks (mid-epoch) and resumed, a 1-thread run ends bit for bit where
+    an unbroken run ends: the kernel's generators derive from (seed, rank, epoch, chunk)."""
+    from cbow_torch.train.cli import cli_main
+
+    whole = run_cli(fused_args(tmp_path, name="whole")).model.model.state_dict()
+    cut = cli_main([*fused_args(tmp_path, name="cut")[1:], "--export.enabled=false"], run=False)
+    cut.trainer.callbacks.append(SaveAndStop(7, tmp_path / "mid.ckpt"))
+    cut.trainer.fit(cut.model, datamodule=cut.datamodule)
+    assert cut.trainer.global_step == 7
+    resumed = run_cli([*fused_args(tmp_path, name="cut"), f"--ckpt_path={tmp_path / 'mid.ckpt'}"])
+    assert resumed.trainer.global_step == 2 * len(resumed.datamodule.train_dataloader())
+    for name, value in resumed.model.model.state_dict().items():
+        assert torch.equal(value, whole[name]), name
+
+
+def test_the_fused_engine_under_ddp_ends_with_equal_ranks(tmp_path, ddp_fit):
+    """Each rank trains its own chunks; the parameters are averaged every sync_every steps and
+    at each epoch end, so both ranks end equal (ddp_fit checks it)."""
+    ranks = ddp_fit(fused_args(tmp_path, "--model.sync_every=2"))
+    assert ranks[0]["losses"] != ranks[1]["losses"]  # different chunks, different windows
+    assert (tmp_path / "runs" / "run" / "version_0" / "embeddings.txt").is_file()
+
+
+@pytest.mark.parametrize(
+    "extra, expected",
+    [
+        (["--model.objective=softmax", "--model.engine=fused"], "model.engine fused does not"),
+        (["--data.chunk_words=0"], "data.chunk_words must be >= 1"),
+        (["--trainer.gradient_clip_val=1.0"], "gradient_clip_val does not apply"),
+    ],
+)
+def test_what_the_fused_engine_cannot_do_is_a_one_line_error(tmp_path, capsys, extra, expected):
+    from cbow_torch.train.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(fused_args(tmp_path, *extra))
+    message = str(exit_info.value.code) + capsys.readouterr().err
+    assert expected in message and "Traceback" not in message
+
+
+def test_fused_on_a_gpu_is_refused():
+    from cbow_torch.train.module import CBOWLightningModule
+
+    hp = CBOWLightningModule(objective="negative", engine="fused").hparams
+    with pytest.raises(ValueError, match="model.engine fused runs on the CPU"):
+        NegativeSamplingObjective(hp).resolve_engine(torch.device("cuda"))
+
+
+def test_ids_outside_the_vocabulary_are_refused_before_the_kernel(tmp_path, capsys):
+    from cbow_torch.train.cli import main
+
+    out = tmp_path / "prepared"
+    from cbow_torch.data.prepare import main as prepare_main
+
+    assert prepare_main(["lee", "--out", str(out), "--min-count", "5"]) == 0
+    ids = np.load(out / "ids.npy", mmap_mode="r+")
+    ids[100] = np.iinfo(ids.dtype).max  # a damaged file: an id no word has
+    ids.flush()
+    with pytest.raises(SystemExit) as exit_info:
+        main([*fused_args(tmp_path), f"--data.dataset={out}"])
+    message = str(exit_info.value.code)
+    assert "outside its vocabulary" in message and "prepare it again" in message
+
+
+def test_chunks_cover_the_stream_once_in_order():
+    ids = np.arange(25_000) % 50
+    docs = np.array([0, 3, 10, 22_000])
+    spans = make_spans(docs, len(ids), max_len=10_000)
+    assert spans.tolist() == [0, 3, 10, 10_010, 20_010, 22_000, 25_000]
+    chunks = ChunkDataset(ids, docs, 2, np.ones(50, np.float32), chunk_words=1000)
+    got = [chunks.__getitems__([i]) for i in range(len(chunks))]
+    assert got[0].lo == 0 and got[-1].hi == len(spans) - 1
+    assert all(a.hi == b.lo for a, b in zip(got, got[1:], strict=False))
+    assert sum(c.words for c in got) == len(ids)
