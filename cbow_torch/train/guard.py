@@ -12,15 +12,16 @@ class DivergenceGuard:
     """Watches the interval means of train/loss as they are written."""
 
     def __init__(self) -> None:
-        self.first: float | None = None  # the run's first written loss: the yardstick
+        self.first: float | None = None  # the run's first step's loss: the yardstick
         self.high = 0  # writes in a row above FACTOR × first
         self.last = math.nan
 
-    def check(self, loss: float) -> str | None:
-        """What went wrong, or None; call with each written interval mean."""
+    def check(self, loss: float, first: float) -> str | None:
+        """What went wrong, or None; call with each written interval mean and the loss of the
+        run's first step (read once: a divergence can be well under way by the first write)."""
         self.last = loss
         if self.first is None:
-            self.first = loss
+            self.first = first
         self.high = self.high + 1 if loss > FACTOR * self.first else 0
         if not math.isfinite(loss) or self.high >= WRITES:
             return self.describe()

@@ -101,6 +101,7 @@ class CBOWLightningModule(pl.LightningModule):
         self.guard = DivergenceGuard()
         self.words_in_step = 0  # the corpus words of the last training step (progress bar)
         self._interval = _Interval()  # the steps since train/* was last written
+        self._first_loss: torch.Tensor | None = None  # the run's first step's J
 
     # ---- building -------------------------------------------------------------------------
 
@@ -143,6 +144,8 @@ class CBOWLightningModule(pl.LightningModule):
         self.objective.on_train_batch_end(self)
         loss = outputs["loss"] if isinstance(outputs, dict) else outputs
         interval = self._interval
+        if self._first_loss is None:
+            self._first_loss = loss.detach().clone()  # [] the divergence guard's yardstick
         interval.loss.add_(loss.detach())  # []
         interval.steps += 1
         self.words_in_step = self.objective.words(batch)
@@ -162,7 +165,7 @@ class CBOWLightningModule(pl.LightningModule):
             return
         seconds = time.perf_counter() - interval.since
         loss = (interval.loss / interval.steps).item()  # the one host sync
-        if (problem := self.guard.check(loss)) is not None:
+        if (problem := self.guard.check(loss, self._first_loss.item())) is not None:
             self._stop_diverged(problem)
         metrics = {
             "train/loss": loss,
