@@ -196,7 +196,7 @@ def test_bad_chunk_inputs_are_one_line_errors():
         negatives=5, lr_start=0.05, lr_end=0.01, seed=1, threads=1,
     )  # fmt: skip
     bad = [
-        ("W1T", W1T.half(), "float32 or float64"),
+        ("W1T", W1T.half(), "float32/64"),
         ("W2", W2[:5], "share shape"),
         ("W1T", W1T.t().contiguous().t(), "contiguous"),
         ("ids", ids.astype(np.float32), "ids must be"),

@@ -75,9 +75,8 @@ def _window_sgd(W1T, W2, context, count, center, noise, lr_in, lr_out, h, grad_h
     for t in range(-1, noise.shape[0]):
         for n in range(0, N, line):
             touched += W2[center if t < 0 else noise[t], n]
-    for n in range(N):
-        h[n] = 0.0
-        grad_h[n] = 0.0
+    h[:] = 0.0
+    grad_h[:] = 0.0
     for j in range(count):
         row = context[j]
         for n in range(N):
@@ -116,28 +115,25 @@ def _window_sgd(W1T, W2, context, count, center, noise, lr_in, lr_out, h, grad_h
 
 
 @njit(nogil=True, cache=True)
-def _sgd_windows(W1T, W2, context, center, negatives, lr, mean_input):
-    h, grad_h = np.empty(W1T.shape[1], W1T.dtype), np.empty(W1T.shape[1], W1T.dtype)
-    count, cost = context.shape[1], 0.0
+def _sgd_windows(W1T, W2, context, center, negatives, lr, mean):
+    h, g = np.empty(W1T.shape[1], W1T.dtype), np.empty(W1T.shape[1], W1T.dtype)  # scratch [N]
+    cost, C2 = 0.0, context.shape[1]
     for i in range(context.shape[0]):
-        cost += _window_sgd(
-            W1T, W2, context[i], count, center[i], negatives[i], lr, lr, h, grad_h, mean_input
-        )
+        cost += _window_sgd(W1T, W2, context[i], C2, center[i], negatives[i], lr, lr, h, g, mean)
     return cost
 
 
 @njit(nogil=True, parallel=True, cache=True)
 def _train(W1T, W2, ids, spans, bounds, keep, prob, alias, C, k, lr0, lr1, seed, longest, mean):
     parts, (V, N) = bounds.shape[0] - 1, W1T.shape
-    costs, words = np.zeros(parts), np.zeros(parts, np.int64)
-    windows = np.zeros(parts, np.int64)
+    costs, counts = np.zeros(parts), np.zeros((parts, 2), np.int64)  # words, windows
     for t in prange(parts):
         state = _mix(seed ^ _mix(np.uint64(t) + _GAMMA))
         first, last = spans[bounds[t]], spans[bounds[t + 1]]
         slope = (lr1 - lr0) / max(last - first, 1)  # α falls linearly with this part's words
         kept = np.empty(longest, np.int32)
         context, noise = np.empty(2 * C, np.int32), np.empty(k, np.int64)
-        h, grad_h = np.empty(N, W1T.dtype), np.empty(N, W1T.dtype)
+        h, g = np.empty(N, W1T.dtype), np.empty(N, W1T.dtype)  # scratch [N]
         cost, done, trained = 0.0, 0, 0
         for s in range(bounds[t], bounds[t + 1]):
             a, b, n = spans[s], spans[s + 1], 0
@@ -166,13 +162,11 @@ def _train(W1T, W2, ids, spans, bounds, keep, prob, alias, C, k, lr0, lr1, seed,
                     coin = (u & np.uint64(0xFFFFFFFF)) * 2.0**-32
                     noise[j] = col if coin < prob[col] else alias[col]
                 lr = lr0 + slope * (done + (b - a) * i / n)
-                cost += _window_sgd(
-                    W1T, W2, context, count, kept[i], noise, lr, lr, h, grad_h, mean
-                )
+                cost += _window_sgd(W1T, W2, context, count, kept[i], noise, lr, lr, h, g, mean)
                 trained += 1
             done += b - a
-        costs[t], words[t], windows[t] = cost, done, trained
-    return costs.sum(), words.sum(), windows.sum()
+        costs[t], counts[t, 0], counts[t, 1] = cost, done, trained
+    return costs.sum(), counts[:, 0].sum(), counts[:, 1].sum()
 
 
 def _numba(kernel, *args):
@@ -182,19 +176,18 @@ def _numba(kernel, *args):
     try:
         return kernel(*args)
     except numba.core.errors.NumbaError as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        first = (str(err).strip().splitlines() or [""])[0]
         raise RuntimeError(f"numba failed ({type(err).__name__}: {first}): {_FIX}") from None
     except ValueError as err:
         if "threading layer" not in str(err):
             raise
-        raise RuntimeError(f"numba has no threading layer ({err}); {_FIX}") from None
+        first = str(err).strip().splitlines()[0]
+        raise RuntimeError(f"numba has no threading layer ({first}); {_FIX}") from None
 
 
 def set_threads(n: int) -> int:
     """numba's thread count, clipped to 1…NUMBA_NUM_THREADS; returns the count set."""
-    if numba is None:
-        raise RuntimeError(f"the fused engine needs numba ({_NUMBA_IMPORT_ERROR}): {_FIX}")
-    n = max(1, min(int(n), numba.config.NUMBA_NUM_THREADS))
+    n = _numba(lambda: max(1, min(int(n), numba.config.NUMBA_NUM_THREADS)))
     _numba(numba.set_num_threads, n)
     return n
 
@@ -202,26 +195,16 @@ def set_threads(n: int) -> int:
 def _check_params(W1T: torch.Tensor, W2: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
     """W1ᵀ and W2 as zero-copy numpy views, after the checks that in-place updates need."""
     for name, W in (("W1T", W1T), ("W2", W2)):
-        if not isinstance(W, torch.Tensor) or W.dim() != 2:
-            raise ValueError(f"{name} must be a 2-D torch tensor [V, N], got {_describe(W)}")
-        if W.device.type != "cpu" or W.dtype not in (torch.float32, torch.float64):
-            raise ValueError(
-                f"{name} must be float32 or float64 on the CPU, got {W.dtype} on {W.device}"
-            )
-        if not W.is_contiguous():
-            raise ValueError(f"{name} must be contiguous, got strides {W.stride()}")
+        ok = isinstance(W, torch.Tensor) and W.dim() == 2 and W.device.type == "cpu"
+        if not ok or W.dtype not in (torch.float32, torch.float64) or not W.is_contiguous():
+            got = f"{W.dtype} {tuple(W.shape)} on {W.device}" if ok else type(W).__name__
+            raise ValueError(f"{name} must be a contiguous float32/64 CPU tensor [V, N], got {got}")
     if W1T.shape != W2.shape or W1T.dtype != W2.dtype:
-        raise ValueError(
-            f"W1T and W2 must share shape [V, N] and dtype, got {tuple(W1T.shape)} {W1T.dtype} "
-            f"and {tuple(W2.shape)} {W2.dtype}"
-        )
+        got = f"{tuple(W1T.shape)} {W1T.dtype}, {tuple(W2.shape)} {W2.dtype}"
+        raise ValueError(f"W1T and W2 must share shape [V, N] and dtype, got {got}")
     if W1T.shape[0] < 2 or W1T.shape[1] < 1:
         raise ValueError(f"W1T and W2 need V >= 2 and N >= 1, got {tuple(W1T.shape)}")
     return W1T.detach().numpy(), W2.detach().numpy()
-
-
-def _describe(x) -> str:
-    return f"shape {tuple(x.shape)}" if hasattr(x, "shape") else type(x).__name__
 
 
 def _check_lr(name: str, lr: float) -> float:
@@ -230,34 +213,20 @@ def _check_lr(name: str, lr: float) -> float:
     return float(lr)
 
 
-def negative_sampling_sgd_(
-    W1T: torch.Tensor,
-    W2: torch.Tensor,
-    context: torch.Tensor,
-    center: torch.Tensor,
-    negatives: torch.Tensor,
-    lr: float,
-    mean_input: bool = True,
-) -> float:
+def negative_sampling_sgd_(W1T, W2, context, center, negatives, lr, mean_input=True) -> float:
     """The fused kernel's per-window update on m given windows, in order, in place, one thread.
 
-    Args:
-        W1T: input vectors [V, N] (word j's in row j), W2: output vectors [V, N]; CPU,
-            contiguous, one dtype (float32 or float64). Both are updated in place.
-        context: word ids [m, 2C], center: [m], negatives: noise ids [m, k] (int64 or int32).
-        lr: α for both W1ᵀ and W2.
-        mean_input: divide the input update by 2C (the true gradient); False is word2vec's.
-
-    Returns:
-        The summed cost Σᵢ Jᵢ of the m windows, each taken before its own update. For m = 1
-        and distinct noise words other than the centre, the update is one SGD step
-        W ← W − lr ∇J of ``cbow_negative_sampling_loss`` (see the module docstring).
+    W1T (word j's input vector in row j) and W2 are [V, N] contiguous CPU tensors of one float
+    dtype; context [m, 2C], center [m] and negatives [m, k] hold word ids; lr is α for both;
+    ``mean_input`` divides the input update by 2C (the true gradient), False is word2vec's.
+    Returns the summed cost Σᵢ Jᵢ, each Jᵢ before its own update. For m = 1 and distinct noise
+    words other than the centre, this is one step W ← W − lr ∇J of
+    ``cbow_negative_sampling_loss`` (module docstring).
     """
     W1, W2_ = _check_params(W1T, W2)
     _check_ids(W1.shape[0], context, center, negatives)
-    for name, ids in (("context", context), ("center", center), ("negatives", negatives)):
-        if ids.device.type != "cpu":
-            raise ValueError(f"{name} must be on the CPU, got {ids.device}")
+    if any(t.device.type != "cpu" for t in (context, center, negatives)):
+        raise ValueError(f"context, center and negatives must be on the CPU, got {context.device}")
     ids = [t.to(torch.int64).contiguous().numpy() for t in (context, center, negatives)]
     args = (W1, W2_, *ids, _check_lr("lr", lr), bool(mean_input))
     return float(_numba(_sgd_windows, *args))
@@ -311,23 +280,20 @@ def train_chunk(
     alias table (noise_prob float32 [V], noise_alias int64 [V]); then the window's update (module
     docstring) with α from ``lr_start`` to ``lr_end`` linearly over each part's tokens.
 
-    Args:
-        W1T, W2: [V, N] CPU tensors, one float dtype; ids: 1-D uint16/int32/int64 array (a
-            memory map is read, not copied; ``check_ids_in_range`` once per dataset);
-        spans: int64 offsets from ``make_spans``; keep: float32 [V] (all 1: no subsampling);
-        seed: 0 ≤ seed < 2⁶⁴; threads ≥ 1: the parts (numba's threads: ``set_threads``).
-
-    Returns:
-        (summed window cost, tokens read before subsampling, windows trained).
+    W1T, W2: [V, N] CPU tensors of one float dtype; ids: 1-D uint16/int32/int64 (a memory map
+    is read, not copied; run ``check_ids_in_range`` once); spans: int64 from ``make_spans``;
+    keep: float32 [V] (all 1: no subsampling); seed: 0 ≤ seed < 2⁶⁴; threads ≥ 1 parts (numba's
+    threads: ``set_threads``). Returns (summed window cost, tokens read before subsampling,
+    windows trained).
     """
     W1, W2_ = _check_params(W1T, W2)
     V = W1.shape[0]
-    if not isinstance(ids, np.ndarray) or ids.ndim != 1 or ids.dtype not in _ID_DTYPES:
-        raise ValueError(f"ids must be a 1-D uint16, int32 or int64 array, got {_describe(ids)}")
-    if not ids.flags.c_contiguous:
-        raise ValueError("ids must be contiguous (a memory map of ids.npy is)")
-    if not isinstance(spans, np.ndarray) or spans.ndim != 1 or spans.dtype != np.int64:
-        raise ValueError(f"spans must be a 1-D int64 array (make_spans), got {_describe(spans)}")
+    for name, x, dtypes in (("ids", ids, _ID_DTYPES), ("spans", spans, (np.dtype(np.int64),))):
+        if not isinstance(x, np.ndarray) or x.ndim != 1 or x.dtype not in dtypes:
+            got = f"{x.dtype} {x.shape}" if isinstance(x, np.ndarray) else type(x).__name__
+            raise ValueError(f"{name} must be a 1-D {'/'.join(map(str, dtypes))} array, got {got}")
+        if not x.flags.c_contiguous:
+            raise ValueError(f"{name} must be contiguous (a memory map of ids.npy is)")
     if not 0 <= lo <= hi < len(spans):
         raise ValueError(f"need 0 <= lo <= hi <= {len(spans) - 1} spans, got lo={lo}, hi={hi}")
     offsets = spans[lo : hi + 1]  # [hi − lo + 1]
@@ -344,8 +310,7 @@ def train_chunk(
         raise ValueError(f"seed must be an integer in [0, 2**64), got {seed}")
     lr0, lr1 = _check_lr("lr_start", lr_start), _check_lr("lr_end", lr_end)
     parts = np.arange(threads + 1) * (offsets[-1] - offsets[0]) / threads + offsets[0]
-    bounds = np.searchsorted(offsets, parts).astype(np.int64) + lo  # [threads + 1]
-    bounds = np.minimum(bounds, hi)
+    bounds = np.minimum(np.searchsorted(offsets, parts) + lo, hi).astype(np.int64)  # [threads + 1]
     bounds[0], bounds[-1] = lo, hi
     longest = max(int(lengths.max()) if len(lengths) else 0, 1)
     args = (W1, W2_, ids, spans, bounds, keep, prob, alias, int(window), int(negatives))
