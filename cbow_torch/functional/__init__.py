@@ -2,8 +2,17 @@
 
 - ``softmax``: the course's model and its five backprop formulas (``cbow_loss``).
 - ``negative_sampling``: word2vec's negative-sampling objective (``cbow_negative_sampling_loss``).
+- ``fused``: that objective's per-window SGD as numba kernels (``negative_sampling_sgd_``,
+  ``train_chunk``).
 """
 
+from .fused import (
+    check_ids_in_range,
+    make_spans,
+    negative_sampling_sgd_,
+    set_threads,
+    train_chunk,
+)
 from .negative_sampling import (
     NegativeSamplingFunction,
     cbow_negative_sampling_loss,
@@ -32,4 +41,9 @@ __all__ = [
     "cbow_negative_sampling_loss",
     "cbow_negative_sampling_loss_autograd",
     "check_hidden",
+    "check_ids_in_range",
+    "make_spans",
+    "negative_sampling_sgd_",
+    "set_threads",
+    "train_chunk",
 ]
