@@ -140,20 +140,20 @@ def test_fused_on_a_gpu_is_refused():
         NegativeSamplingObjective(hp).resolve_engine(torch.device("cuda"))
 
 
-def test_ids_outside_the_vocabulary_are_refused_before_the_kernel(tmp_path, capsys):
+def test_ids_outside_the_vocabulary_are_refused_before_the_kernel_runs(tmp_path, capsys):
     from cbow_torch.train.cli import main
 
     out = tmp_path / "prepared"
     from cbow_torch.data.prepare import main as prepare_main
 
-    assert prepare_main(["lee", "--out", str(out), "--min-count", "5"]) == 0
+    assert prepare_main(["lee", "--out", str(out), "--min_count", "5"]) == 0
     ids = np.load(out / "ids.npy", mmap_mode="r+")
     ids[100] = np.iinfo(ids.dtype).max  # a damaged file: an id no word has
     ids.flush()
     with pytest.raises(SystemExit) as exit_info:
         main([*fused_args(tmp_path), f"--data.dataset={out}"])
     message = str(exit_info.value.code)
-    assert "outside its vocabulary" in message and "prepare it again" in message
+    assert "do not agree" in message and "prepare it again" in message
 
 
 def test_chunks_cover_the_stream_once_in_order():

@@ -33,14 +33,22 @@ class DocumentChunk:
         return f"DocumentChunk(index={self.index}, spans={self.lo}:{self.hi}, words={self.words})"
 
 
-def make_spans(doc_starts: np.ndarray, n: int, max_len: int = MAX_SPAN) -> np.ndarray:
-    """Span offsets [S + 1] into n ids: the documents (starts ``doc_starts``), each cut into
-    pieces of at most ``max_len`` tokens. Windows do not cross a span, as word2vec's do not
-    cross its 10,000-word sentences."""
-    starts = np.asarray(doc_starts, dtype=np.int64)  # [D]
-    ends = np.append(starts[1:], n)  # [D]
-    pieces = [np.arange(s, e, max_len) for s, e in zip(starts, ends, strict=True) if e > s]
-    return np.append(np.concatenate(pieces) if pieces else np.zeros(0, np.int64), n)  # [S + 1]
+def make_spans(doc_starts, n_ids: int, max_len: int = MAX_SPAN) -> np.ndarray:
+    """Offsets [S + 1] (int64) of the spans the kernel trains on: each document
+    ids[doc_starts[d]:doc_starts[d + 1]] (the last one ends at n_ids) cut into pieces of at most
+    ``max_len`` tokens, empty documents dropped. Windows never cross a span's ends."""
+    starts = np.asarray(doc_starts, dtype=np.int64).reshape(-1)  # [D]
+    if max_len < 1:
+        raise ValueError(f"max_len must be >= 1, got {max_len}")
+    if len(starts) and (starts[0] < 0 or starts[-1] > n_ids or (np.diff(starts) < 0).any()):
+        raise ValueError(f"doc_starts must rise within [0, {n_ids}] (the number of ids)")
+    ends = np.append(starts[1:], n_ids)  # [D]
+    pieces = -(-(ends - starts) // max_len)  # [D] ceil(length / max_len), 0 when empty
+    first = np.cumsum(pieces) - pieces  # [D] index of each document's first piece
+    piece = np.arange(int(pieces.sum()))  # [S]
+    doc = np.repeat(np.arange(len(starts)), pieces)  # [S] each piece's document
+    offsets = starts[doc] + (piece - first[doc]) * max_len  # [S]
+    return np.append(offsets, n_ids if len(offsets) else 0).astype(np.int64)  # [S + 1]
 
 
 class ChunkDataset(Dataset):

@@ -17,8 +17,8 @@ import pytorch_lightning as pl
 from pytorch_lightning.utilities import rank_zero_warn
 
 from ..sampling import keep_probabilities
-from .corpus import BUNDLED, CBOWDataError, resolve_corpus
 from .chunks import ChunkDataset
+from .corpus import BUNDLED, CBOWDataError, resolve_corpus
 from .prepare import (
     PreparedDataset,
     cache_key,
@@ -218,13 +218,7 @@ class CBOWDataModule(pl.LightningDataModule):
             )
 
     def _chunks(self) -> ChunkDataset:
-        ids, docs = self._train_stream
-        V = len(self.vocab)
-        if len(ids) and int(ids.max()) >= V:  # one pass; the kernel does not check each id
-            raise CBOWDataError(
-                f"{self.path} holds word id {int(ids.max())}, outside its vocabulary of {V} "
-                "words: the prepared dataset is damaged; prepare it again"
-            )
+        ids, docs = self._train_stream  # their range was checked once, by PreparedDataset.open
         keep = keep_probabilities(self.vocab.counts, self.sample)  # [V] all 1 when sample = 0
         return ChunkDataset(ids, docs, self.window, keep, self.hparams.chunk_words)
 

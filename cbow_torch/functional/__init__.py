@@ -6,13 +6,6 @@
   ``train_chunk``).
 """
 
-from .fused import (
-    check_ids_in_range,
-    make_spans,
-    negative_sampling_sgd_,
-    set_threads,
-    train_chunk,
-)
 from .negative_sampling import (
     NegativeSamplingFunction,
     cbow_negative_sampling_loss,
@@ -41,9 +34,18 @@ __all__ = [
     "cbow_negative_sampling_loss",
     "cbow_negative_sampling_loss_autograd",
     "check_hidden",
-    "check_ids_in_range",
-    "make_spans",
     "negative_sampling_sgd_",
     "set_threads",
     "train_chunk",
 ]
+
+_FUSED = ("negative_sampling_sgd_", "set_threads", "train_chunk")
+
+
+def __getattr__(name: str):
+    # The fused kernels import numba (~0.3 s): only for the code that asks for them.
+    if name in _FUSED:
+        from . import fused
+
+        return getattr(fused, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

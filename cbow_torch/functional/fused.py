@@ -38,7 +38,6 @@ except ImportError as err:  # the autograd engine and everything else work witho
         return lambda f: f
 
 
-MAX_SPAN = 10_000  # gensim's longest sentence; make_spans cuts longer documents
 _GAMMA = np.uint64(0x9E3779B97F4A7C15)
 _FIX = "reinstall numba for this numpy (pip install -U numba) or set model.engine: autograd"
 
@@ -232,33 +231,6 @@ def negative_sampling_sgd_(W1T, W2, context, center, negatives, lr, mean_input=T
     return float(_numba(_sgd_windows, *args))
 
 
-def make_spans(doc_starts, n_ids: int, max_len: int = MAX_SPAN) -> np.ndarray:
-    """Offsets [S + 1] (int64) of the spans the kernel trains on: each document
-    ids[doc_starts[d]:doc_starts[d + 1]] (the last one ends at n_ids) cut into pieces of at most
-    ``max_len`` tokens, empty documents dropped. Windows never cross a span's ends."""
-    starts = np.asarray(doc_starts, dtype=np.int64).reshape(-1)  # [D]
-    if max_len < 1:
-        raise ValueError(f"max_len must be >= 1, got {max_len}")
-    if len(starts) and (starts[0] < 0 or starts[-1] > n_ids or (np.diff(starts) < 0).any()):
-        raise ValueError(f"doc_starts must rise within [0, {n_ids}] (the number of ids)")
-    ends = np.append(starts[1:], n_ids)  # [D]
-    pieces = -(-(ends - starts) // max_len)  # [D] ceil(length / max_len), 0 when empty
-    first = np.cumsum(pieces) - pieces  # [D] index of each document's first piece
-    piece = np.arange(int(pieces.sum()))  # [S]
-    doc = np.repeat(np.arange(len(starts)), pieces)  # [S] each piece's document
-    offsets = starts[doc] + (piece - first[doc]) * max_len  # [S]
-    return np.append(offsets, n_ids if len(offsets) else 0).astype(np.int64)  # [S + 1]
-
-
-def check_ids_in_range(ids: np.ndarray, V: int, what: str = "ids") -> None:
-    """One pass over the (memory-mapped) ids: a ValueError naming ``what`` if any is >= V or < 0."""
-    if len(ids):
-        lo, hi = int(ids.min()), int(ids.max())
-        if lo < 0 or hi >= V:
-            bad = lo if lo < 0 else hi
-            raise ValueError(f"{what} holds word id {bad}, outside [0, {V}): prepare it again")
-
-
 def _as_array(name: str, x, dtype, V: int) -> np.ndarray:
     x = x.numpy() if isinstance(x, torch.Tensor) else x
     if not isinstance(x, np.ndarray) or x.dtype != dtype or x.shape != (V,):
@@ -281,7 +253,8 @@ def train_chunk(
     docstring) with α from ``lr_start`` to ``lr_end`` linearly over each part's tokens.
 
     W1T, W2: [V, N] CPU tensors of one float dtype; ids: 1-D uint16/int32/int64 (a memory map
-    is read, not copied; run ``check_ids_in_range`` once); spans: int64 from ``make_spans``;
+    is read, not copied; its ids are not checked against V: the caller checks them once);
+    spans: int64 from ``data.chunks.make_spans``;
     keep: float32 [V] (all 1: no subsampling); seed: 0 ≤ seed < 2⁶⁴; threads ≥ 1 parts (numba's
     threads: ``set_threads``). Returns (summed window cost, tokens read before subsampling,
     windows trained).

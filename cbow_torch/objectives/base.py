@@ -1,8 +1,7 @@
-"""What every objective offers the LightningModule: its model, loss, optimizer and training steps."""
+"""What every objective offers the LightningModule: model, loss, optimizer, training steps."""
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
 import torch
@@ -11,7 +10,7 @@ from torch import nn
 from ..data.text import Vocabulary
 
 
-class Objective(ABC):
+class Objective:
     """One training objective: the cost, the model that holds its parameters, the noise it draws
     (if any), the optimizer and clipping that suit its gradients, and its training step for each
     engine it supports. ``CBOWLightningModule`` holds one and keeps only what every objective
@@ -44,18 +43,18 @@ class Objective(ABC):
     def resolve_engine(self, device: torch.device) -> None:
         """Fix the engine for the training device (default: autograd, whatever the device)."""
 
-    @abstractmethod
     def build(self, vocab: Vocabulary) -> nn.Module:
         """The model for ``vocab`` (its size and counts); called once, inside the Trainer's
         precision context, before training or validation."""
+        raise NotImplementedError(f"{type(self).__name__} must define build()")
 
     def start(self, vocab: Vocabulary, device: torch.device, rank: int) -> None:
         """Before training or validation: the noise, the generators (default: nothing)."""
 
-    @abstractmethod
     def loss(self, batch: tuple[torch.Tensor, torch.Tensor], validation: bool = False):
         """J on a batch of windows (context [m, 2C], center [m]) through the hand-written
         backward; ``validation`` draws reproducible noise, the same at every validation."""
+        raise NotImplementedError(f"{type(self).__name__} must define loss()")
 
     def training_step(self, module, batch) -> torch.Tensor:
         """The autograd engine: J, which Lightning differentiates and the optimizer applies."""
@@ -93,7 +92,7 @@ class Objective(ABC):
         pass
 
     def export_keys(self, prefix: str) -> dict[str, Any]:
-        """Where a checkpoint's state_dict holds the vectors, for ``vectors.files.read_checkpoint``."""
+        """Where a checkpoint's state_dict holds the vectors (``vectors.files.read_checkpoint``)."""
         return {
             "input_vectors": prefix + self.input_key,
             "input_transposed": self.input_transposed,

@@ -85,14 +85,20 @@ class CBOWLightningModule(pl.LightningModule):
             ("lr_decay_steps", lr_decay_steps, lr_decay_steps >= 1, ">= 1"),
             ("min_lr", min_lr, min_lr >= 0, ">= 0"),
             ("projector_words", projector_words, projector_words >= 1, ">= 1"),
-            ("projector_every_n_epochs", projector_every_n_epochs, projector_every_n_epochs >= 0,
-             ">= 0"),
+            (
+                "projector_every_n_epochs",
+                projector_every_n_epochs,
+                projector_every_n_epochs >= 0,
+                ">= 0",
+            ),
         ):
             if not ok:
                 raise ValueError(f"model.{name} must be {rule}, got {value}")
         check_hidden(hidden, grad_mode, prefix="model.")  # the CLI checks each alone
         if objective not in OBJECTIVES:
-            raise ValueError(f"model.objective must be one of {tuple(OBJECTIVES)}, got {objective!r}")
+            raise ValueError(
+                f"model.objective must be one of {tuple(OBJECTIVES)}, got {objective!r}"
+            )
         self.save_hyperparameters(ignore=["vocab"])  # the vocabulary goes in checkpoints whole
         self.vocab = vocab
         self.objective: Objective = OBJECTIVES[objective](self.hparams)
