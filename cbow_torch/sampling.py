@@ -66,9 +66,16 @@ class UnigramNoise:
 
     @property
     def device(self) -> torch.device:
+        """Where the tables live and the draws happen."""
         return self.prob.device
 
+    @property
+    def vocab_size(self) -> int:
+        """V, the number of words it draws from."""
+        return self.prob.shape[0]
+
     def to(self, device: torch.device | str) -> UnigramNoise:
+        """Move the tables (in place) to ``device``; returns self."""
         self.prob, self.alias = self.prob.to(device), self.alias.to(device)
         return self
 
@@ -77,7 +84,8 @@ class UnigramNoise:
         n, V = int(np.prod(shape)), len(self.prob)
         column = torch.randint(V, (n,), generator=generator, device=self.device)  # [n]
         u = torch.rand(n, generator=generator, device=self.device)  # [n]
-        return torch.where(u < self.prob[column], column, self.alias[column]).view(shape)
+        ids = torch.where(u < self.prob[column], column, self.alias[column])  # [n]
+        return ids.view(shape)  # [*shape]
 
 
 def keep_probabilities(counts: Sequence[int] | np.ndarray, sample: float) -> np.ndarray:
