@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .choices import Init, Source, check_choice
+from .choices import GradMode, Hidden, Init, Source, check_choice
 from .functional import (
     LogitsPool,
     cbow_logits,
@@ -43,11 +43,11 @@ class CBOW(nn.Module):
         self,
         vocab_size: int,
         embedding_dim: int,
-        init: str = "normal",
+        init: Init = "normal",
         seed: int = 282,
-        grad_mode: str = "exact",
+        grad_mode: GradMode = "exact",
         dtype: torch.dtype | None = None,
-        hidden: str = "relu",
+        hidden: Hidden = "relu",
     ) -> None:
         super().__init__()
         if vocab_size < 1 or embedding_dim < 1:
@@ -76,7 +76,7 @@ class CBOW(nn.Module):
         """Scores for the centre word: context [m, 2C] -> [m, V]."""
         return cbow_logits(context, self.W1, self.b1, self.W2, self.b2, self.hidden)
 
-    def embeddings(self, source: str = "average") -> torch.Tensor:
+    def embeddings(self, source: Source = "average") -> torch.Tensor:
         """Word j's vector in row j [V, N]: column j of W1, row j of W2, or their average."""
         return embeddings(self.W1.detach(), self.W2.detach(), source)  # [V, N]
 
@@ -119,7 +119,7 @@ class CBOWNegativeSampling(nn.Module):
         self,
         vocab_size: int,
         embedding_dim: int,
-        init: str = "word2vec",
+        init: Init = "word2vec",
         seed: int = 282,
         sparse: bool = True,
         dtype: torch.dtype | None = None,
@@ -193,7 +193,7 @@ class CBOWNegativeSampling(nn.Module):
         negatives = self.noise.sample((center.shape[0], self.negatives), generator)  # [m, k]
         return self(context, center, negatives)
 
-    def embeddings(self, source: str = "average") -> torch.Tensor:
+    def embeddings(self, source: Source = "average") -> torch.Tensor:
         """Word j's vector in row j [V, N]: column j of W1 (word2vec's vectors), row j of W2,
         or their average."""
         return embeddings(self.W1.detach(), self.W2.detach(), source)  # [V, N]
@@ -205,7 +205,7 @@ class CBOWNegativeSampling(nn.Module):
         )
 
 
-def embeddings(W1: torch.Tensor, W2: torch.Tensor, source: str = "average") -> torch.Tensor:
+def embeddings(W1: torch.Tensor, W2: torch.Tensor, source: Source = "average") -> torch.Tensor:
     """The course's three sources of word vectors from W1 [N, V] and W2 [V, N], as [V, N]."""
     check_choice("source", source, Source)
     if source == "W1":
@@ -216,7 +216,7 @@ def embeddings(W1: torch.Tensor, W2: torch.Tensor, source: str = "average") -> t
 
 
 def initial_parameters(
-    init: str,
+    init: Init,
     V: int,
     N: int,
     seed: int,

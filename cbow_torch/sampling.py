@@ -51,7 +51,7 @@ class UnigramNoise:
         power: float = 0.75,
         device: torch.device | str = "cpu",
     ) -> None:
-        counts = np.asarray(counts, dtype=np.float64)
+        counts = np.asarray(counts, dtype=np.float64)  # [V]
         if counts.ndim != 1 or len(counts) < 2:
             raise ValueError(
                 f"negative sampling needs a vocabulary of at least 2 words, got {len(counts)}"
@@ -92,7 +92,7 @@ def keep_probabilities(counts: Sequence[int] | np.ndarray, sample: float) -> np.
     """word2vec's chance [V] that an occurrence of each word survives subsampling."""
     if sample < 0:
         raise ValueError(f"sample must be >= 0 (0 turns subsampling off), got {sample}")
-    counts = np.asarray(counts, dtype=np.float64)
+    counts = np.asarray(counts, dtype=np.float64)  # [V]
     if sample == 0:
         return np.ones_like(counts)
     f = counts / max(counts.sum(), 1.0)  # [V] frequencies
