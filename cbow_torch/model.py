@@ -1,21 +1,23 @@
-"""CBOW as an nn.Module: the course's parameters W1, b1, W2, b2 and their initialisations."""
+"""CBOW's nn.Modules, the course's (``CBOW``) and word2vec's (``CBOWNegativeSampling``), with
+their one initialisation."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
+from .choices import GradMode, Hidden, Init, Source, check_choice
 from .functional import (
     LogitsPool,
     cbow_logits,
     cbow_loss,
-    cbow_negative_sampling_loss,
+    cbow_negative_sampling_loss_rows,
     check_hidden,
 )
-
-INITS = ("normal", "word2vec", "course")
-SOURCES = ("W1", "W2", "average")
+from .sampling import UnigramNoise
 
 
 class CBOW(nn.Module):
@@ -41,31 +43,28 @@ class CBOW(nn.Module):
         self,
         vocab_size: int,
         embedding_dim: int,
-        init: str = "normal",
+        init: Init = "normal",
         seed: int = 282,
-        grad_mode: str = "exact",
+        grad_mode: GradMode = "exact",
         dtype: torch.dtype | None = None,
-        hidden: str = "relu",
+        hidden: Hidden = "relu",
     ) -> None:
         super().__init__()
         if vocab_size < 1 or embedding_dim < 1:
             raise ValueError(
                 f"vocab_size and embedding_dim must be >= 1, got {vocab_size}, {embedding_dim}"
             )
-        if init not in INITS:
-            raise ValueError(f"init must be one of {INITS}, got {init!r}")
+        check_choice("init", init, Init)
         check_hidden(hidden, grad_mode)
         self.vocab_size, self.embedding_dim, self.grad_mode = vocab_size, embedding_dim, grad_mode
         self.hidden = hidden
-        V, N = vocab_size, embedding_dim
-        W1, W2, b1, b2 = _initial_values(init, V, N, seed)  # float64: [N, V], [V, N], [N], [V]
-        dtype = dtype or torch.get_default_dtype()
+        W1T, W2, b1, b2 = initial_parameters(init, vocab_size, embedding_dim, seed, dtype)
         # W1 is [N, V] as in the course, but stored as the transpose of a contiguous [V, N]
         # so that gathering a word's column reads contiguous memory.
-        self.W1 = nn.Parameter(W1.t().contiguous().t().to(dtype))  # [N, V], strides (1, N)
-        self.b1 = nn.Parameter(b1.to(dtype))  # [N]
-        self.W2 = nn.Parameter(W2.to(dtype))  # [V, N]
-        self.b2 = nn.Parameter(b2.to(dtype))  # [V]
+        self.W1 = nn.Parameter(W1T.t())  # [N, V], strides (1, N)
+        self.b1 = nn.Parameter(b1)  # [N]
+        self.W2 = nn.Parameter(W2)  # [V, N]
+        self.b2 = nn.Parameter(b2)  # [V]
         self.pool = LogitsPool()  # this model's recycled m×V buffer (CPU)
 
     def forward(self, context: torch.Tensor, center: torch.Tensor) -> torch.Tensor:
@@ -77,7 +76,7 @@ class CBOW(nn.Module):
         """Scores for the centre word: context [m, 2C] -> [m, V]."""
         return cbow_logits(context, self.W1, self.b1, self.W2, self.b2, self.hidden)
 
-    def embeddings(self, source: str = "average") -> torch.Tensor:
+    def embeddings(self, source: Source = "average") -> torch.Tensor:
         """Word j's vector in row j [V, N]: column j of W1, row j of W2, or their average."""
         return embeddings(self.W1.detach(), self.W2.detach(), source)  # [V, N]
 
@@ -98,7 +97,10 @@ class CBOWNegativeSampling(nn.Module):
     set of rows that ``torch.optim.SGD`` applies without a V×N temporary, and that
     DistributedDataParallel, which recognises sparse ``nn.Embedding``, all-reduces as rows.
     The Embeddings only hold the weights: the cost and its backward are
-    ``cbow_negative_sampling_loss``.
+    ``cbow_negative_sampling_loss_rows``.
+
+    ``forward(context, center, negatives)`` takes the noise words; ``loss(context, center)``
+    draws them itself, ``negatives`` per example, from ``noise`` (see ``set_noise``).
 
     Args:
         vocab_size: V.
@@ -108,16 +110,21 @@ class CBOWNegativeSampling(nn.Module):
         seed: seeds the initialisation.
         sparse: sparse gradients (only the batch's rows); False gives dense [V, N] ones.
         dtype: parameter dtype; defaults to ``torch.get_default_dtype()``.
+        negatives: k, the noise words per example that ``loss`` draws (word2vec: 5).
+        noise: the noise words' distribution over the V words, for ``loss``; None until
+            ``set_noise`` gives it.
     """
 
     def __init__(
         self,
         vocab_size: int,
         embedding_dim: int,
-        init: str = "word2vec",
+        init: Init = "word2vec",
         seed: int = 282,
         sparse: bool = True,
         dtype: torch.dtype | None = None,
+        negatives: int = 5,
+        noise: UnigramNoise | None = None,
     ) -> None:
         super().__init__()
         if vocab_size < 2 or embedding_dim < 1:
@@ -125,12 +132,19 @@ class CBOWNegativeSampling(nn.Module):
                 "negative sampling needs vocab_size >= 2 (a noise word besides the centre) and "
                 f"embedding_dim >= 1, got {vocab_size}, {embedding_dim}"
             )
-        if init not in INITS:
-            raise ValueError(f"init must be one of {INITS}, got {init!r}")
+        if negatives < 1:
+            raise ValueError(f"negatives must be >= 1 (noise words per example), got {negatives}")
+        check_choice("init", init, Init)
         self.vocab_size, self.embedding_dim, self.sparse = vocab_size, embedding_dim, sparse
-        W1T, W2 = _rows_init(init, vocab_size, embedding_dim, seed, dtype)  # [V, N], [V, N]
+        self.negatives = negatives
+        W1T, W2, _, _ = initial_parameters(
+            init, vocab_size, embedding_dim, seed, dtype, biases=False
+        )  # [V, N], [V, N]
         self.input_vectors = nn.Embedding.from_pretrained(W1T, freeze=False, sparse=sparse)
         self.output_vectors = nn.Embedding.from_pretrained(W2, freeze=False, sparse=sparse)
+        self.noise: UnigramNoise | None = None
+        if noise is not None:
+            self.set_noise(noise)
 
     @property
     def W1(self) -> torch.Tensor:
@@ -142,68 +156,105 @@ class CBOWNegativeSampling(nn.Module):
         """W2 [V, N]: ``output_vectors.weight``."""
         return self.output_vectors.weight  # [V, N]
 
+    def set_noise(self, noise: UnigramNoise | Sequence[int] | np.ndarray) -> None:
+        """The distribution ``loss`` draws noise words from: a ``UnigramNoise``, or the corpus
+        counts [V] of the vocabulary's words (word2vec's count^0.75, on W2's device)."""
+        if not isinstance(noise, UnigramNoise):
+            noise = UnigramNoise(noise, device=self.W2.device)
+        if noise.vocab_size != self.vocab_size:
+            raise ValueError(
+                f"the noise distribution has {noise.vocab_size} words but the model "
+                f"{self.vocab_size}: give the counts of the vocabulary the model was built for"
+            )
+        self.noise = noise
+
     def forward(
         self, context: torch.Tensor, center: torch.Tensor, negatives: torch.Tensor
     ) -> torch.Tensor:
         """J for a batch: context [m, 2C], center [m], negatives [m, k] -> scalar."""
-        return cbow_negative_sampling_loss(
-            context, center, negatives, self.W1, self.W2, sparse=self.sparse
-        )
+        W1T, W2 = self.input_vectors.weight, self.output_vectors.weight  # [V, N], [V, N]
+        return cbow_negative_sampling_loss_rows(context, center, negatives, W1T, W2, self.sparse)
 
-    def embeddings(self, source: str = "average") -> torch.Tensor:
+    def loss(
+        self,
+        context: torch.Tensor,
+        center: torch.Tensor,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
+        """J for a batch, with ``negatives`` noise words per example drawn from ``noise`` with
+        ``generator`` (on W2's device): context [m, 2C], center [m] -> scalar."""
+        if self.noise is None:
+            raise ValueError(
+                "CBOWNegativeSampling.loss needs a noise distribution: call "
+                "set_noise(counts) first, or pass the noise words to forward"
+            )
+        if self.noise.device != self.W2.device:  # the model moved since set_noise
+            self.noise.to(self.W2.device)
+        negatives = self.noise.sample((center.shape[0], self.negatives), generator)  # [m, k]
+        return self(context, center, negatives)
+
+    def embeddings(self, source: Source = "average") -> torch.Tensor:
         """Word j's vector in row j [V, N]: column j of W1 (word2vec's vectors), row j of W2,
         or their average."""
         return embeddings(self.W1.detach(), self.W2.detach(), source)  # [V, N]
 
     def extra_repr(self) -> str:
-        return f"V={self.vocab_size}, N={self.embedding_dim}, sparse={self.sparse}"
+        return (
+            f"V={self.vocab_size}, N={self.embedding_dim}, negatives={self.negatives}, "
+            f"sparse={self.sparse}"
+        )
 
 
-def embeddings(W1: torch.Tensor, W2: torch.Tensor, source: str = "average") -> torch.Tensor:
+def embeddings(W1: torch.Tensor, W2: torch.Tensor, source: Source = "average") -> torch.Tensor:
     """The course's three sources of word vectors from W1 [N, V] and W2 [V, N], as [V, N]."""
+    check_choice("source", source, Source)
     if source == "W1":
         return W1.t()  # [V, N]
     if source == "W2":
         return W2  # [V, N]
-    if source == "average":
-        return (W1.t() + W2) / 2  # [V, N], (W1ᵀ + W2) / 2
-    raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
+    return (W1.t() + W2) / 2  # [V, N], (W1ᵀ + W2) / 2
 
 
-def _rows_init(
-    init: str, V: int, N: int, seed: int, dtype: torch.dtype | None
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """(W1ᵀ, W2), both [V, N], drawn straight in ``dtype``: at V = 10⁶, N = 300 a float64
-    draw would hold twice the model before training starts. ``"course"`` is drawn as for
-    ``CBOW`` (float64, then cast)."""
+def initial_parameters(
+    init: Init,
+    V: int,
+    N: int,
+    seed: int,
+    dtype: torch.dtype | None = None,
+    biases: bool = True,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+    """(W1ᵀ [V, N] contiguous, W2 [V, N], b1 [N], b2 [V]) in ``dtype`` (default: torch's), the
+    biases None without ``biases``; ``seed`` alone decides the draw.
+
+    - ``"normal"``: W1 and W2 from N(0, 1/N), biases zero: unit-scale pre-activations, and W1
+      learns from the first step.
+    - ``"word2vec"``: W1 uniform on ±0.5/N, the rest zero, as word2vec starts.
+    - ``"course"``: the course's numpy draw, uniform on [0, 1): W1 [N, V], W2, b1, b2 in that
+      order, in float64 (see ``reference.initialize_model``), then cast: bit for bit in float64.
+
+    The other two are drawn straight in ``dtype``, as rows: at V = 10⁶, N = 300 a float64 draw
+    would hold twice a float32 model before training starts.
+    """
+    check_choice("init", init, Init)
     dtype = dtype or torch.get_default_dtype()
+    b1 = b2 = None
     if init == "course":
-        W1, W2, _, _ = _initial_values(init, V, N, seed)  # [N, V], [V, N] float64
-        return W1.t().contiguous().to(dtype), W2.to(dtype)
-    gen = torch.Generator().manual_seed(seed)
-    if init == "normal":  # N(0, 1/N)
-        W1T = torch.randn(V, N, dtype=dtype, generator=gen).div_(N**0.5)  # [V, N]
-        return W1T, torch.randn(V, N, dtype=dtype, generator=gen).div_(N**0.5)  # [V, N]
-    # word2vec: input vectors uniform on ±0.5/N, output vectors zero.
-    W1T = torch.rand(V, N, dtype=dtype, generator=gen).sub_(0.5).div_(N)  # [V, N]
-    return W1T, torch.zeros(V, N, dtype=dtype)
-
-
-def _initial_values(init: str, V: int, N: int, seed: int) -> tuple[torch.Tensor, ...]:
-    """(W1, W2, b1, b2) in float64."""
-    if init == "course":
-        # The course's numpy draw, in its order: W1, W2, b1, b2 (see reference.initialize_model).
         rng = np.random.RandomState(seed)
-        W1, W2 = rng.rand(N, V), rng.rand(V, N)  # [N, V], [V, N]
-        b1, b2 = rng.rand(N, 1)[:, 0], rng.rand(V, 1)[:, 0]  # [N], [V]
-        return tuple(torch.from_numpy(a) for a in (W1, W2, b1, b2))
+        W1 = torch.from_numpy(rng.rand(N, V))  # [N, V] float64
+        W1T = torch.empty(V, N, dtype=dtype).copy_(W1.t())  # [V, N], one copy, in dtype
+        del W1
+        W2 = torch.from_numpy(rng.rand(V, N)).to(dtype)  # [V, N]
+        if biases:
+            b1 = torch.from_numpy(rng.rand(N, 1)[:, 0]).to(dtype)  # [N]
+            b2 = torch.from_numpy(rng.rand(V, 1)[:, 0]).to(dtype)  # [V]
+        return W1T, W2, b1, b2
     gen = torch.Generator().manual_seed(seed)
-    zeros = torch.zeros(N, dtype=torch.float64), torch.zeros(V, dtype=torch.float64)  # [N], [V]
     if init == "normal":
-        # Both layers N(0, 1/N): unit-scale pre-activations, and W1 learns from the first step.
-        W1 = torch.randn(N, V, dtype=torch.float64, generator=gen) / N**0.5  # [N, V]
-        W2 = torch.randn(V, N, dtype=torch.float64, generator=gen) / N**0.5  # [V, N]
-        return W1, W2, *zeros
-    # word2vec: input vectors uniform on ±0.5/N, output layer at zero.
-    W1 = (torch.rand(N, V, dtype=torch.float64, generator=gen) - 0.5) / N  # [N, V]
-    return W1, torch.zeros(V, N, dtype=torch.float64), *zeros
+        W1T = torch.randn(V, N, dtype=dtype, generator=gen).div_(N**0.5)  # [V, N]
+        W2 = torch.randn(V, N, dtype=dtype, generator=gen).div_(N**0.5)  # [V, N]
+    else:  # "word2vec": input vectors uniform on ±0.5/N, output vectors zero
+        W1T = torch.rand(V, N, dtype=dtype, generator=gen).sub_(0.5).div_(N)  # [V, N]
+        W2 = torch.zeros(V, N, dtype=dtype)  # [V, N]
+    if biases:
+        b1, b2 = torch.zeros(N, dtype=dtype), torch.zeros(V, dtype=dtype)  # [N], [V]
+    return W1T, W2, b1, b2

@@ -1,6 +1,7 @@
-"""The course's CBOW in numpy, literally: a dense one-hot X (V×m) and Y, column examples.
+"""The dense numpy code of both objectives, the tests' oracle: one-hot X (V×m) and Y, columns.
 
-This is the oracle for the tests and the course baseline of the benchmark, not something to
+The course's CBOW is here literally, and word2vec's negative sampling with dense matrices. This
+is the oracle for the tests and the course baseline of the benchmark, not something to
 train with: it materialises X and Y, which the torch implementation never does. The one change
 from the course's code is that softmax subtracts the column maximum first, which leaves Ŷ the
 same and keeps it finite for large logits. ``hidden="linear"`` (word2vec's plain mean, no ReLU)
@@ -11,62 +12,63 @@ from __future__ import annotations
 
 import numpy as np
 
+from .choices import GradMode, check_choice
+
 
 def initialize_model(N: int, V: int, random_seed: int = 282):
     """The course's initialisation: numpy's legacy generator, uniform on [0, 1), float64."""
     np.random.seed(random_seed)
-    W1 = np.random.rand(N, V)
-    W2 = np.random.rand(V, N)
-    b1 = np.random.rand(N, 1)
-    b2 = np.random.rand(V, 1)
+    W1 = np.random.rand(N, V)  # [N, V]
+    W2 = np.random.rand(V, N)  # [V, N]
+    b1 = np.random.rand(N, 1)  # [N, 1]
+    b2 = np.random.rand(V, 1)  # [V, 1]
     return W1, W2, b1, b2
 
 
 def dense_batch(context: np.ndarray, center: np.ndarray, V: int):
     """X [V, m], the mean of each example's context one-hots, and Y [V, m], the centre one-hots."""
     m, two_c = context.shape
-    x = np.zeros((V, m))
+    x = np.zeros((V, m))  # [V, m]
     for i in range(m):
         for word in context[i]:
             x[word, i] += 1.0 / two_c  # a word twice in the window weighs 2/(2C)
-    y = np.zeros((V, m))
+    y = np.zeros((V, m))  # [V, m]
     y[center, np.arange(m)] = 1.0
     return x, y
 
 
 def softmax(z):
-    e_z = np.exp(z - z.max(axis=0, keepdims=True))
-    return e_z / np.sum(e_z, axis=0, keepdims=True)
+    e_z = np.exp(z - z.max(axis=0, keepdims=True))  # [V, m]
+    return e_z / np.sum(e_z, axis=0, keepdims=True)  # [V, m]
 
 
 def forward_prop(x, W1, W2, b1, b2, hidden="relu"):
-    h = np.dot(W1, x) + b1
+    h = np.dot(W1, x) + b1  # [N, m]
     if hidden == "relu":
-        h = np.maximum(0, h)
-    z = np.dot(W2, h) + b2
+        h = np.maximum(0, h)  # [N, m]
+    z = np.dot(W2, h) + b2  # [V, m]
     return z, h
 
 
 def compute_cost(y, yhat, batch_size):
-    logprobs = np.multiply(np.log(yhat), y)
+    logprobs = np.multiply(np.log(yhat), y)  # [V, m]
     return float(-1 / batch_size * np.sum(logprobs))
 
 
 def back_prop(x, yhat, y, h, W1, W2, b1, b2, batch_size, grad_mode="exact", hidden="relu"):
     """The course's gradients; ``grad_mode="lecture"`` is the slide's ReLU(L1)."""
-    l1 = np.dot(W2.T, yhat - y)
+    check_choice("grad_mode", grad_mode, GradMode)
+    l1 = np.dot(W2.T, yhat - y)  # [N, m]
     if hidden == "linear":
         pass  # h = W1 x + b1: no ReLU derivative to apply
     elif grad_mode == "exact":
-        l1 = l1 * (h > 0)  # the ReLU derivative: 1[Z1 > 0] = 1[H > 0]
-    elif grad_mode == "lecture":
-        l1 = np.maximum(0, l1)
-    else:
-        raise ValueError(f"grad_mode must be 'exact' or 'lecture', got {grad_mode!r}")
-    grad_W1 = (1 / batch_size) * np.dot(l1, x.T)
-    grad_W2 = (1 / batch_size) * np.dot(yhat - y, h.T)
-    grad_b1 = (1 / batch_size) * np.sum(l1, axis=1, keepdims=True)
-    grad_b2 = (1 / batch_size) * np.sum(yhat - y, axis=1, keepdims=True)
+        l1 = l1 * (h > 0)  # [N, m], the ReLU derivative: 1[Z1 > 0] = 1[H > 0]
+    else:  # "lecture"
+        l1 = np.maximum(0, l1)  # [N, m]
+    grad_W1 = (1 / batch_size) * np.dot(l1, x.T)  # [N, V]
+    grad_W2 = (1 / batch_size) * np.dot(yhat - y, h.T)  # [V, N]
+    grad_b1 = (1 / batch_size) * np.sum(l1, axis=1, keepdims=True)  # [N, 1]
+    grad_b2 = (1 / batch_size) * np.sum(yhat - y, axis=1, keepdims=True)  # [V, 1]
     return grad_W1, grad_W2, grad_b1, grad_b2
 
 
@@ -74,7 +76,7 @@ def gradient_descent_step(x, y, W1, W2, b1, b2, alpha, grad_mode="exact", hidden
     """One course update W ← W − α ∂J/∂W on a dense batch; returns (cost, W1, W2, b1, b2)."""
     batch_size = x.shape[1]
     z, h = forward_prop(x, W1, W2, b1, b2, hidden)
-    yhat = softmax(z)
+    yhat = softmax(z)  # [V, m]
     cost = compute_cost(y, yhat, batch_size)
     grads = back_prop(x, yhat, y, h, W1, W2, b1, b2, batch_size, grad_mode, hidden)
     W1, W2, b1, b2 = (p - alpha * g for p, g in zip((W1, W2, b1, b2), grads, strict=True))
@@ -100,7 +102,7 @@ def negative_sampling_cost_and_grads(W1, W2, context, center, negatives):
     s0 = z[center, cols]  # [m]
     sj = z[negatives, cols[:, None]]  # [m, k]
     cost = -(np.log(sigmoid(s0)).sum() + np.log(sigmoid(-sj)).sum()) / m
-    e = np.zeros((V, m))
+    e = np.zeros((V, m))  # [V, m]
     np.add.at(e, (center, cols), sigmoid(s0) - 1)
     np.add.at(e, (negatives, np.broadcast_to(cols[:, None], negatives.shape)), sigmoid(sj))
     grad_W2 = e @ h.T / m  # [V, N]

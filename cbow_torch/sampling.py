@@ -51,7 +51,7 @@ class UnigramNoise:
         power: float = 0.75,
         device: torch.device | str = "cpu",
     ) -> None:
-        counts = np.asarray(counts, dtype=np.float64)
+        counts = np.asarray(counts, dtype=np.float64)  # [V]
         if counts.ndim != 1 or len(counts) < 2:
             raise ValueError(
                 f"negative sampling needs a vocabulary of at least 2 words, got {len(counts)}"
@@ -66,9 +66,16 @@ class UnigramNoise:
 
     @property
     def device(self) -> torch.device:
+        """Where the tables live and the draws happen."""
         return self.prob.device
 
+    @property
+    def vocab_size(self) -> int:
+        """V, the number of words it draws from."""
+        return self.prob.shape[0]
+
     def to(self, device: torch.device | str) -> UnigramNoise:
+        """Move the tables (in place) to ``device``; returns self."""
         self.prob, self.alias = self.prob.to(device), self.alias.to(device)
         return self
 
@@ -77,14 +84,15 @@ class UnigramNoise:
         n, V = int(np.prod(shape)), len(self.prob)
         column = torch.randint(V, (n,), generator=generator, device=self.device)  # [n]
         u = torch.rand(n, generator=generator, device=self.device)  # [n]
-        return torch.where(u < self.prob[column], column, self.alias[column]).view(shape)
+        ids = torch.where(u < self.prob[column], column, self.alias[column])  # [n]
+        return ids.view(shape)  # [*shape]
 
 
 def keep_probabilities(counts: Sequence[int] | np.ndarray, sample: float) -> np.ndarray:
     """word2vec's chance [V] that an occurrence of each word survives subsampling."""
     if sample < 0:
         raise ValueError(f"sample must be >= 0 (0 turns subsampling off), got {sample}")
-    counts = np.asarray(counts, dtype=np.float64)
+    counts = np.asarray(counts, dtype=np.float64)  # [V]
     if sample == 0:
         return np.ones_like(counts)
     f = counts / max(counts.sum(), 1.0)  # [V] frequencies

@@ -257,3 +257,12 @@ def test_recycled_buffers_keep_gradients_exact():
         sum(cbow_loss_autograd(c, t, *ref) for c, t in batches).backward()
         for name, a, b in zip(("W1", "b1", "W2", "b2"), mine, ref, strict=True):
             torch.testing.assert_close(a.grad, b.grad, rtol=0, atol=1e-10, msg=f"d{name}")
+
+
+@pytest.mark.gpu
+def test_cuda_ids_out_of_range_raise_under_anomaly_detection():
+    # On CUDA the range check needs a host sync, so it runs only under PyTorch's debug switch.
+    skip_without("cuda")
+    context, center, params = make_batch(11, 4, 5, 2, device="cuda")
+    with torch.autograd.set_detect_anomaly(True), pytest.raises(ValueError, match="outside"):
+        cbow_loss(context + 100, center, *params)

@@ -1,11 +1,16 @@
-"""CBOW: the course initialisation, SGD against the numpy reference, embeddings()."""
+"""CBOW: the course initialisation, SGD against the numpy reference, embeddings(); the one
+initialisation function and the choice lists."""
+
+from typing import get_args
 
 import numpy as np
 import pytest
 import torch
 
-from cbow_torch import CBOW, reference
+from cbow_torch import CBOW, CBOWNegativeSampling, reference
+from cbow_torch.choices import GradMode, Hidden, Init, Source, check_choice
 from cbow_torch.functional import cbow_loss_autograd
+from cbow_torch.model import initial_parameters
 
 
 def course_model(V, N, grad_mode="exact"):
@@ -120,7 +125,7 @@ def test_bad_arguments(kwargs, match):
 def test_default_init_is_centred_with_unit_scale_rows():
     model = CBOW(1000, 50, seed=0)
     for weight in (model.W1, model.W2):
-        assert abs(weight.mean().item()) < 1e-3
+        assert abs(weight.mean().item()) < 5 * 50**-0.5 / (1000 * 50) ** 0.5  # 5 standard errors
         assert weight.std().item() == pytest.approx(50**-0.5, rel=0.01)
     assert torch.equal(model.b1, torch.zeros(50)) and torch.equal(model.b2, torch.zeros(1000))
     # The seed, not the global RNG, decides the draw.
@@ -148,3 +153,51 @@ def test_cuda_float64_matches_cpu():
     torch.testing.assert_close(cuda_loss.cpu(), cpu_loss.detach())
     for a, b in zip(cuda.parameters(), model.parameters(), strict=True):
         torch.testing.assert_close(a.grad.cpu(), b.grad)
+
+
+def test_both_models_share_one_initialisation():
+    for init in get_args(Init):
+        for dtype in (torch.float32, torch.float64):
+            W1T, W2, b1, b2 = initial_parameters(init, 40, 6, seed=5, dtype=dtype)
+            softmax = CBOW(40, 6, init=init, seed=5, dtype=dtype)
+            negative = CBOWNegativeSampling(40, 6, init=init, seed=5, dtype=dtype)
+            assert W1T.dtype == W2.dtype == b1.dtype == b2.dtype == dtype
+            for model in (softmax, negative):
+                assert torch.equal(model.W1, W1T.t()) and torch.equal(model.W2, W2)
+            assert torch.equal(softmax.b1, b1) and torch.equal(softmax.b2, b2)
+
+
+def test_course_init_of_the_negative_sampling_model_is_the_reference():
+    model = CBOWNegativeSampling(57, 6, init="course", dtype=torch.float64)
+    W1, W2, _, _ = reference.initialize_model(6, 57, random_seed=282)
+    assert np.array_equal(model.W1.detach().numpy(), W1)
+    assert np.array_equal(model.W2.detach().numpy(), W2)
+
+
+@pytest.mark.parametrize("init", ["normal", "word2vec"])
+def test_random_inits_are_drawn_in_the_parameters_dtype(init):
+    # At V = 10⁶ a float64 draw cast to float32 would hold twice the model: the draw itself is
+    # float32, which a float64 draw rounded to float32 is not.
+    W1T, W2, b1, b2 = initial_parameters(init, 300, 8, seed=0, dtype=torch.float32, biases=False)
+    gen = torch.Generator().manual_seed(0)
+    direct = (
+        torch.randn(300, 8, generator=gen)
+        if init == "normal"
+        else torch.rand(300, 8, generator=gen)
+    )
+    in_float64 = initial_parameters(init, 300, 8, seed=0, dtype=torch.float64)[0]
+    assert W1T.dtype == torch.float32 and W1T.is_contiguous() and b1 is None and b2 is None
+    expected = direct / 8**0.5 if init == "normal" else (direct - 0.5) / 8
+    torch.testing.assert_close(W1T, expected, rtol=0, atol=0)
+    assert not torch.equal(W1T, in_float64.float())
+
+
+def test_check_choice_names_the_option_and_its_choices():
+    check_choice("model.init", "course", Init)
+    with pytest.raises(ValueError) as info:
+        check_choice("model.init", "zeros", Init)
+    assert str(info.value) == (
+        "model.init must be one of ('normal', 'word2vec', 'course'), got 'zeros'"
+    )
+    assert get_args(Source) == ("W1", "W2", "average")
+    assert get_args(Hidden) == ("relu", "linear") and get_args(GradMode) == ("exact", "lecture")

@@ -12,9 +12,10 @@ from cbow_torch import reference
 from cbow_torch.functional import (
     cbow_negative_sampling_loss,
     cbow_negative_sampling_loss_autograd,
+    cbow_negative_sampling_loss_rows,
 )
 from cbow_torch.model import CBOWNegativeSampling
-from cbow_torch.optim import SparseSGD, clip_sparse_gradients
+from cbow_torch.optim import clip_sparse_gradients
 from cbow_torch.sampling import UnigramNoise, keep_probabilities, subsample
 from cbow_torch.train.cli import cli_main
 
@@ -102,36 +103,11 @@ def test_sparse_gradients_are_the_batch_rows_and_equal_the_dense_ones():
     _, g1, g2 = grads(cbow_negative_sampling_loss, context, center, negatives, W1, W2)
     torch.testing.assert_close(W1T.grad.to_dense(), g1.t(), rtol=0, atol=1e-12)
     torch.testing.assert_close(W2T.grad.to_dense(), g2, rtol=0, atol=1e-12)
-    # torch.optim.SGD and SparseSGD apply them: W ← W − α∇, only the batch's rows move.
+    # torch.optim.SGD applies them: W ← W − α∇, only the batch's rows move.
     before = [p.detach().clone() for p in (model.W1, model.W2)]
-    for optimizer in (torch.optim.SGD, SparseSGD):
-        with torch.no_grad():
-            for p, b in zip((model.W1, model.W2), before, strict=True):
-                p.copy_(b)
-        optimizer(model.parameters(), lr=0.5).step()
-        torch.testing.assert_close(model.W1.detach(), before[0] - 0.5 * g1, rtol=0, atol=1e-12)
-        torch.testing.assert_close(model.W2.detach(), before[1] - 0.5 * g2, rtol=0, atol=1e-12)
-
-
-def test_sparse_sgd_is_sgd_for_sparse_and_dense_gradients():
-    gen = torch.Generator().manual_seed(0)
-    W = torch.randn(6, 3, dtype=torch.float64, generator=gen)
-    rows = torch.tensor([4, 1, 4, 4])  # row 4 three times: the three add up
-    values = torch.randn(4, 3, dtype=torch.float64, generator=gen)
-    dense = torch.randn(6, 3, dtype=torch.float64, generator=gen)
-    for grad in (torch.sparse_coo_tensor(rows[None], values, (6, 3)), dense):
-        ours, sgd = (W.clone().requires_grad_() for _ in range(2))
-        for p, optimizer in ((ours, SparseSGD([ours], lr=0.3)), (sgd, torch.optim.SGD([sgd], 0.3))):
-            p.grad = grad.clone()
-            optimizer.step()
-        torch.testing.assert_close(ours, sgd, rtol=0, atol=1e-15)
-    expected = W.clone()
-    expected[4] -= 0.3 * values[[0, 2, 3]].sum(0)
-    expected[1] -= 0.3 * values[1]
-    ours = W.clone().requires_grad_()
-    ours.grad = torch.sparse_coo_tensor(rows[None], values, (6, 3))
-    SparseSGD([ours], lr=0.3).step()
-    torch.testing.assert_close(ours.detach(), expected, rtol=0, atol=1e-15)
+    torch.optim.SGD(model.parameters(), lr=0.5).step()
+    torch.testing.assert_close(model.W1.detach(), before[0] - 0.5 * g1, rtol=0, atol=1e-12)
+    torch.testing.assert_close(model.W2.detach(), before[1] - 0.5 * g2, rtol=0, atol=1e-12)
 
 
 @pytest.mark.parametrize("algorithm", ["norm", "value"])
@@ -203,15 +179,88 @@ def test_bad_inputs_raise_value_error(change, match):
         cbow_negative_sampling_loss(*batch)
 
 
-def test_sparse_needs_the_row_leaf():
+@pytest.mark.parametrize("sparse", [False, True])
+def test_rows_form_takes_the_input_vectors_as_rows(sparse):
+    # Any [V, N] leaf, not only an nn.Embedding's weight: the gradient reaches it as rows.
+    context, center, negatives, W1, W2 = make_batch(23, 6, 9, 3, 5)
+    loss, g1, g2 = grads(cbow_negative_sampling_loss, context, center, negatives, W1, W2)
+    W1T = W1.detach().t().contiguous().requires_grad_()  # [V, N]
+    W2 = W2.detach().clone().requires_grad_()
+    loss_rows = cbow_negative_sampling_loss_rows(context, center, negatives, W1T, W2, sparse)
+    loss_rows.backward()
+    assert W1T.grad.is_sparse == W2.grad.is_sparse == sparse
+    torch.testing.assert_close(loss_rows.detach(), loss, rtol=0, atol=0)
+    torch.testing.assert_close(W1T.grad.to_dense(), g1.t(), rtol=0, atol=1e-12)
+    torch.testing.assert_close(W2.grad.to_dense(), g2, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        (lambda b: (*b[:3], b[3][:, :-1], b[4]), r"W1T must be \[V, N\] and W2 \[V, N\]"),
+        (lambda b: (*b[:3], b[3].float(), b[4]), r"W1T and W2 must share one floating dtype"),
+        (lambda b: (b[0], b[1] + 100, *b[2:]), r"center holds word id 1\d\d"),
+    ],
+)
+def test_rows_form_bad_inputs_raise_value_error(change, match):
     context, center, negatives, W1, W2 = make_batch(11, 4, 5, 2, 3)
-    with pytest.raises(ValueError, match="transpose of a contiguous \\[V, N\\] leaf"):
-        cbow_negative_sampling_loss(context, center, negatives, W1, W2, sparse=True)
+    batch = change((context, center, negatives, W1.detach().t().contiguous(), W2))
+    with pytest.raises(ValueError, match=match):
+        cbow_negative_sampling_loss_rows(*batch, sparse=True)
 
 
 def test_model_needs_two_words():
     with pytest.raises(ValueError, match="vocab_size >= 2"):
         CBOWNegativeSampling(1, 4)
+
+
+def test_model_loss_draws_its_own_noise_words():
+    counts = np.arange(1, 24) ** 2  # [V]
+    model = CBOWNegativeSampling(23, 6, init="normal", negatives=4, dtype=torch.float64)
+    model.set_noise(counts)
+    context, center, *_ = make_batch(23, 6, 9, 3, 4)
+    loss = model.loss(context, center, torch.Generator().manual_seed(7))
+    negatives = UnigramNoise(counts).sample((9, 4), torch.Generator().manual_seed(7))  # [m, k]
+    assert torch.equal(loss, model(context, center, negatives))
+    # The draw is the generator's: another seed, other noise words, another J.
+    assert not torch.equal(loss, model.loss(context, center, torch.Generator().manual_seed(8)))
+    # Handed over at construction, the same distribution gives the same J.
+    given = CBOWNegativeSampling(
+        23, 6, init="normal", negatives=4, dtype=torch.float64, noise=UnigramNoise(counts)
+    )
+    assert torch.equal(given.loss(context, center, torch.Generator().manual_seed(7)), loss)
+
+
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (lambda: CBOWNegativeSampling(5, 2, negatives=0), "negatives must be >= 1"),
+        (lambda: CBOWNegativeSampling(5, 2).set_noise([1, 2, 3]), "noise distribution has 3"),
+        (lambda: CBOWNegativeSampling(5, 2, noise=UnigramNoise([1, 2])), "has 2 words but"),
+        (
+            lambda: CBOWNegativeSampling(5, 2).loss(
+                torch.zeros(1, 2, dtype=torch.long), torch.zeros(1, dtype=torch.long)
+            ),
+            "needs a noise distribution: call set_noise",
+        ),
+        (lambda: CBOWNegativeSampling(5, 2, init="zeros"), "init must be one of"),
+    ],
+)
+def test_model_bad_arguments(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+@pytest.mark.gpu
+def test_model_noise_follows_the_model_to_cuda():
+    if not torch.cuda.is_available():
+        pytest.skip("CUDA is not available")
+    model = CBOWNegativeSampling(23, 6, init="normal")
+    model.set_noise(np.arange(1, 24))
+    model.cuda()
+    context, center, *_ = make_batch(23, 6, 9, 3, 4)
+    loss = model.loss(context.cuda(), center.cuda(), torch.Generator("cuda").manual_seed(0))
+    assert model.noise.device.type == "cuda" and torch.isfinite(loss)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,30 +1,29 @@
 """The two CBOW costs, each a ``torch.autograd.Function`` with a hand-written backward.
 
 - ``softmax``: the course's model and its five backprop formulas (``cbow_loss``).
-- ``negative_sampling``: word2vec's negative-sampling objective (``cbow_negative_sampling_loss``).
+- ``negative_sampling``: word2vec's negative-sampling objective (``cbow_negative_sampling_loss``,
+  and ``cbow_negative_sampling_loss_rows`` for input vectors stored as rows).
 - ``fused``: that objective's per-window SGD as numba kernels (``negative_sampling_sgd_``,
   ``train_chunk``).
+- ``pool``: the softmax step's recycled m×V buffer; ``checks``: the shared input checks.
 """
 
+from .checks import check_hidden
 from .negative_sampling import (
     NegativeSamplingFunction,
     cbow_negative_sampling_loss,
     cbow_negative_sampling_loss_autograd,
+    cbow_negative_sampling_loss_rows,
 )
+from .pool import LogitsPool
 from .softmax import (
-    GRAD_MODES,
-    HIDDENS,
     CBOWFunction,
-    LogitsPool,
     cbow_logits,
     cbow_loss,
     cbow_loss_autograd,
-    check_hidden,
 )
 
 __all__ = [
-    "GRAD_MODES",
-    "HIDDENS",
     "CBOWFunction",
     "LogitsPool",
     "NegativeSamplingFunction",
@@ -33,6 +32,7 @@ __all__ = [
     "cbow_loss_autograd",
     "cbow_negative_sampling_loss",
     "cbow_negative_sampling_loss_autograd",
+    "cbow_negative_sampling_loss_rows",
     "check_hidden",
     "negative_sampling_sgd_",
     "set_threads",

@@ -1,20 +1,44 @@
-"""Checks and autocast guards that both objectives' Functions share."""
+"""Input checks and the autocast guard that both objectives' Functions share.
+
+Each check raises a one-line ValueError that names the offending option, shape or id. None of
+them syncs a CUDA device unless asked to (see ``check_ids``).
+"""
 
 from __future__ import annotations
 
 import contextlib
-import functools
 
 import torch
 
+from ..choices import GradMode, Hidden, check_choice
 
-def _check_ids(
+
+def check_hidden(hidden: str, grad_mode: str, prefix: str = "") -> None:
+    """Raise ValueError naming a bad ``hidden`` or ``grad_mode`` (as ``prefix`` + name), or a
+    pair that has no meaning."""
+    check_choice(f"{prefix}hidden", hidden, Hidden)
+    check_choice(f"{prefix}grad_mode", grad_mode, GradMode)
+    if hidden == "linear" and grad_mode == "lecture":
+        raise ValueError(
+            f"{prefix}grad_mode 'lecture' (the slide's ReLU(L1)) needs {prefix}hidden 'relu', "
+            f"got {prefix}hidden 'linear': set {prefix}grad_mode 'exact' for the linear hidden "
+            f"layer, or {prefix}hidden 'relu' for the slide's formula"
+        )
+
+
+def check_ids(
     V: int,
     context: torch.Tensor,
     center: torch.Tensor | None,
     negatives: torch.Tensor | None = None,
 ) -> None:
-    """Word-id tensors: integer dtype, shapes [m, 2C], [m], [m, k], every id in [0, V)."""
+    """Word-id tensors: integer dtype, shapes [m, 2C], [m], [m, k], every id in [0, V).
+
+    The range check reads the ids on the host. On the CPU that is one pass (~5 µs a batch); on
+    an accelerator it would stall the queue at every step, so there it runs only under
+    ``torch.autograd.set_detect_anomaly(True)``, PyTorch's debugging switch. Without it an id
+    out of range meets the indexing kernels' own device-side bounds assertions.
+    """
     named = {"context": context, "center": center, "negatives": negatives}
     ids = [(name, tensor) for name, tensor in named.items() if tensor is not None]
     for name, tensor in ids:
@@ -40,33 +64,57 @@ def _check_ids(
             f"{tuple(context.shape)}, got {tuple(negatives.shape)}"
         )
     for name, tensor in ids:
-        if tensor.device.type == "cpu":
-            lo, hi = (int(x) for x in torch.aminmax(tensor))  # one pass, ~5 µs a batch
+        if tensor.device.type == "cpu" or torch.is_anomaly_enabled():
+            lo, hi = (int(x) for x in torch.aminmax(tensor))
             if lo < 0 or hi >= V:
                 bad = lo if lo < 0 else hi
                 raise ValueError(f"{name} holds word id {bad}, outside [0, {V}) for V = {V}")
-        else:  # checked on the device, without a host sync
-            torch._assert_async(((tensor >= 0) & (tensor < V)).all(), f"{name} ids outside [0, V)")
 
 
-def _no_autocast(param: torch.Tensor) -> contextlib.AbstractContextManager:
-    """Autocast off, so the hand-written formulas run in the parameters' own dtype: under
-    ``bf16-mixed`` or ``16-mixed`` the parameters are float32, and so is every product here."""
-    device = param.device.type
-    if torch.is_autocast_enabled(device):
-        return torch.autocast(device, enabled=False)
+def check_softmax_parameters(
+    W1: torch.Tensor, b1: torch.Tensor, W2: torch.Tensor, b2: torch.Tensor
+) -> None:
+    """W1 [N, V], b1 [N], W2 [V, N], b2 [V], of one floating dtype."""
+    if W1.dim() != 2:
+        raise ValueError(f"W1 must be 2-D [N, V], got shape {tuple(W1.shape)}")
+    N, V = W1.shape
+    expected = {"b1": (N,), "W2": (V, N), "b2": (V,)}
+    for name, tensor in (("b1", b1), ("W2", W2), ("b2", b2)):
+        if tuple(tensor.shape) != expected[name]:
+            raise ValueError(
+                f"{name} must have shape {expected[name]} to match W1 {tuple(W1.shape)}, "
+                f"got {tuple(tensor.shape)}"
+            )
+    if not W1.is_floating_point() or len({W1.dtype, b1.dtype, W2.dtype, b2.dtype}) != 1:
+        raise ValueError(
+            "W1, b1, W2, b2 must share one floating dtype, got "
+            f"{W1.dtype}, {b1.dtype}, {W2.dtype}, {b2.dtype}"
+        )
+
+
+def check_vector_pair(first: str, A: torch.Tensor, W2: torch.Tensor, transposed: bool) -> None:
+    """The negative-sampling parameters: ``first`` (W1 [N, V] when ``transposed``, else
+    W1T [V, N]) and W2 [V, N], of one floating dtype."""
+    layout = "[N, V]" if transposed else "[V, N]"
+    rows = A.t() if transposed and A.dim() == 2 else A  # [V, N] when the shapes are right
+    if A.dim() != 2 or W2.dim() != 2 or rows.shape != W2.shape:
+        raise ValueError(
+            f"{first} must be {layout} and W2 [V, N], got {tuple(A.shape)} and {tuple(W2.shape)}"
+        )
+    if not A.is_floating_point() or A.dtype != W2.dtype:
+        raise ValueError(f"{first} and W2 must share one floating dtype, got {A.dtype}, {W2.dtype}")
+
+
+def autocast_off(device_type: str) -> contextlib.AbstractContextManager:
+    """Autocast off, so that the hand-written formulas run in the parameters' own dtype: under
+    ``bf16-mixed`` or ``16-mixed`` the parameters are float32, and so is every product.
+
+    ``torch.amp.custom_fwd``/``custom_bwd`` would give this guarantee only to a Function whose
+    ``forward`` takes ``ctx``: they store the autocast state on ``forward``'s first argument,
+    which with a separate ``setup_context`` is an input tensor (pytorch/pytorch#132388). The
+    check costs ~0.2 µs; entering a disabled autocast region, ~5 µs, so it is entered only when
+    autocast is on.
+    """
+    if torch.is_autocast_enabled(device_type):
+        return torch.autocast(device_type, enabled=False)
     return contextlib.nullcontext()
-
-
-def _autocast_off(backward):
-    """A ``backward`` that runs with autocast off, like its forward: a backward called inside
-    an autocast region would otherwise run its products in half precision."""
-
-    @functools.wraps(backward)
-    def wrapper(ctx, grad_loss, *rest):
-        if grad_loss is None:
-            return backward(ctx, grad_loss, *rest)
-        with _no_autocast(grad_loss):
-            return backward(ctx, grad_loss, *rest)
-
-    return wrapper

@@ -1,7 +1,10 @@
 """word2vec's CBOW with negative sampling: the cost and its hand-written backward.
 
 The formulas are in ``NegativeSamplingFunction``'s docstring; the parameters are the course's,
-W1 [N, V] (input vectors, columns) and W2 [V, N] (output vectors, rows).
+W1 [N, V] (input vectors, columns) and W2 [V, N] (output vectors, rows). Two entries compute J:
+``cbow_negative_sampling_loss`` takes W1 as the course writes it, and
+``cbow_negative_sampling_loss_rows`` takes its transpose W1ᵀ [V, N] (row j is word j's input
+vector, as ``CBOWNegativeSampling.input_vectors.weight`` holds it), which sparse gradients need.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch.autograd.function import once_differentiable
 
-from .checks import _autocast_off, _check_ids, _no_autocast
+from .checks import autocast_off, check_ids, check_vector_pair
 
 
 class NegativeSamplingFunction(torch.autograd.Function):
@@ -31,8 +34,8 @@ class NegativeSamplingFunction(torch.autograd.Function):
     Only the rows in the batch have a gradient. With ``sparse`` the gradients are sparse COO
     tensors [V, N] holding those m·(2C + 1 + k) rows (``torch.optim.SGD`` applies them as
     W ← W − α∇ without a V×N temporary); otherwise dense [V, N]. The inputs are W1ᵀ [V, N] (row
-    j is word j's input vector) and W2 [V, N]; use ``cbow_negative_sampling_loss``, which takes
-    W1 [N, V] as the course writes it.
+    j is word j's input vector) and W2 [V, N]; use ``cbow_negative_sampling_loss_rows``, or
+    ``cbow_negative_sampling_loss``, which takes W1 [N, V] as the course writes it.
     """
 
     @staticmethod
@@ -55,27 +58,29 @@ class NegativeSamplingFunction(torch.autograd.Function):
         ctx.save_for_backward(context, words, h, w2, s)
 
     @staticmethod
-    @_autocast_off
     @once_differentiable
     def backward(ctx, grad_loss, *_):
         context, words, h, w2, s = ctx.saved_tensors
         if grad_loss is None:
             return None, None, None, None, None, None
-        (m, two_c), N = context.shape, h.shape[1]
-        need_W1T, need_W2 = ctx.needs_input_grad[3:5]
-        e = torch.sigmoid(s)  # [m, 1+k] eⱼ = σ(sⱼ)
-        e[:, 0] -= 1  # [m] e₀ = σ(s₀) − 1
-        e *= grad_loss / m  # [m, 1+k] (1/m) e, times grad_loss
-        grad_W1T = grad_W2 = None
-        if need_W2:
-            rows = e[:, :, None] * h[:, None, :]  # [m, 1+k, N] (1/m) e_w h
-            grad_W2 = _row_gradient(words.view(-1), rows.view(-1, N), ctx.V, ctx.sparse)
-        if need_W1T:
-            e /= two_c  # [m, 1+k] the 1/2C of ∂J/∂h / 2C, on m·(1+k) numbers, not m·N
-            grad_h = torch.bmm(e[:, None, :], w2)  # [m, 1, N] (1/m) Σ_w e_w W2[w] / 2C
-            rows = grad_h.expand(m, two_c, N).reshape(-1, N)  # [m·2C, N] one per context word
-            grad_W1T = _row_gradient(context.reshape(-1), rows, ctx.V, ctx.sparse)
-        return None, None, None, grad_W1T, grad_W2, None
+        # Autocast off, as in the forward: a backward called inside an autocast region would
+        # otherwise run its products in half precision.
+        with autocast_off(grad_loss.device.type):
+            (m, two_c), N = context.shape, h.shape[1]
+            need_W1T, need_W2 = ctx.needs_input_grad[3:5]
+            e = torch.sigmoid(s)  # [m, 1+k] eⱼ = σ(sⱼ)
+            e[:, 0] -= 1  # [m] e₀ = σ(s₀) − 1
+            e *= grad_loss / m  # [m, 1+k] (1/m) e, times grad_loss
+            grad_W1T = grad_W2 = None
+            if need_W2:
+                rows = e[:, :, None] * h[:, None, :]  # [m, 1+k, N] (1/m) e_w h
+                grad_W2 = _row_gradient(words.view(-1), rows.view(-1, N), ctx.V, ctx.sparse)
+            if need_W1T:
+                e /= two_c  # [m, 1+k] the 1/2C of ∂J/∂h / 2C, on m·(1+k) numbers, not m·N
+                grad_h = torch.bmm(e[:, None, :], w2)  # [m, 1, N] (1/m) Σ_w e_w W2[w] / 2C
+                rows = grad_h.expand(m, two_c, N).reshape(-1, N)  # [m·2C, N] per context word
+                grad_W1T = _row_gradient(context.reshape(-1), rows, ctx.V, ctx.sparse)
+            return None, None, None, grad_W1T, grad_W2, None
 
 
 def _row_gradient(index: torch.Tensor, rows: torch.Tensor, V: int, sparse: bool) -> torch.Tensor:
@@ -93,7 +98,6 @@ def cbow_negative_sampling_loss(
     negatives: torch.Tensor,
     W1: torch.Tensor,
     W2: torch.Tensor,
-    sparse: bool = False,
 ) -> torch.Tensor:
     """word2vec's CBOW negative-sampling cost J for one batch, with a hand-written backward.
 
@@ -103,40 +107,52 @@ def cbow_negative_sampling_loss(
         negatives: noise word ids [m, k], k >= 1 (see ``cbow_torch.sampling.UnigramNoise``).
             A noise word may equal the centre or repeat: each counts as drawn.
         W1: input vectors [N, V] (word j's in column j), W2: output vectors [V, N].
-        sparse: return sparse [V, N] gradients holding only the batch's rows. W1 must then be
-            the transpose of a [V, N] leaf tensor, as ``CBOWNegativeSampling.W1`` is, so that
-            the gradient reaches that leaf as rows (a sparse [N, V] gradient has no fast form).
 
     Returns:
-        The scalar J, averaged over the batch, in the parameters' dtype (autocast is off).
+        The scalar J, averaged over the batch, in the parameters' dtype (autocast is off). The
+        gradients are dense; for sparse rows use ``cbow_negative_sampling_loss_rows``.
     """
-    if W1.dim() != 2 or W2.dim() != 2 or W2.shape != W1.shape[::-1]:
-        raise ValueError(
-            f"W1 must be [N, V] and W2 [V, N], got {tuple(W1.shape)} and {tuple(W2.shape)}"
-        )
-    if not W1.is_floating_point() or W1.dtype != W2.dtype:
-        raise ValueError(f"W1 and W2 must share one floating dtype, got {W1.dtype}, {W2.dtype}")
-    _check_ids(W2.shape[0], context, center, negatives)
-    if sparse:
-        return _sparse_negative_sampling_loss(context, center, negatives, W1, W2)
-    with _no_autocast(W2):
+    check_vector_pair("W1", W1, W2, transposed=True)
+    check_ids(W2.shape[0], context, center, negatives)
+    with autocast_off(W2.device.type):
         loss, *_ = NegativeSamplingFunction.apply(context, center, negatives, W1.t(), W2, False)
     return loss
 
 
-# torch.compile traces neither a view's base nor sparse tensors: this part runs eagerly.
-@torch.compiler.disable
-def _sparse_negative_sampling_loss(context, center, negatives, W1, W2) -> torch.Tensor:
-    W1T, base = W1.t(), W1._base  # [V, N], and the [V, N] leaf when W1 = leaf.t()
-    if base is None or not base.is_leaf or base.shape != W1T.shape or not W1T.is_contiguous():
-        raise ValueError(
-            "sparse=True needs W1 to be the transpose of a contiguous [V, N] leaf tensor "
-            "(CBOWNegativeSampling.W1 is); use sparse=False for any other W1"
-        )
-    # The Function takes the leaf itself, so autograd hands it the sparse gradient as rows.
-    with _no_autocast(W2):
-        loss, *_ = NegativeSamplingFunction.apply(context, center, negatives, base, W2, True)
+def cbow_negative_sampling_loss_rows(
+    context: torch.Tensor,
+    center: torch.Tensor,
+    negatives: torch.Tensor,
+    W1T: torch.Tensor,
+    W2: torch.Tensor,
+    sparse: bool = False,
+) -> torch.Tensor:
+    """The same J as ``cbow_negative_sampling_loss``, from the input vectors as rows.
+
+    Args:
+        context, center, negatives: word ids [m, 2C], [m], [m, k].
+        W1T: input vectors W1ᵀ [V, N] (word j's in row j, word2vec's syn0), W2: output
+            vectors [V, N] (syn1neg).
+        sparse: return sparse COO [V, N] gradients holding only the batch's rows, for
+            ``torch.optim.SGD``, ``SparseSGD`` and DDP; False gives dense [V, N] ones.
+
+    Returns:
+        The scalar J, averaged over the batch, in the parameters' dtype (autocast is off).
+    """
+    check_vector_pair("W1T", W1T, W2, transposed=False)
+    check_ids(W2.shape[0], context, center, negatives)
+    with autocast_off(W2.device.type):
+        if sparse:
+            return _sparse_loss(context, center, negatives, W1T, W2)
+        loss, *_ = NegativeSamplingFunction.apply(context, center, negatives, W1T, W2, False)
     return loss
+
+
+# torch.compile does not trace sparse tensors: this part runs eagerly.
+@torch.compiler.disable
+def _sparse_loss(context, center, negatives, W1T, W2) -> torch.Tensor:
+    loss, *_ = NegativeSamplingFunction.apply(context, center, negatives, W1T, W2, True)
+    return loss  # []
 
 
 def cbow_negative_sampling_loss_autograd(

@@ -41,92 +41,8 @@ import torch
 import torch.nn.functional as F
 from torch.autograd.function import once_differentiable
 
-from .checks import _autocast_off, _check_ids, _no_autocast
-
-GRAD_MODES = ("exact", "lecture")
-HIDDENS = ("relu", "linear")
-
-
-def check_hidden(hidden: str, grad_mode: str, prefix: str = "") -> None:
-    """Raise ValueError naming a bad ``hidden`` or ``grad_mode`` (as ``prefix`` + name), or a
-    pair that has no meaning."""
-    if hidden not in HIDDENS:
-        raise ValueError(f"{prefix}hidden must be one of {HIDDENS}, got {hidden!r}")
-    if grad_mode not in GRAD_MODES:
-        raise ValueError(f"{prefix}grad_mode must be one of {GRAD_MODES}, got {grad_mode!r}")
-    if hidden == "linear" and grad_mode == "lecture":
-        raise ValueError(
-            f"{prefix}grad_mode 'lecture' (the slide's ReLU(L1)) needs {prefix}hidden 'relu', "
-            f"got {prefix}hidden 'linear': set {prefix}grad_mode 'exact' for the linear hidden "
-            f"layer, or {prefix}hidden 'relu' for the slide's formula"
-        )
-
-
-def _check_inputs(
-    context: torch.Tensor,
-    center: torch.Tensor | None,
-    W1: torch.Tensor,
-    b1: torch.Tensor,
-    W2: torch.Tensor,
-    b2: torch.Tensor,
-) -> None:
-    """Raise ValueError naming the offending shape or value; never syncs a CUDA device."""
-    if W1.dim() != 2:
-        raise ValueError(f"W1 must be 2-D [N, V], got shape {tuple(W1.shape)}")
-    N, V = W1.shape
-    expected = {"b1": (N,), "W2": (V, N), "b2": (V,)}
-    for name, tensor in (("b1", b1), ("W2", W2), ("b2", b2)):
-        if tuple(tensor.shape) != expected[name]:
-            raise ValueError(
-                f"{name} must have shape {expected[name]} to match W1 {tuple(W1.shape)}, "
-                f"got {tuple(tensor.shape)}"
-            )
-    if not W1.is_floating_point() or len({W1.dtype, b1.dtype, W2.dtype, b2.dtype}) != 1:
-        raise ValueError(
-            "W1, b1, W2, b2 must share one floating dtype, got "
-            f"{W1.dtype}, {b1.dtype}, {W2.dtype}, {b2.dtype}"
-        )
-    _check_ids(V, context, center)
-
-
-class LogitsPool:
-    """Recycles the step's one m×V buffer on the CPU, one spare per dtype.
-
-    Owned by whoever trains (a ``CBOW`` module holds one) and passed to ``cbow_loss``; without
-    one, every step allocates its buffer afresh.
-
-    Above glibc's mmap threshold (at most 32 MiB) every CPU allocation is fresh memory from the
-    kernel, and first touching it page-faults: at V = 50,000, m = 512 that costs as much as the
-    softmax. CUDA's caching allocator already recycles, so only the CPU uses this.
-
-    Safety: ``cbow_loss`` gives a buffer back only once the backward that reads it has run (or at
-    once when no graph was built), and its caller never sees the buffer. One pool serves one
-    thread of training steps. If a graph kept with
-    ``retain_graph=True`` is backpropagated again after a later forward reused its buffer,
-    autograd's version check on the saved Ŷ raises; it cannot give a wrong gradient silently.
-    """
-
-    def __init__(self) -> None:
-        self._spare: dict[torch.dtype, torch.Tensor] = {}
-
-    def take(self, m: int, V: int, like: torch.Tensor) -> torch.Tensor:
-        """An [m, V] buffer to overwrite: the spare when it is big enough, else a new one."""
-        spare = self._spare.pop(like.dtype, None) if like.device.type == "cpu" else None
-        if spare is not None and spare.numel() >= m * V:
-            return spare[: m * V].view(m, V)  # [m, V]
-        return like.new_empty(m, V)  # [m, V]
-
-    def give(self, buffer: torch.Tensor) -> None:
-        # An inference-mode tensor could not be written outside inference mode: never keep one.
-        if buffer.device.type == "cpu" and not buffer.is_inference():
-            base = buffer._base if buffer._base is not None else buffer  # [≥ m·V]
-            spare = self._spare.get(buffer.dtype)
-            if spare is None or spare.numel() < base.numel():
-                self._spare[buffer.dtype] = base.view(-1)  # [≥ m·V]
-
-    def clear(self) -> None:
-        """Free the spare buffers (each m×V floats)."""
-        self._spare.clear()
+from .checks import autocast_off, check_hidden, check_ids, check_softmax_parameters
+from .pool import LogitsPool
 
 
 def _hidden(context: torch.Tensor, W1: torch.Tensor, b1: torch.Tensor) -> torch.Tensor:
@@ -171,49 +87,51 @@ class CBOWFunction(torch.autograd.Function):
         ctx.save_for_backward(context, center, W2, h, yhat)
 
     @staticmethod
-    @_autocast_off
     @once_differentiable
     def backward(ctx, grad_loss, *_):
         context, center, W2, h, yhat = ctx.saved_tensors
         if grad_loss is None:  # J did not take part in what is being differentiated
             return None, None, None, None, None, None, None, None, None
-        m, two_c = context.shape
-        need_W1, need_b1, need_W2, need_b2 = ctx.needs_input_grad[2:6]
-        grad_W1 = grad_b1 = grad_W2 = grad_b2 = None
+        # Autocast off, as in the forward: a backward called inside an autocast region
+        # would otherwise run its products in half precision.
+        with autocast_off(grad_loss.device.type):
+            m, two_c = context.shape
+            need_W1, need_b1, need_W2, need_b2 = ctx.needs_input_grad[2:6]
+            grad_W1 = grad_b1 = grad_W2 = grad_b2 = None
 
-        # Y is one-hot, so each product with Ŷ − Y is the product with Ŷ less an m-row
-        # correction at the centre words: Ŷ stays untouched (the backward can run again under
-        # retain_graph) and no m×V buffer is written. The factor grad_loss/m, which makes
-        # (2J).backward() double every gradient, also goes on the small operands.
-        scale = grad_loss / m  # []
-        if need_W2:
-            h_scaled = h * scale  # [m, N] (1/m) Hᵀ, times grad_loss
-            grad_W2 = yhat.t() @ h_scaled  # [V, N] (1/m) Ŷ Hᵀ
-            grad_W2.index_add_(0, center, h_scaled, alpha=-1)  # [V, N] (1/m) (Ŷ − Y) Hᵀ
-        if need_b2:
-            ones_scaled = scale.expand(m).contiguous()  # [m] (1/m) 1, times grad_loss
-            grad_b2 = torch.mv(yhat.t(), ones_scaled)  # [V] (1/m) Ŷ 1
-            grad_b2.index_add_(0, center, ones_scaled, alpha=-1)  # [V] (1/m) (Ŷ − Y) 1
-        if need_W1 or need_b1:
-            # W2ᵀ Ŷ as the course writes it, [N, m]: MKL runs this layout faster than Ŷᵀ W2.
-            l1 = (W2.t() @ yhat.t()).t()  # [m, N] Ŷᵀ W2, a transposed view
-            l1.sub_(W2[center])  # [m, N] L1ᵀ = (Ŷ − Y)ᵀ W2: less W2's rows at the centres
-            if ctx.hidden == "linear":
-                g = l1  # [m, N], H = Z1: the gradient passes through unchanged
-            elif ctx.grad_mode == "exact":
-                g = l1.mul_(h > 0)  # [m, N], 1[Z1 > 0] = 1[H > 0]
-            else:  # "lecture": the slide's ReLU(L1), not the gradient of J
-                g = l1.relu_()  # [m, N]
-            g.mul_(scale)  # [m, N] (1/m) g(L1), times grad_loss
-            if need_b1:
-                grad_b1 = g.sum(dim=0)  # [N]
-            if need_W1:
-                # g(L1) Xᵀ: each example adds g/(2C) to the column of each context word.
-                grad_W1_t = h.new_zeros(W2.shape)  # [V, N]
-                rows = g.repeat_interleave(two_c, dim=0)  # [m·2C, N]
-                grad_W1_t.index_add_(0, context.reshape(-1), rows, alpha=1 / two_c)  # [V, N]
-                grad_W1 = grad_W1_t.t()  # [N, V]
-        return None, None, grad_W1, grad_b1, grad_W2, grad_b2, None, None, None
+            # Y is one-hot, so each product with Ŷ − Y is the product with Ŷ less an m-row
+            # correction at the centre words: Ŷ stays untouched (the backward can run again under
+            # retain_graph) and no m×V buffer is written. The factor grad_loss/m, which makes
+            # (2J).backward() double every gradient, also goes on the small operands.
+            scale = grad_loss / m  # []
+            if need_W2:
+                h_scaled = h * scale  # [m, N] (1/m) Hᵀ, times grad_loss
+                grad_W2 = yhat.t() @ h_scaled  # [V, N] (1/m) Ŷ Hᵀ
+                grad_W2.index_add_(0, center, h_scaled, alpha=-1)  # [V, N] (1/m) (Ŷ − Y) Hᵀ
+            if need_b2:
+                ones_scaled = scale.expand(m).contiguous()  # [m] (1/m) 1, times grad_loss
+                grad_b2 = torch.mv(yhat.t(), ones_scaled)  # [V] (1/m) Ŷ 1
+                grad_b2.index_add_(0, center, ones_scaled, alpha=-1)  # [V] (1/m) (Ŷ − Y) 1
+            if need_W1 or need_b1:
+                # W2ᵀ Ŷ as the course writes it, [N, m]: MKL runs this layout faster than Ŷᵀ W2.
+                l1 = (W2.t() @ yhat.t()).t()  # [m, N] Ŷᵀ W2, a transposed view
+                l1.sub_(W2[center])  # [m, N] L1ᵀ = (Ŷ − Y)ᵀ W2: less W2's rows at the centres
+                if ctx.hidden == "linear":
+                    g = l1  # [m, N], H = Z1: the gradient passes through unchanged
+                elif ctx.grad_mode == "exact":
+                    g = l1.mul_(h > 0)  # [m, N], 1[Z1 > 0] = 1[H > 0]
+                else:  # "lecture": the slide's ReLU(L1), not the gradient of J
+                    g = l1.relu_()  # [m, N]
+                g.mul_(scale)  # [m, N] (1/m) g(L1), times grad_loss
+                if need_b1:
+                    grad_b1 = g.sum(dim=0)  # [N]
+                if need_W1:
+                    # g(L1) Xᵀ: each example adds g/(2C) to the column of each context word.
+                    grad_W1_t = h.new_zeros(W2.shape)  # [V, N]
+                    rows = g.repeat_interleave(two_c, dim=0)  # [m·2C, N]
+                    grad_W1_t.index_add_(0, context.reshape(-1), rows, alpha=1 / two_c)  # [V, N]
+                    grad_W1 = grad_W1_t.t()  # [N, V]
+            return None, None, grad_W1, grad_b1, grad_W2, grad_b2, None, None, None
 
 
 def cbow_loss(
@@ -244,14 +162,12 @@ def cbow_loss(
         dtype (float32 under mixed precision: autocast is off inside).
     """
     check_hidden(hidden, grad_mode)
-    _check_inputs(context, center, W1, b1, W2, b2)
-    with _no_autocast(W1):
+    check_softmax_parameters(W1, b1, W2, b2)
+    check_ids(W2.shape[0], context, center)
+    with autocast_off(W1.device.type):
         loss, _, yhat = CBOWFunction.apply(context, center, W1, b1, W2, b2, hidden, grad_mode, pool)
     if pool is not None:
-        if loss.grad_fn is None:  # no graph holds Ŷ
-            pool.give(yhat)
-        else:  # recycle Ŷ once the backward has read it
-            loss.grad_fn.register_hook(lambda *_: pool.give(yhat))
+        pool.give_after_backward(loss, yhat)  # [m, V] Ŷ, recycled once the backward has read it
     return loss
 
 
@@ -265,7 +181,8 @@ def cbow_logits(
 ) -> torch.Tensor:
     """Z2ᵀ [m, V]: the scores for the centre word, in plain (autograd-tracked) ops."""
     check_hidden(hidden, "exact")
-    _check_inputs(context, None, W1, b1, W2, b2)
+    check_softmax_parameters(W1, b1, W2, b2)
+    check_ids(W2.shape[0], context, None)
     h = _hidden(context, W1, b1)  # [m, N] Z1ᵀ
     if hidden == "relu":
         h = torch.relu(h)  # [m, N] H
@@ -283,5 +200,6 @@ def cbow_loss_autograd(
 ) -> torch.Tensor:
     """The same J in plain PyTorch ops, differentiated by autograd: the baseline for tests and
     the benchmark. Its gradient is the ``"exact"`` mode's."""
-    _check_inputs(context, center, W1, b1, W2, b2)
+    check_softmax_parameters(W1, b1, W2, b2)
+    check_ids(W2.shape[0], context, center)
     return F.cross_entropy(cbow_logits(context, W1, b1, W2, b2, hidden), center)  # []
