@@ -20,12 +20,16 @@ import glob
 import gzip
 import os
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .text import UNK, VocabOrder, Vocabulary, get_tokenizer
+from .text import UNK, Vocabulary, get_tokenizer
+
+if TYPE_CHECKING:
+    from .options import PrepareOptions
 
 BUNDLED = ("lee",)
 CHUNK_BYTES = 1 << 20
@@ -165,12 +169,7 @@ def _utf8_boundary(buffer: bytes) -> int:
 def encode_corpus(
     files: Sequence[Path],
     out_dir: Path,
-    tokenizer: str | Callable = "simple",
-    line_per_document: bool = False,
-    min_count: int = 1,
-    max_vocab_size: int | None = None,
-    vocab_order: VocabOrder = "frequency",
-    unk: bool = False,
+    options: PrepareOptions,
     chunk_bytes: int = CHUNK_BYTES,
 ) -> Vocabulary:
     """Tokenise ``files`` once and write ``ids.npy``, ``docs.npy`` and ``vocab.tsv`` to ``out_dir``.
@@ -179,6 +178,8 @@ def encode_corpus(
     vocabulary is chosen from the counts and the stream is remapped in blocks. Peak memory is
     about the id stream's working set plus the vocabulary plus one chunk.
     """
+    tokenizer, line_per_document = options.tokenizer, options.line_per_document
+    min_count = options.min_count
     tokenize = get_tokenizer(tokenizer)
     out_dir.mkdir(parents=True, exist_ok=True)
     raw_path = out_dir / "raw.i32"
@@ -217,7 +218,11 @@ def encode_corpus(
             f"finds no words in {_describe(files)}: choose another tokenizer"
         )
     vocab = Vocabulary.from_counts(
-        dict(zip(words, counts.tolist(), strict=True)), vocab_order, min_count, max_vocab_size, unk
+        dict(zip(words, counts.tolist(), strict=True)),
+        options.vocab_order,
+        min_count,
+        options.max_vocab_size,
+        options.unk,
     )
     if len(vocab) < 2:
         raise CBOWDataError(
