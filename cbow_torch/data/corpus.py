@@ -7,7 +7,8 @@ installed with gensim: nothing is ever downloaded.
 
 Text is read in chunks of about 1 MB cut at line ends, so memory stays bounded. Bytes that are
 not UTF-8 are replaced by U+FFFD, with one warning naming the file (a byte order mark at the
-start of a file is skipped).
+start of a file is skipped). A file whose start is not text (NUL bytes, or mostly bytes that are
+not UTF-8) is refused when the corpus is resolved, before anything is written.
 
 ``encode_corpus`` writes ``ids.npy`` (uint16 when the vocabulary fits, else int32), ``docs.npy``
 and ``vocab.tsv``; prepare.py makes them a dataset directory.
@@ -34,6 +35,9 @@ if TYPE_CHECKING:
 BUNDLED = ("lee",)
 CHUNK_BYTES = 1 << 20
 _SNIFF_BYTES = 8192
+_TEXT_SAMPLE_BYTES = 1 << 16
+_MAX_NOT_TEXT = 0.25  # a share of characters; Latin-1 text read as UTF-8 has a few percent
+_CONTROLS = [chr(c) for c in range(32) if chr(c) not in "\t\n\r\f\v"] + ["\x7f"]
 
 
 class CBOWDataError(ValueError):
@@ -105,7 +109,34 @@ def resolve_corpus(corpus: str | Sequence[str] | None) -> list[Path]:
     for path in files:
         if path.stat().st_size == 0:
             raise CBOWDataError(f"corpus file {path} is empty: remove it or fill it with text")
+        check_text(path)
     return files
+
+
+def check_text(path: Path, sample_bytes: int = _TEXT_SAMPLE_BYTES) -> None:
+    """CBOWDataError, naming ``path``, unless its first ``sample_bytes`` (decompressed) read as
+    text: no NUL byte (binaries and UTF-16 have them, UTF-8 text never does) and at most
+    ``_MAX_NOT_TEXT`` of the characters replaced when decoded as UTF-8 or control characters.
+    Text in any language passes; a file in another encoding with a few bad bytes passes too,
+    with read_chunks' warning."""
+    try:
+        with _open_binary(path) as f:
+            head = f.read(sample_bytes)
+    except (OSError, EOFError) as err:
+        raise CBOWDataError(f"corpus file {path} cannot be read: {err}") from None
+    if b"\0" in head:
+        raise CBOWDataError(
+            f"corpus file {path} holds NUL bytes, so it is not UTF-8 text (a binary file, or "
+            "UTF-16: convert it with iconv -t UTF-8): give a text file"
+        )
+    text = head.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd") + sum(text.count(c) for c in _CONTROLS)
+    if text and bad > _MAX_NOT_TEXT * len(text):
+        raise CBOWDataError(
+            f"corpus file {path} is not text: {bad / len(text):.0%} of its first "
+            f"{len(text):,} characters are not UTF-8 or are control characters (a binary "
+            "file, or another encoding: convert it with iconv -t UTF-8): give a text file"
+        )
 
 
 def _hidden(path: Path, root: Path) -> bool:
