@@ -6,13 +6,14 @@ A prepared dataset is a plain directory that numpy and a text editor can read:
   training memory-maps it, so every DDP rank shares the same pages;
 - ``docs.npy``: int64 start offsets of the documents in ``ids`` (windows never cross them);
 - ``vocab.tsv``: ``word<TAB>count`` lines in id order;
-- ``meta.json``: the format version, the tokenizer and options, token, document and word counts,
-  and the source files.
+- ``meta.json``: the format version, the ``PrepareOptions`` (options.py) it was made with,
+  token, document and word counts, and the source files.
 
 The directory is written beside its final name and renamed into place, so it is whole or absent.
 ``fit`` reads one through ``data.dataset``, or prepares ``data.corpus`` into its cache directory
 on one process (Lightning's ``prepare_data``), under a key that hashes the files' paths, sizes and
 modification times and the options: a second run reuses it, a changed corpus is prepared again.
+After writing, ``cbow-torch prepare`` prints the fit command that suits the data (suggest.py).
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """The vector tools: ``cbow-torch export|evaluate|neighbors|analogy|plot …``.
 
-Each takes a checkpoint (.ckpt), a word2vec file (text or binary) or a .pt export. Errors are
-one line on stderr with exit status 2: an unknown word (with the closest words), a missing or
-incompatible file (named).
+Each is a jsonargparse subcommand and takes a checkpoint (.ckpt), a word2vec file (text or
+binary) or a .pt export. Errors are one line on stderr with exit status 2: a usage error (with
+the tool's --help), an unknown word (with the closest words), a missing or incompatible file
+(named). Nothing here imports Lightning, so the tools start fast.
 """
 
 from __future__ import annotations

@@ -108,8 +108,6 @@ class WordVectors:
     def vectors(self) -> torch.Tensor:
         return torch.from_numpy(self.kv.vectors)  # [V, N], the KeyedVectors' own memory
 
-    # ---- construction -------------------------------------------------------------------
-
     @classmethod
     def from_model(
         cls, module_or_model: Any, vocab: Any = None, source: str | None = None
