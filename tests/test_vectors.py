@@ -143,6 +143,10 @@ def test_save_is_gensims_and_save_torch_is_ours(wv, tmp_path):
     assert kv.index_to_key == WORDS and np.array_equal(kv.vectors, wv.vectors.numpy())
     assert kv.get_vecattr("the", "count") == 50
     assert os.listdir(tmp_path) == ["emb.kv"]  # one file, no .npy beside it
+    with pytest.raises(ValueError, match="emb.kv: holds pickled Python objects"):
+        WordVectors.load(tmp_path / "emb.kv")  # gensim's format is a pickle: only if trusted
+    back = WordVectors.load(tmp_path / "emb.kv", trust_pickle=True)
+    assert back.index_to_key == WORDS and torch.equal(back.vectors, wv.vectors)
     wv.save_torch(tmp_path / "emb.pt")
     assert WordVectors.load(tmp_path / "emb.pt").index_to_key == WORDS
 

@@ -139,10 +139,18 @@ def read_checkpoint(path: PathLike, trust_pickle: bool = False) -> TrainingCheck
 
 def read_vectors(path: PathLike, source: str | None = None, trust_pickle: bool = False) -> Any:
     """The vectors of any file ``WordVectors.load`` takes: ``(words, vectors [V, N], counts,
-    source)`` from a checkpoint or a ``.pt`` file, a gensim ``KeyedVectors`` from word2vec."""
+    source)`` from a checkpoint or a ``.pt`` file, a gensim ``KeyedVectors`` from word2vec or
+    from gensim's own pickle (``WordVectors.save``; only with ``trust_pickle``)."""
     kind = sniff(path)
-    if kind == "torch":
-        obj = read_torch_file(path, trust_pickle)
+    if kind in ("torch", "pickle"):
+        try:
+            obj = read_torch_file(path, trust_pickle)
+        except PickleRefused:
+            raise
+        except ValueError:
+            if kind == "pickle" and trust_pickle:  # not torch's: gensim's, or neither
+                return _gensim_pickle(path, source)
+            raise
         if isinstance(obj, dict) and "state_dict" in obj:
             found = TrainingCheckpoint.from_dict(obj, path)
             source = source or "average"
@@ -167,6 +175,17 @@ def read_vectors(path: PathLike, source: str | None = None, trust_pickle: bool =
     return kv
 
 
+def _gensim_pickle(path: PathLike, source: str | None) -> KeyedVectors:
+    _no_source(path, source)
+    try:
+        kv = KeyedVectors.load(str(path))
+    except Exception as e:  # unpickling can fail in any way; said in one line
+        raise ValueError(f"{path}: neither a torch file nor a gensim KeyedVectors ({e})") from None
+    if not isinstance(kv, KeyedVectors):
+        raise ValueError(f"{path}: a pickle of {type(kv).__name__}, not of a KeyedVectors")
+    return kv
+
+
 def _no_source(path: PathLike, source: str | None) -> None:
     if source is not None:
         raise ValueError(
@@ -176,14 +195,16 @@ def _no_source(path: PathLike, source: str | None) -> None:
 
 
 def sniff(path: PathLike) -> str:
-    """ "torch", "word2vec" or "word2vec-binary", from the file's first bytes."""
+    """ "torch", "pickle", "word2vec" or "word2vec-binary", from the file's first bytes."""
     path = Path(path)
     if path.is_dir():
         raise IsADirectoryError(f"{path} is a directory, not a checkpoint or vectors file")
     with open(path, "rb") as f:  # FileNotFoundError names the path
         head = f.read(1 << 20)
-    if head.startswith(b"PK\x03\x04") or head[:1] == b"\x80":  # zip (torch.save) or pickle
+    if head.startswith(b"PK\x03\x04"):  # torch.save's zip
         return "torch"
+    if head[:1] == b"\x80":  # a pickle: an old torch.save, or gensim's KeyedVectors.save
+        return "pickle"
     header, _, rest = head.partition(b"\n")
     fields = header.split()
     if len(fields) != 2 or not all(x.isdigit() for x in fields):
