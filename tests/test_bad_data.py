@@ -183,3 +183,19 @@ def test_the_vector_tools_say_it_in_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("cbow-torch neighbors: error: ") and err.count("\n") == 1
     assert "its header says 2 vectors but it holds 5" in err
+
+
+def test_fit_on_a_binary_exits_in_one_line_with_no_run_directory(tmp_path):
+    """`cbow-torch fit --data.corpus /bin/ls`: refused when the data is built, before the run."""
+    from test_training import fit_args
+
+    from cbow_torch.train.cli import main as fit_main
+
+    corpus = elf_like(tmp_path / "ls")
+    args = [a for a in fit_args(tmp_path) if not a.startswith("--data.corpus")]
+    with pytest.raises(SystemExit) as error:
+        fit_main([*args, f"--data.corpus={corpus}"])
+    message = str(error.value.code)
+    assert message.startswith(f"cbow-torch: error: corpus file {corpus} holds NUL bytes")
+    assert "\n" not in message
+    assert not (tmp_path / "runs").exists() and not (tmp_path / "cache").exists()
