@@ -32,6 +32,7 @@ from cbow_torch.data.suggest import softmax_epoch_seconds, suggest_config
 from cbow_torch.data.text import Vocabulary
 from cbow_torch.data.windows import CBOWWindowDataset, WindowSampler, collate_batch
 from cbow_torch.train.cli import cli_main, main
+from cbow_torch.vectors.files import read_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -172,7 +173,7 @@ def test_ddp_loaders_shard_with_the_seed(tmp_path):
     centers = []
     for rank in (0, 1):
         dm = prepared(tmp_path, corpus, val_fraction=0)
-        dm.trainer = SimpleNamespace(world_size=2, global_rank=rank)
+        dm.trainer = SimpleNamespace(world_size=2, global_rank=rank, lightning_module=None)
         loader = dm.train_dataloader()
         assert isinstance(loader.sampler, DistributedSampler) and loader.sampler.seed == 282
         loader.sampler.set_epoch(0)
@@ -484,9 +485,9 @@ def test_fit_from_a_dataset_equals_fit_from_the_corpus(tmp_path):
     ckpts = [runs / name / "version_0/checkpoints/last.ckpt" for name in ("corpus", "dataset")]
     a, b = (load_params(c) for c in ckpts)
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
-    ckpt = torch.load(ckpts[1], map_location="cpu", weights_only=False)
-    assert ckpt["hyper_parameters"]["vocab_size"] == 300  # V reaches the checkpoint
-    assert ckpt["vocabulary"]["words"] == Vocabulary.load(dataset / "vocab.tsv").index_to_key
+    found = read_checkpoint(ckpts[1])  # V reaches the checkpoint, with the dataset's words
+    assert found.input_vectors.shape == found.output_vectors.shape == (300, 16)
+    assert found.words == Vocabulary.load(dataset / "vocab.tsv").index_to_key
 
 
 class StopAt(pl.Callback):
