@@ -199,3 +199,31 @@ def test_fit_on_a_binary_exits_in_one_line_with_no_run_directory(tmp_path):
     assert message.startswith(f"cbow-torch: error: corpus file {corpus} holds NUL bytes")
     assert "\n" not in message
     assert not (tmp_path / "runs").exists() and not (tmp_path / "cache").exists()
+
+
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        (["export", "{v}"], "export: error: --out is required (see cbow-torch export --help)"),
+        (["plot", "{v}"], "plot: error: --out is required (see cbow-torch plot --help)"),
+        (["export", "{v}", "--out", "x", "--format", "csv"], "format"),
+        (["neighbors", "{v}", "king", "--topnn", "3"], "--topnn"),
+        (["neighbors", "{v}", "king", "--topn", "x"], "topn"),
+        (["neighbors", "{v}", "king", "--source", "W3"], "W3"),
+        (["plot", "{v}", "--words", "a", "b", "--top", "3", "--out", "p.png"], "exclude"),
+    ],
+)
+def test_usage_errors_of_the_vector_tools_are_one_line(tmp_path, capsys, argv, fragment):
+    path = vectors_file(tmp_path, binary=False)
+    assert tools_main([a.format(v=path) for a in argv]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith(f"cbow-torch {argv[0]}: error: ")
+    assert err.count("\n") == 1 and fragment in err
+    assert sorted(os.listdir(tmp_path)) == ["v.txt"]
+
+
+def test_prepare_without_out_is_one_line(tmp_path, capsys):
+    assert prepare_main(["lee"]) == 2
+    assert capsys.readouterr().err == (
+        "cbow-torch: error: --out is required (see cbow-torch prepare --help)\n"
+    )

@@ -199,7 +199,7 @@ def build_parser():
     parser.add_argument(
         "corpus", nargs="+", help="file, directory, glob, or several; 'lee': the bundled corpus"
     )
-    parser.add_argument("--out", required=True, help="the dataset directory to write (new)")
+    parser.add_argument("--out", help="the dataset directory to write, new (required)")
     parser.add_class_arguments(PrepareOptions)
     return parser
 
@@ -213,6 +213,8 @@ def main(argv: list[str]) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
+        if args.out is None:  # checked here to name it as it is written
+            return _fail("--out is required (see cbow-torch prepare --help)")
         corpus = args.corpus[0] if len(args.corpus) == 1 else args.corpus
         dataset = prepare(corpus, args.out, PrepareOptions.pick(args))
     except ArgumentError as err:

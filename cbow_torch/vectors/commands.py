@@ -67,7 +67,7 @@ def build_parser() -> ArgumentParser:
         "holding {vectors, words}. The file appears whole or not at all.",
     )
     p.add_argument("--format", type=Format, default="word2vec", help="the file's format")
-    p.add_argument("--out", required=True, metavar="FILE", help="the file to write")
+    p.add_argument("--out", metavar="FILE", help="the file to write (required)")
     command("export", "write the vectors as word2vec, word2vec-binary or .pt", p)
 
     p = _tool(
@@ -115,7 +115,7 @@ def build_parser() -> ArgumentParser:
     )
     p.add_argument("--words", nargs="+", metavar="WORD", help="the words to plot")
     p.add_argument("--top", type=int, metavar="N", help="plot the N most frequent words")
-    p.add_argument("--out", required=True, metavar="FILE.png", help="the PNG to write")
+    p.add_argument("--out", metavar="FILE.png", help="the PNG to write (required)")
     p.add_argument("--title", help="the figure's title")
     command("plot", "the course's PCA picture of chosen words, as a PNG", p)
     return parser
@@ -134,6 +134,8 @@ def main(argv: list[str]) -> int:
         return int(e.code or 0)
     command = parsed.command
     args = parsed[command]
+    if command in NEEDS_OUT and args.out is None:  # checked here to name it as it is written
+        return _fail(command, f"--out is required (see {PROG} {command} --help)")
     try:
         RUN[command](args)
     except UnknownWordError as e:
@@ -252,6 +254,7 @@ def run_plot(args: Namespace) -> None:
     print(f"wrote {args.out}: PCA of {len(set(words)) - len(missing)} words")
 
 
+NEEDS_OUT = ("export", "plot")
 RUN = {  # command -> what runs it
     "export": run_export,
     "evaluate": run_evaluate,
