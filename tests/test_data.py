@@ -344,7 +344,10 @@ def test_the_preparation_options_are_defined_once(tmp_path):
     assert PrepareOptions(tokenizer=shlex.split).record()["tokenizer"] == "shlex.split"
     with pytest.raises(TypeError, match="the options are"):
         prepare("lee", tmp_path / "x", min_cont=2)
-    with pytest.raises(CBOWDataError, match="--vocab_order must be 'frequency' or"):
+    with pytest.raises(
+        CBOWDataError,
+        match="--vocab_order must be one of \\('frequency', 'alphabetical'\\), got 'random'",
+    ):
         prepare("lee", tmp_path / "x", PrepareOptions(vocab_order="random"))
     ds = prepare(str(tmp_path / "c.txt"), tmp_path / "ds", PrepareOptions("whitespace"), unk=True)
     assert ds.meta["options"] == {**PrepareOptions("whitespace", unk=True).record()}

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from .corpus import CBOWDataError
-from .text import VocabOrder, get_tokenizer
+from .text import ORDERS, VocabOrder, get_tokenizer
 
 
 @dataclass(frozen=True)
@@ -58,10 +58,9 @@ class PrepareOptions:
             raise CBOWDataError(
                 f"{prefix}max_vocab_size must be >= 2 or null, got {self.max_vocab_size}"
             )
-        if self.vocab_order not in ("frequency", "alphabetical"):
+        if self.vocab_order not in ORDERS:
             raise CBOWDataError(
-                f"{prefix}vocab_order must be 'frequency' or 'alphabetical', "
-                f"got {self.vocab_order!r}"
+                f"{prefix}vocab_order must be one of {ORDERS}, got {self.vocab_order!r}"
             )
         try:
             get_tokenizer(self.tokenizer)
