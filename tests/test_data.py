@@ -1,13 +1,17 @@
 """Corpus reading, prepared datasets, CBOWWindowDataset, CBOWDataModule, and every bad input."""
 
 import bz2
+import dataclasses
 import gzip
+import inspect
 import json
 import os
+import shlex
 import subprocess
 import sys
 import threading
 import warnings
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -19,12 +23,18 @@ from torch.utils.data import DataLoader, DistributedSampler
 
 from cbow_torch import reference
 from cbow_torch.__main__ import main as cbow_torch_main
+from cbow_torch.data import suggest
 from cbow_torch.data.corpus import CBOWDataError, read_chunks, resolve_corpus
 from cbow_torch.data.datamodule import CBOWDataModule
-from cbow_torch.data.prepare import FILES, FORMAT, prepare
+from cbow_torch.data.options import PrepareOptions
+from cbow_torch.data.prepare import FILES, FORMAT, cache_key, prepare
+from cbow_torch.data.suggest import softmax_epoch_seconds, suggest_config
 from cbow_torch.data.text import Vocabulary
 from cbow_torch.data.windows import CBOWWindowDataset, WindowSampler, collate_batch
 from cbow_torch.train.cli import cli_main, main
+from cbow_torch.vectors.files import read_checkpoint
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def numbered_corpus(path, n, per_line=None):
@@ -163,7 +173,7 @@ def test_ddp_loaders_shard_with_the_seed(tmp_path):
     centers = []
     for rank in (0, 1):
         dm = prepared(tmp_path, corpus, val_fraction=0)
-        dm.trainer = SimpleNamespace(world_size=2, global_rank=rank)
+        dm.trainer = SimpleNamespace(world_size=2, global_rank=rank, lightning_module=None)
         loader = dm.train_dataloader()
         assert isinstance(loader.sampler, DistributedSampler) and loader.sampler.seed == 282
         loader.sampler.set_epoch(0)
@@ -321,6 +331,93 @@ def test_prepare_command(tmp_path, capsys):
     assert not (tmp_path / "x").exists()
 
 
+def test_the_preparation_options_are_defined_once(tmp_path):
+    """PrepareOptions is the one list: the DataModule's flat data.* keys take their names and
+    defaults from it, and prepare, the cache key and meta.json read it."""
+    schema = inspect.signature(CBOWDataModule.__init__).parameters
+    for f in dataclasses.fields(PrepareOptions):
+        assert schema[f.name].default == f.default, f.name
+    dm = datamodule(tmp_path, numbered_corpus(tmp_path / "c.txt", 20), min_count=2, unk=True)
+    assert dm.options == PrepareOptions("whitespace", False, 2, None, "alphabetical", True)
+    assert dm.path.name == cache_key(dm._files, dm.options)
+    assert cache_key(dm._files, dm.options) != cache_key(dm._files, PrepareOptions())
+    assert PrepareOptions(tokenizer=shlex.split).record()["tokenizer"] == "shlex.split"
+    with pytest.raises(TypeError, match="the options are"):
+        prepare("lee", tmp_path / "x", min_cont=2)
+    with pytest.raises(
+        CBOWDataError,
+        match="--vocab_order must be one of \\('frequency', 'alphabetical'\\), got 'random'",
+    ):
+        prepare("lee", tmp_path / "x", PrepareOptions(vocab_order="random"))
+    ds = prepare(str(tmp_path / "c.txt"), tmp_path / "ds", PrepareOptions("whitespace"), unk=True)
+    assert ds.meta["options"] == {**PrepareOptions("whitespace", unk=True).record()}
+
+
+def test_prepare_help_and_config_file(tmp_path, capsys):
+    with pytest.raises(SystemExit) as done:
+        cbow_torch_main(["prepare", "--help"])
+    out = capsys.readouterr().out
+    assert done.value.code == 0 and out.startswith("usage: cbow-torch prepare")
+    for option in ("--config", "--out", *(f"--{name}" for name in PrepareOptions.names())):
+        assert option in out
+    assert "(type: int, default: 1)" in out  # jsonargparse's style, as fit --help
+    config = tmp_path / "prep.yaml"
+    config.write_text("tokenizer: whitespace\nmin_count: 2\n")
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("a b a c b a\n")
+    with pytest.raises(SystemExit) as done:
+        cbow_torch_main(
+            ["prepare", "--config", str(config), str(corpus), "--out", str(tmp_path / "d")]
+        )
+    assert done.value.code == 0
+    meta = json.loads((tmp_path / "d" / "meta.json").read_text())
+    assert meta["options"]["tokenizer"] == "whitespace" and meta["vocab_size"] == 2
+    with pytest.raises(SystemExit) as error:
+        cbow_torch_main(["prepare", str(corpus), "--out", str(tmp_path / "e"), "--vocab_order=x"])
+    message = capsys.readouterr().err
+    assert error.value.code == 2 and message.count("\n") == 1
+    assert message.startswith("cbow-torch: error: ") and "vocab_order" in message
+    assert "(see cbow-torch prepare --help)" in message and not (tmp_path / "e").exists()
+
+
+def test_prepare_starts_without_lightning():
+    code = "import sys, cbow_torch.data.prepare, cbow_torch.vectors.commands; "
+    code += "sys.exit('pytorch_lightning' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], timeout=120).returncode == 0
+
+
+def test_prepare_suggests_the_config_that_fits(tmp_path, capsys):
+    corpus = numbered_corpus(tmp_path / "c.txt", 50)
+    with pytest.raises(SystemExit):
+        cbow_torch_main(
+            ["prepare", str(corpus), "--out", str(tmp_path / "ds"), "--tokenizer=whitespace"]
+        )
+    out = capsys.readouterr().out.splitlines()
+    fit = "train on it: cbow-torch fit --config configs/default.yaml --data.dataset"
+    assert out[1] == f"{fit} {tmp_path / 'ds'}"
+    # 1M words with V = 40,195 (issue 20's corpus): ~6 min an epoch, so negative sampling.
+    big = suggest_config("DIR", 1_000_000, 40_195)
+    assert big.endswith(
+        "train on it: cbow-torch fit --config configs/word2vec.yaml --data.dataset DIR"
+    )
+    assert "V = 40,195" in big and "about 6 min" in big and "for its 15 epochs" in big
+    assert softmax_epoch_seconds(1_000_000, 40_195, 100) == pytest.approx(361.8, rel=0.01)
+    assert softmax_epoch_seconds(2_000_000, 40_195, 100) == 2 * softmax_epoch_seconds(
+        1_000_000, 40_195, 100
+    )
+    lee = softmax_epoch_seconds(55_126, 3_955)  # the bundled corpus at min_count 2: seconds
+    assert lee < 5 and "default.yaml" in suggest_config("DIR", 55_126, 3_955)
+
+
+def test_the_estimate_assumes_the_default_configs_size():
+    import yaml
+
+    config = yaml.safe_load((ROOT / "configs" / "default.yaml").read_text())
+    assert config["model"]["embedding_dim"] == suggest.DEFAULT_DIM
+    assert config["trainer"]["max_epochs"] == suggest.DEFAULT_EPOCHS
+    assert (ROOT / "configs" / "word2vec.yaml").is_file()
+
+
 def corrupt(kind, path):
     if kind == "meta.json missing":
         (path / "meta.json").unlink()
@@ -391,9 +488,9 @@ def test_fit_from_a_dataset_equals_fit_from_the_corpus(tmp_path):
     ckpts = [runs / name / "version_0/checkpoints/last.ckpt" for name in ("corpus", "dataset")]
     a, b = (load_params(c) for c in ckpts)
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
-    ckpt = torch.load(ckpts[1], map_location="cpu", weights_only=False)
-    assert ckpt["hyper_parameters"]["vocab_size"] == 300  # V reaches the checkpoint
-    assert ckpt["vocabulary"]["words"] == Vocabulary.load(dataset / "vocab.tsv").index_to_key
+    found = read_checkpoint(ckpts[1])  # V reaches the checkpoint, with the dataset's words
+    assert found.input_vectors.shape == found.output_vectors.shape == (300, 16)
+    assert found.words == Vocabulary.load(dataset / "vocab.tsv").index_to_key
 
 
 class StopAt(pl.Callback):

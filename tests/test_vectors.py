@@ -2,6 +2,7 @@
 
 import json
 import math
+import os
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -14,8 +15,10 @@ from gensim.test.utils import datapath
 from torch import nn
 
 from cbow_torch import CBOW, CBOWNegativeSampling, atomic
+from cbow_torch.data.text import Vocabulary
 from cbow_torch.vectors import evaluation as ev
 from cbow_torch.vectors.evaluation import COURSE_WORDS
+from cbow_torch.vectors.files import read_checkpoint
 from cbow_torch.vectors.word_vectors import UnknownWordError, WordVectors
 
 WORDS = ["the", "king", "queen", "man", "woman", "dog", "wolf", "happy", "sad", "rich", "of", "a"]
@@ -30,17 +33,27 @@ def vocab(words=WORDS, counts=COUNTS):
     return SimpleNamespace(index_to_key=list(words), counts=counts)
 
 
-def save_checkpoint(path, model, words=WORDS, counts=COUNTS):
-    """A checkpoint laid out as the Lightning module writes it."""
-    state = {f"model.{k}": v for k, v in model.state_dict().items()}
-    hparams = {"vocab_size": model.vocab_size, "embedding_dim": model.embedding_dim}
-    ckpt = {
+def checkpoint_dict(state, input_key, output_key, transposed, words=WORDS, counts=COUNTS):
+    """A checkpoint as the training side lays it out: the state_dict, and the ``cbow_torch``
+    entry that says where the vectors are (``transposed``: the input key holds W1 [N, V])."""
+    return {
         "state_dict": state,
-        "hyper_parameters": hparams,
-        "vocabulary": {"words": list(words), "counts": list(counts)},
+        "hyper_parameters": {"vocab_size": len(words)},
         "epoch": 0,
         "global_step": 10,
+        "cbow_torch": {
+            "vocabulary": Vocabulary(words, counts).to_dict(),
+            "input_vectors": input_key,
+            "input_transposed": transposed,
+            "output_vectors": output_key,
+        },
     }
+
+
+def save_checkpoint(path, model, words=WORDS, counts=COUNTS, prefix="model."):
+    """A CBOW's checkpoint (W1 [N, V] and W2 [V, N]) under any state_dict prefix."""
+    state = {f"{prefix}{k}": v for k, v in model.state_dict().items()}
+    ckpt = checkpoint_dict(state, f"{prefix}W1", f"{prefix}W2", True, words, counts)
     torch.save(ckpt, path)
     return path
 
@@ -65,7 +78,7 @@ def test_sources_are_the_right_slices_of_W1_and_W2(source, tmp_path):
     ckpt = save_checkpoint(tmp_path / "run.ckpt", model)
     from_ckpt = WordVectors.from_checkpoint(ckpt, source=source)
     for wv in (from_model, from_ckpt, WordVectors.load(ckpt, source=source)):
-        assert wv.words == WORDS and wv.source == source
+        assert wv.index_to_key == WORDS and wv.source == source
         assert wv.vectors.dtype == torch.float64
         torch.testing.assert_close(wv.vectors, expected_rows(model, source), rtol=0, atol=0)
         # word j is column j of W1 and row j of W2
@@ -74,6 +87,68 @@ def test_sources_are_the_right_slices_of_W1_and_W2(source, tmp_path):
         want = {"W1": W1[:, j], "W2": W2[j], "average": (W1[:, j] + W2[j]) / 2}[source]
         torch.testing.assert_close(wv["queen"], want, rtol=0, atol=0)
         assert wv.counts.tolist() == COUNTS
+
+
+def test_from_model_takes_a_trained_module_alone():
+    """Anything with .model and .vocab, as CBOWLightningModule after fit, is enough."""
+    model = make_model()
+    module = SimpleNamespace(model=model, vocab=Vocabulary(WORDS, COUNTS))
+    wv = WordVectors.from_model(module)
+    assert wv.source == "average" and wv.index_to_key == WORDS and wv.counts.tolist() == COUNTS
+    torch.testing.assert_close(wv.vectors, expected_rows(model, "average"), rtol=0, atol=0)
+    assert WordVectors.from_model(module, source="W1").source == "W1"
+    with pytest.raises(TypeError, match="without a vocabulary: pass a trained"):
+        WordVectors.from_model(model)
+    with pytest.raises(ValueError, match="no vocabulary yet"):
+        WordVectors.from_model(SimpleNamespace(model=model, vocab=None))
+
+
+def test_read_checkpoint_reads_through_the_named_keys(tmp_path):
+    model = make_model()
+    path = save_checkpoint(tmp_path / "run.ckpt", model, prefix="anything.")
+    found = read_checkpoint(path)
+    assert found.words == WORDS and found.counts == COUNTS and found.path == path
+    assert (found.global_step, found.epoch, found.hparams) == (10, 0, {"vocab_size": 12})
+    assert torch.equal(found.input_vectors, model.W1.detach().t())  # [V, N]
+    assert torch.equal(found.output_vectors, model.W2.detach())
+    assert set(found.raw) >= {"state_dict", "cbow_torch"}
+    assert WordVectors.load(path, "W1").index_to_key == WORDS
+
+
+def test_gensim_names(wv, tmp_path):
+    kv = wv.to_keyed_vectors()
+    assert wv.get_index("queen") == kv.get_index("queen") == 2
+    assert wv.get_index("kingdom", default=-1) == -1
+    with pytest.raises(KeyError, match="did you mean: king"):
+        wv.get_index("kingg")
+    assert wv.most_similar("king", topn=3) == kv.most_similar("king", topn=3)
+    analogy = wv.most_similar(positive=["king", "woman"], negative="man", topn=2)
+    assert analogy == kv.most_similar(positive=["king", "woman"], negative=["man"], topn=2)
+    with pytest.raises(UnknownWordError, match="'quen' is not in the vocabulary"):
+        wv.most_similar(positive=["king", "quen"])
+    assert wv.similarity("king", "queen") == pytest.approx(float(kv.similarity("king", "queen")))
+    with pytest.raises(UnknownWordError, match="'dgo'"):
+        wv.similarity("dgo", "wolf")
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("king\tqueen\t9\nman\twoman\t8\ndog\twolf\t7\nsad\thappy\t2\n")
+    pearson, spearman, oov = wv.evaluate_word_pairs(pairs)
+    assert spearman[0] == pytest.approx(kv.evaluate_word_pairs(str(pairs))[1][0]) and oov == 0
+    for old in ("words", "index"):
+        assert not hasattr(wv, old)  # gensim's names only, no aliases
+
+
+def test_save_is_gensims_and_save_torch_is_ours(wv, tmp_path):
+    wv.save(tmp_path / "emb.kv")
+    kv = KeyedVectors.load(str(tmp_path / "emb.kv"))  # gensim's own reader, as gensim users do
+    assert kv.index_to_key == WORDS and np.array_equal(kv.vectors, wv.vectors.numpy())
+    assert kv.get_vecattr("the", "count") == 50
+    assert os.listdir(tmp_path) == ["emb.kv"]  # one file, no .npy beside it
+    with pytest.raises(ValueError, match="emb.kv: holds pickled Python objects"):
+        WordVectors.load(tmp_path / "emb.kv")  # gensim's format is a pickle: only if trusted
+    back = WordVectors.load(tmp_path / "emb.kv", trust_pickle=True)
+    assert back.index_to_key == WORDS and torch.equal(back.vectors, wv.vectors)
+    wv.save_torch(tmp_path / "emb.pt")
+    assert WordVectors.load(tmp_path / "emb.pt").index_to_key == WORDS
 
 
 def test_vectors_do_not_alias_the_parameters():
@@ -106,19 +181,28 @@ def test_bad_inputs_get_one_line_errors(tmp_path):
         WordVectors(["a", "b"], torch.zeros(2, 2), counts=[1])
     bad = tmp_path / "bad.ckpt"
     torch.save({"state_dict": {}}, bad)
-    with pytest.raises(ValueError, match="bad.ckpt: not a cbow-torch checkpoint"):
+    with pytest.raises(ValueError, match="bad.ckpt: not a cbow-torch checkpoint, or written by"):
         WordVectors.load(bad)
-    novocab = tmp_path / "novocab.ckpt"
+    old = tmp_path / "old.ckpt"  # the vocabulary beside the state_dict, no cbow_torch entry
+    state = {"model.W1": torch.zeros(2, 3), "model.W2": torch.zeros(3, 2)}
+    torch.save({"state_dict": state, "vocabulary": {"words": ["a", "b", "c"]}}, old)
+    with pytest.raises(ValueError, match="old.ckpt: not a cbow-torch checkpoint, or written by"):
+        WordVectors.load(old)
+    wrong_key = tmp_path / "wrong_key.ckpt"
+    torch.save(checkpoint_dict(state, "W1", "model.W2", True, ["a", "b", "c"], None), wrong_key)
+    with pytest.raises(ValueError, match="wrong_key.ckpt: .*input_vectors key 'W1' names no"):
+        WordVectors.load(wrong_key)
+    mismatch = tmp_path / "mismatch.ckpt"
     torch.save(
-        {"state_dict": {"model.W1": torch.zeros(2, 3), "model.W2": torch.zeros(3, 2)}}, novocab
+        checkpoint_dict(state, "model.W1", "model.W2", False, ["a", "b", "c"], None), mismatch
     )
-    with pytest.raises(ValueError, match="novocab.ckpt: the checkpoint carries no vocabulary"):
-        WordVectors.load(novocab)
+    with pytest.raises(ValueError, match="mismatch.ckpt: inconsistent checkpoint"):
+        WordVectors.load(mismatch)  # W1 [N, V] read as if it were [V, N]
 
 
 def test_unknown_word_suggests_close_words(wv):
     with pytest.raises(UnknownWordError, match=r"'kings' is not in the vocabulary.*king"):
-        wv.index("kings")
+        wv.get_index("kings")
     with pytest.raises(UnknownWordError, match="did you mean: queen"):
         wv["Queen"]
     assert str(UnknownWordError("one line")) == "one line"
@@ -134,7 +218,7 @@ def test_word2vec_text_round_trip_through_gensim(wv, tmp_path):
     assert kv.index_to_key == WORDS
     np.testing.assert_allclose(kv.vectors, wv.vectors.numpy(), rtol=0, atol=1e-6)
     back = WordVectors.load(path)
-    assert back.words == WORDS and back.counts is None
+    assert back.index_to_key == WORDS and back.counts is None
     np.testing.assert_allclose(back.vectors.numpy(), wv.vectors.numpy(), rtol=0, atol=1e-6)
 
 
@@ -145,7 +229,7 @@ def test_word2vec_binary_round_trip_is_exact(wv, tmp_path):
     assert kv.index_to_key == WORDS
     assert np.array_equal(kv.vectors, wv.vectors.numpy())
     back = WordVectors.load(path)  # detected as binary whatever the suffix
-    assert back.words == WORDS and torch.equal(back.vectors, wv.vectors)
+    assert back.index_to_key == WORDS and torch.equal(back.vectors, wv.vectors)
 
 
 def test_word2vec_float64_is_written_as_float32(tmp_path):
@@ -163,11 +247,11 @@ def test_word2vec_refuses_words_with_whitespace(tmp_path):
 
 
 def test_pt_round_trip(wv, tmp_path):
-    wv.save(tmp_path / "emb.pt")
+    wv.save_torch(tmp_path / "emb.pt")
     obj = torch.load(tmp_path / "emb.pt", weights_only=True)
     assert obj["words"] == WORDS and torch.equal(obj["vectors"], wv.vectors)
     back = WordVectors.load(tmp_path / "emb.pt")
-    assert back.words == WORDS and torch.equal(back.vectors, wv.vectors)
+    assert back.index_to_key == WORDS and torch.equal(back.vectors, wv.vectors)
     assert back.counts.tolist() == COUNTS and back.source == "average"
     with pytest.raises(ValueError, match="source='W1' cannot apply"):
         WordVectors.load(tmp_path / "emb.pt", source="W1")
@@ -198,7 +282,7 @@ def test_keyed_vectors_queries(wv):
     assert kv.get_vecattr("the", "count") == 50
     np.testing.assert_array_equal(kv["wolf"], wv["wolf"].numpy())
     with pytest.raises(UnknownWordError, match="'kingg'"):
-        wv.index("kingg")
+        wv.get_index("kingg")
 
 
 @pytest.mark.parametrize("padding_idx", [None, 0])
@@ -327,7 +411,7 @@ def test_evaluate_analogies_perfect_and_oov_ratio():
     }
     assert all(isinstance(v, float) for v in scores.values())
     assert scores["eval/google_analogy_accuracy"] == 1.0
-    known = set(analogy_vectors().words)
+    known = set(analogy_vectors().index_to_key)
     with open(datapath("questions-words.txt")) as f:
         questions = [line.lower().split() for line in f if not line.startswith(":")]
     scored = sum(set(q) <= known for q in questions)
@@ -406,7 +490,7 @@ def test_finish_run_writes_the_run_directory(wv, tmp_path):
     run = tmp_path / "run"
     assert sorted(p.name for p in run.iterdir()) == sorted(ev.RUN_FILES.values())
     back = WordVectors.load(run / "embeddings.txt")
-    assert back.words == WORDS
+    assert back.index_to_key == WORDS
     np.testing.assert_allclose(back.vectors.numpy(), wv.vectors.numpy(), atol=1e-6)
     report = json.loads((run / "eval.json").read_text())
     assert report["vectors"] == {"source": "average", "vocab_size": len(WORDS), "dim": 5}
@@ -469,7 +553,8 @@ def interrupt_after(monkeypatch, nbytes):
     [
         ("emb.txt", lambda wv, p: wv.save_word2vec_format(p)),
         ("emb.bin", lambda wv, p: wv.save_word2vec_format(p, binary=True)),
-        ("emb.pt", lambda wv, p: wv.save(p)),
+        ("emb.pt", lambda wv, p: wv.save_torch(p)),
+        ("emb.kv", lambda wv, p: wv.save(p)),
         ("pca.png", lambda wv, p: ev.plot_words(wv, p)),
     ],
 )
@@ -500,15 +585,13 @@ def test_negative_sampling_checkpoints_give_the_same_vectors(tmp_path):
     with torch.no_grad():
         ns.input_vectors.weight.copy_(model.W1.t())
         ns.output_vectors.weight.copy_(model.W2)
-    state = {f"model.{k}": v for k, v in ns.state_dict().items()}
-    torch.save(
-        {"state_dict": state, "vocabulary": {"words": WORDS, "counts": COUNTS}},
-        tmp_path / "ns.ckpt",
-    )
+    state = {f"objective.net.{k}": v for k, v in ns.state_dict().items()}  # any keys
+    keys = ("objective.net.input_vectors.weight", "objective.net.output_vectors.weight")
+    torch.save(checkpoint_dict(state, *keys, transposed=False), tmp_path / "ns.ckpt")
     save_checkpoint(tmp_path / "cbow.ckpt", model)
     for source in ("W1", "W2", "average"):
         ns, cbow = (WordVectors.load(tmp_path / n, source) for n in ("ns.ckpt", "cbow.ckpt"))
-        assert ns.words == WORDS and torch.equal(ns.vectors, cbow.vectors)
+        assert ns.index_to_key == WORDS and torch.equal(ns.vectors, cbow.vectors)
 
 
 def test_pickled_files_load_only_when_trusted(tmp_path):
@@ -518,7 +601,7 @@ def test_pickled_files_load_only_when_trusted(tmp_path):
     torch.save(ckpt, path)
     with pytest.raises(ValueError, match="pickled Python objects .* --trust-pickle"):
         WordVectors.load(path)
-    assert WordVectors.load(path, trust_pickle=True).words == WORDS
+    assert WordVectors.load(path, trust_pickle=True).index_to_key == WORDS
 
 
 def test_word2vec_cut_mid_line_names_the_line(wv, tmp_path):

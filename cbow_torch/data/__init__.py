@@ -1,17 +1,28 @@
 """Text to batches, in the order the data flows:
 
 - ``text.py``: tokenizers (the course's one is ``course_tokenizer.py``) and the ``Vocabulary``;
-- ``corpus.py``: corpus files read in chunks and encoded to token ids in one pass;
+- ``corpus.py``: corpus files (refused when they are not text), read in chunks and encoded to
+  token ids in one pass;
+- ``options.py``: ``PrepareOptions``, the options that change the ids, defined once;
 - ``prepare.py``: ``cbow-torch prepare``, the dataset directory (ids, documents, vocab, meta);
+- ``suggest.py``: the config that fits a corpus, from ``softmax_epoch_seconds``;
 - ``windows.py``: ids as windows (subsampled or not), their sampler and loader;
 - ``datamodule.py``: ``CBOWDataModule``, the memory-mapped ids as training and validation
   batches.
 """
 
 from .corpus import CBOWDataError
+from .options import PrepareOptions
+from .suggest import softmax_epoch_seconds
 from .text import Vocabulary
 
-__all__ = ["CBOWDataError", "CBOWDataModule", "Vocabulary"]
+__all__ = [
+    "CBOWDataError",
+    "CBOWDataModule",
+    "PrepareOptions",
+    "Vocabulary",
+    "softmax_epoch_seconds",
+]
 
 
 def __getattr__(name: str):

@@ -7,7 +7,8 @@ installed with gensim: nothing is ever downloaded.
 
 Text is read in chunks of about 1 MB cut at line ends, so memory stays bounded. Bytes that are
 not UTF-8 are replaced by U+FFFD, with one warning naming the file (a byte order mark at the
-start of a file is skipped).
+start of a file is skipped). A file whose start is not text (NUL bytes, or mostly bytes that are
+not UTF-8) is refused when the corpus is resolved, before anything is written.
 
 ``encode_corpus`` writes ``ids.npy`` (uint16 when the vocabulary fits, else int32), ``docs.npy``
 and ``vocab.tsv``; prepare.py makes them a dataset directory.
@@ -20,16 +21,23 @@ import glob
 import gzip
 import os
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .text import UNK, VocabOrder, Vocabulary, get_tokenizer
+from .text import UNK, Vocabulary, get_tokenizer
+
+if TYPE_CHECKING:
+    from .options import PrepareOptions
 
 BUNDLED = ("lee",)
 CHUNK_BYTES = 1 << 20
 _SNIFF_BYTES = 8192
+_TEXT_SAMPLE_BYTES = 1 << 16
+_MAX_NOT_TEXT = 0.25  # a share of characters; Latin-1 text read as UTF-8 has a few percent
+_CONTROLS = [chr(c) for c in range(32) if chr(c) not in "\t\n\r\f\v"] + ["\x7f"]
 
 
 class CBOWDataError(ValueError):
@@ -101,7 +109,34 @@ def resolve_corpus(corpus: str | Sequence[str] | None) -> list[Path]:
     for path in files:
         if path.stat().st_size == 0:
             raise CBOWDataError(f"corpus file {path} is empty: remove it or fill it with text")
+        check_text(path)
     return files
+
+
+def check_text(path: Path, sample_bytes: int = _TEXT_SAMPLE_BYTES) -> None:
+    """CBOWDataError, naming ``path``, unless its first ``sample_bytes`` (decompressed) read as
+    text: no NUL byte (binaries and UTF-16 have them, UTF-8 text never does) and at most
+    ``_MAX_NOT_TEXT`` of the characters replaced when decoded as UTF-8 or control characters.
+    Text in any language passes; a file in another encoding with a few bad bytes passes too,
+    with read_chunks' warning."""
+    try:
+        with _open_binary(path) as f:
+            head = f.read(sample_bytes)
+    except (OSError, EOFError) as err:
+        raise CBOWDataError(f"corpus file {path} cannot be read: {err}") from None
+    if b"\0" in head:
+        raise CBOWDataError(
+            f"corpus file {path} holds NUL bytes, so it is not UTF-8 text (a binary file, or "
+            "UTF-16: convert it with iconv -t UTF-8): give a text file"
+        )
+    text = head.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd") + sum(text.count(c) for c in _CONTROLS)
+    if text and bad > _MAX_NOT_TEXT * len(text):
+        raise CBOWDataError(
+            f"corpus file {path} is not text: {bad / len(text):.0%} of its first "
+            f"{len(text):,} characters are not UTF-8 or are control characters (a binary "
+            "file, or another encoding: convert it with iconv -t UTF-8): give a text file"
+        )
 
 
 def _hidden(path: Path, root: Path) -> bool:
@@ -165,12 +200,7 @@ def _utf8_boundary(buffer: bytes) -> int:
 def encode_corpus(
     files: Sequence[Path],
     out_dir: Path,
-    tokenizer: str | Callable = "simple",
-    line_per_document: bool = False,
-    min_count: int = 1,
-    max_vocab_size: int | None = None,
-    vocab_order: VocabOrder = "frequency",
-    unk: bool = False,
+    options: PrepareOptions,
     chunk_bytes: int = CHUNK_BYTES,
 ) -> Vocabulary:
     """Tokenise ``files`` once and write ``ids.npy``, ``docs.npy`` and ``vocab.tsv`` to ``out_dir``.
@@ -179,6 +209,8 @@ def encode_corpus(
     vocabulary is chosen from the counts and the stream is remapped in blocks. Peak memory is
     about the id stream's working set plus the vocabulary plus one chunk.
     """
+    tokenizer, line_per_document = options.tokenizer, options.line_per_document
+    min_count = options.min_count
     tokenize = get_tokenizer(tokenizer)
     out_dir.mkdir(parents=True, exist_ok=True)
     raw_path = out_dir / "raw.i32"
@@ -217,7 +249,11 @@ def encode_corpus(
             f"finds no words in {_describe(files)}: choose another tokenizer"
         )
     vocab = Vocabulary.from_counts(
-        dict(zip(words, counts.tolist(), strict=True)), vocab_order, min_count, max_vocab_size, unk
+        dict(zip(words, counts.tolist(), strict=True)),
+        options.vocab_order,
+        min_count,
+        options.max_vocab_size,
+        options.unk,
     )
     if len(vocab) < 2:
         raise CBOWDataError(

@@ -7,7 +7,6 @@ training and held-out validation.
 
 from __future__ import annotations
 
-import inspect
 import os
 import shutil
 from pathlib import Path
@@ -19,14 +18,8 @@ from pytorch_lightning.utilities import rank_zero_warn
 from ..sampling import keep_probabilities
 from .chunks import ChunkDataset
 from .corpus import BUNDLED, CBOWDataError, resolve_corpus
-from .prepare import (
-    PreparedDataset,
-    cache_key,
-    check_options,
-    prepare,
-    tokenizer_name,
-    write_dataset,
-)
+from .options import PrepareOptions
+from .prepare import PreparedDataset, cache_key, write_dataset
 from .text import VocabOrder, Vocabulary
 from .windows import (
     CBOWWindowDataset,
@@ -79,13 +72,13 @@ class CBOWDataModule(pl.LightningDataModule):
         self,
         corpus: str | list[str] | None = None,
         dataset: str | None = None,
-        tokenizer: str = "simple",
-        line_per_document: bool = False,
+        tokenizer: str = PrepareOptions.tokenizer,
+        line_per_document: bool = PrepareOptions.line_per_document,
         window: int = 2,
-        min_count: int = 1,
-        max_vocab_size: int | None = None,
-        vocab_order: VocabOrder = "frequency",
-        unk: bool = False,
+        min_count: int = PrepareOptions.min_count,
+        max_vocab_size: int | None = PrepareOptions.max_vocab_size,
+        vocab_order: VocabOrder = PrepareOptions.vocab_order,
+        unk: bool = PrepareOptions.unk,
         sample: float = 0.0,
         batch_size: int = 128,
         shuffle: bool = True,
@@ -110,16 +103,10 @@ class CBOWDataModule(pl.LightningDataModule):
         self.window, self.batch_size, self.shuffle, self.seed = window, batch_size, shuffle, seed
         self.sample = sample
         self.val_fraction, self.num_workers = val_fraction, num_workers
-        self.options = {  # what prepare takes: the options that change the ids
-            "tokenizer": tokenizer,
-            "line_per_document": line_per_document,
-            "min_count": min_count,
-            "max_vocab_size": max_vocab_size,
-            "vocab_order": vocab_order,
-            "unk": unk,
-        }
+        # The flat data.tokenizer … data.unk keys are the LightningCLI schema; one object here.
+        self.options = PrepareOptions.pick(self.hparams)
         if dataset is None:
-            check_options("data.", **self.options)
+            self.options.check("data.")
             self._files = resolve_corpus(corpus)  # reads no text: a bad path fails here
             cache_dir = cache_dir or os.path.join(
                 os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "cbow_torch"
@@ -138,13 +125,8 @@ class CBOWDataModule(pl.LightningDataModule):
 
     def _warn_unused(self, meta: dict) -> None:
         """With data.dataset, the preparation options given that the dataset does not have."""
-        defaults = inspect.signature(prepare).parameters
-        prepared = meta.get("options", {})
         unused = [f"data.corpus={self.hparams.corpus}"] if self.hparams.corpus else []
-        for name, value in self.options.items():
-            value = tokenizer_name(value) if name == "tokenizer" else value
-            if value != defaults[name].default and value != prepared.get(name):
-                unused.append(f"data.{name}={value} (it has {prepared.get(name)})")
+        unused += self.options.unused(meta.get("options", {}))
         if unused:
             rank_zero_warn(
                 f"data.dataset {self.path} is used as its meta.json says; these options are not "
@@ -163,7 +145,7 @@ class CBOWDataModule(pl.LightningDataModule):
         if self.path.exists():  # not ours: a directory left without its meta.json
             shutil.rmtree(self.path)
         try:
-            write_dataset(self._files, self.path, **self.options)
+            write_dataset(self._files, self.path, self.options)
         except CBOWDataError as err:
             if self.trainer is None or self.trainer.world_size == 1:
                 raise

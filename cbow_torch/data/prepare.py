@@ -6,24 +6,26 @@ A prepared dataset is a plain directory that numpy and a text editor can read:
   training memory-maps it, so every DDP rank shares the same pages;
 - ``docs.npy``: int64 start offsets of the documents in ``ids`` (windows never cross them);
 - ``vocab.tsv``: ``word<TAB>count`` lines in id order;
-- ``meta.json``: the format version, the tokenizer and options, token, document and word counts,
-  and the source files.
+- ``meta.json``: the format version, the ``PrepareOptions`` (options.py) it was made with,
+  token, document and word counts, and the source files.
 
 The directory is written beside its final name and renamed into place, so it is whole or absent.
 ``fit`` reads one through ``data.dataset``, or prepares ``data.corpus`` into its cache directory
 on one process (Lightning's ``prepare_data``), under a key that hashes the files' paths, sizes and
 modification times and the options: a second run reuses it, a changed corpus is prepared again.
+After writing, ``cbow-torch prepare`` prints the fit command that suits the data (suggest.py).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,49 +35,22 @@ import numpy as np
 from .. import __version__
 from ..atomic import atomic_write
 from .corpus import CBOWDataError, encode_corpus, resolve_corpus
-from .text import VocabOrder, Vocabulary, get_tokenizer
+from .options import PrepareOptions
+from .text import Vocabulary
 
 FORMAT = 2  # 1 was the id cache before `prepare`; bump when the files or meta.json change
 FILES = ("ids.npy", "docs.npy", "vocab.tsv", "meta.json")
-OPTIONS = ("tokenizer", "line_per_document", "min_count", "max_vocab_size", "vocab_order", "unk")
 HOW = "cbow-torch prepare CORPUS --out DIR"
 
 
-def check_options(
-    prefix: str,
-    tokenizer: str | Callable[[str], list[str]] = "simple",
-    min_count: int = 1,
-    max_vocab_size: int | None = None,
-    **_,
-) -> None:
-    """The preparation options' rules, checked before any text is read; ``prefix`` names them as
-    the caller's user writes them (``data.`` for fit, ``--`` for prepare)."""
-    if min_count < 1:
-        raise CBOWDataError(f"{prefix}min_count must be >= 1, got {min_count}")
-    if max_vocab_size is not None and max_vocab_size < 2:
-        raise CBOWDataError(f"{prefix}max_vocab_size must be >= 2 or null, got {max_vocab_size}")
-    try:
-        get_tokenizer(tokenizer)
-    except ValueError as err:
-        raise CBOWDataError(f"{prefix}tokenizer: {err}") from None
-
-
-def tokenizer_name(tokenizer: str | Callable) -> str:
-    """A tokenizer as meta.json and the cache key record it: its name, or module.qualname."""
-    if isinstance(tokenizer, str):
-        return tokenizer
-    return f"{getattr(tokenizer, '__module__', '?')}.{getattr(tokenizer, '__qualname__', '?')}"
-
-
-def cache_key(files: Sequence[Path], options: dict[str, Any]) -> str:
+def cache_key(files: Sequence[Path], options: PrepareOptions) -> str:
     """A hash of the files (path, size, mtime), the options that change the ids, and FORMAT."""
     stats = [(str(p.resolve()), p.stat().st_size, p.stat().st_mtime_ns) for p in files]
-    named = {**options, "tokenizer": tokenizer_name(options["tokenizer"])}
-    blob = json.dumps({"format": FORMAT, "files": stats, **named}, sort_keys=True)
+    blob = json.dumps({"format": FORMAT, "files": stats, **options.record()}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 
-def write_dataset(files: Sequence[Path], out: str | os.PathLike, **options) -> Path:
+def write_dataset(files: Sequence[Path], out: str | os.PathLike, options: PrepareOptions) -> Path:
     """Encode ``files`` into the dataset directory ``out``, built beside it and renamed into
     place. Another process that renamed a complete one there first wins; ours is dropped."""
     out = Path(out).expanduser()
@@ -85,12 +60,12 @@ def write_dataset(files: Sequence[Path], out: str | os.PathLike, **options) -> P
     os.umask(umask)
     tmp.chmod(0o777 & ~umask)  # mkdtemp's 0700 would hide a dataset that others may read
     try:
-        vocab = encode_corpus(files, tmp, **options)
+        vocab = encode_corpus(files, tmp, options)
         ids = np.load(tmp / "ids.npy", mmap_mode="r")
         meta = {
             "format": FORMAT,
             "cbow_torch": __version__,
-            "options": {**options, "tokenizer": tokenizer_name(options["tokenizer"])},
+            "options": options.record(),
             "tokens": len(ids),
             "documents": len(np.load(tmp / "docs.npy")),
             "vocab_size": len(vocab),
@@ -182,46 +157,35 @@ class PreparedDataset:
 def prepare(
     corpus: str | list[str] | None,
     out: str | os.PathLike,
-    tokenizer: str = "simple",
-    line_per_document: bool = False,
-    min_count: int = 1,
-    max_vocab_size: int | None = None,
-    vocab_order: VocabOrder = "frequency",
-    unk: bool = False,
+    options: PrepareOptions | None = None,
+    **changes: Any,
 ) -> PreparedDataset:
     """Prepare ``corpus`` into the new dataset directory ``out``.
 
     Args:
         corpus: file, directory, glob or list of them; None or "lee": the bundled Lee corpus.
         out: the directory to write; it must not exist, or be empty.
-        tokenizer: "simple" (gensim's simple_preprocess), "course" (the course's NLTK 3.5
-            preprocessing), "whitespace", or the dotted name of a function str -> list[str].
-        line_per_document: each line is a document and windows stay inside it; otherwise the
-            text is one stream (the course), broken only between files.
-        min_count: words seen fewer times are dropped from the stream.
-        max_vocab_size: keep at most this many of the most frequent words.
-        vocab_order: "frequency" (gensim's ids) or "alphabetical" (the course's).
-        unk: map dropped words to "<unk>" instead of removing them.
+        options: the ``PrepareOptions`` (tokenizer, line_per_document, min_count,
+            max_vocab_size, vocab_order, unk); default ``PrepareOptions()``.
+        **changes: any of those options by name, over ``options``:
+            ``prepare("lee", "ds", min_count=5)``.
     """
-    options = {
-        "tokenizer": tokenizer,
-        "line_per_document": line_per_document,
-        "min_count": min_count,
-        "max_vocab_size": max_vocab_size,
-        "vocab_order": vocab_order,
-        "unk": unk,
-    }
-    check_options("--", **options)
+    try:
+        options = dataclasses.replace(options or PrepareOptions(), **changes)
+    except TypeError as err:
+        raise TypeError(f"prepare: {err}; the options are {PrepareOptions.names()}") from None
+    options.check("--")
     out = Path(out).expanduser()
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise CBOWDataError(f"--out {out} already exists: remove it or give another directory")
-    write_dataset(resolve_corpus(corpus), out, **options)
+    write_dataset(resolve_corpus(corpus), out, options)
     return PreparedDataset.open(out, "--out")
 
 
-def main(argv: list[str]) -> int:
-    """``cbow-torch prepare``: exit status 0, or 2 with one line on stderr."""
-    from jsonargparse import ArgumentParser
+def build_parser():
+    """``cbow-torch prepare``'s jsonargparse parser: the corpus, ``--out`` and the fields of
+    ``PrepareOptions`` (their help is its docstring), or a YAML of them through ``--config``."""
+    from jsonargparse import ActionConfigFile, ArgumentParser
 
     parser = ArgumentParser(
         prog="cbow-torch prepare",
@@ -229,23 +193,43 @@ def main(argv: list[str]) -> int:
             "Tokenise a corpus once into a dataset directory (ids.npy, docs.npy, vocab.tsv, "
             "meta.json) that `cbow-torch fit --data.dataset DIR` memory-maps on every process."
         ),
+        exit_on_error=False,  # main() makes a bad option one line
     )
+    parser.add_argument("-c", "--config", action=ActionConfigFile, help="a YAML of the options")
     parser.add_argument(
         "corpus", nargs="+", help="file, directory, glob, or several; 'lee': the bundled corpus"
     )
-    parser.add_argument("--out", required=True, help="the dataset directory to write (new)")
-    parser.add_function_arguments(prepare, skip={"corpus", "out"})
-    args = parser.parse_args(argv)
-    corpus = args.corpus[0] if len(args.corpus) == 1 else args.corpus
+    parser.add_argument("--out", help="the dataset directory to write, new (required)")
+    parser.add_class_arguments(PrepareOptions)
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    """``cbow-torch prepare``: exit status 0, or 2 with one line on stderr."""
+    from argparse import ArgumentError
+
+    from .suggest import suggest_config
+
+    parser = build_parser()
     try:
-        dataset = prepare(corpus, args.out, **{k: getattr(args, k) for k in OPTIONS})
+        args = parser.parse_args(argv)
+        if args.out is None:  # checked here to name it as it is written
+            return _fail("--out is required (see cbow-torch prepare --help)")
+        corpus = args.corpus[0] if len(args.corpus) == 1 else args.corpus
+        dataset = prepare(corpus, args.out, PrepareOptions.pick(args))
+    except ArgumentError as err:
+        return _fail(f"{err} (see cbow-torch prepare --help)")
     except (CBOWDataError, OSError) as err:
-        print(f"cbow-torch: error: {' '.join(str(err).split())}", file=sys.stderr)
-        return 2
+        return _fail(str(err))
     meta = dataset.meta
     print(
         f"wrote {dataset.path}: {meta['tokens']:,} tokens in {meta['documents']:,} documents, "
         f"V = {meta['vocab_size']:,} ({meta['ids_dtype']} ids)\n"
-        f"train on it: cbow-torch fit --config configs/default.yaml --data.dataset {dataset.path}"
+        + suggest_config(str(dataset.path), meta["tokens"], meta["vocab_size"])
     )
     return 0
+
+
+def _fail(message: str) -> int:
+    print(f"cbow-torch: error: {' '.join(message.split())}", file=sys.stderr)
+    return 2

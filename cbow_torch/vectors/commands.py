@@ -1,70 +1,77 @@
 """The vector tools: ``cbow-torch export|evaluate|neighbors|analogy|plot …``.
 
-Each takes a checkpoint (.ckpt), a word2vec file (text or binary) or a .pt export. Errors are
-one line on stderr with exit status 2: an unknown word (with the closest words), a missing or
-incompatible file (named).
+Each is a jsonargparse subcommand and takes a checkpoint (.ckpt), a word2vec file (text or
+binary) or a .pt export. Errors are one line on stderr with exit status 2: a usage error (with
+the tool's --help), an unknown word (with the closest words), a missing or incompatible file
+(named). Nothing here imports Lightning, so the tools start fast.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import os
 import sys
+from argparse import ArgumentError, Namespace
 from pathlib import Path
+from typing import Literal
+
+from jsonargparse import ArgumentParser
 
 from ..atomic import atomic_write
 from ..model import SOURCES
 from .evaluation import COURSE_WORDS, benchmark_paths, evaluate, plot_frequent_words, plot_words
-from .word_vectors import FORMATS, UnknownWordError, WordVectors
+from .word_vectors import Format, UnknownWordError, WordVectors
 
 PROG = "cbow-torch"
 VECTORS_HELP = "a training checkpoint (.ckpt), a word2vec file (text or binary) or a .pt export"
+Source = Literal[SOURCES]  # the model's sources as a type: jsonargparse checks the choice
 
 
-class _Parser(argparse.ArgumentParser):
-    """A usage error is one line too (``--help`` shows the usage)."""
+def _tool(name: str, description: str) -> ArgumentParser:
+    """A tool's parser, with the arguments every tool takes."""
+    p = ArgumentParser(prog=f"{PROG} {name}", description=description, exit_on_error=False)
+    p.add_argument("vectors", metavar="CKPT_OR_VECTORS", help=VECTORS_HELP)
+    p.add_argument(
+        "--source",
+        type=Source,
+        default=None,
+        help="for a checkpoint: columns of W1, rows of W2, or their average (the default)",
+    )
+    p.add_argument(
+        "--trust-pickle",
+        action="store_true",
+        help="load a torch file that needs full unpickling, which can run any code the file "
+        "names: only for files you trust (by default only tensors and plain values load)",
+    )
+    return p
 
-    def error(self, message: str) -> None:
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
+def build_parser() -> ArgumentParser:
+    """``cbow-torch`` with the vector tools as jsonargparse subcommands."""
+    parser = ArgumentParser(
+        prog=PROG,
+        description="Export, query, score and plot CBOW word vectors.",
+        exit_on_error=False,  # main() makes a usage error one line
+    )
+    sub = parser.add_subcommands(dest="command", required=True)
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, description="Export, query, score and plot CBOW word vectors.")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    def command(name: str, help: str, p: ArgumentParser) -> None:
+        sub.add_subcommand(name, p, help=help)
+        p.prog = f"{PROG} {name}"  # no "[options]": the tools take none before the command
 
-    def command(name: str, help: str, description: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help, description=description)
-        p.add_argument("vectors", metavar="CKPT_OR_VECTORS", help=VECTORS_HELP)
-        p.add_argument(
-            "--source",
-            choices=SOURCES,
-            default=None,
-            help="for a checkpoint: columns of W1, rows of W2, or their average (default)",
-        )
-        p.add_argument(
-            "--trust-pickle",
-            action="store_true",
-            help="load a torch file that needs full unpickling, which can run any code the file "
-            "names: only for files you trust (by default only tensors and plain values load)",
-        )
-        return p
-
-    p = command(
+    p = _tool(
         "export",
-        "write the vectors as word2vec, word2vec-binary or .pt",
         "Write a checkpoint's vectors (or convert a vectors file) to word2vec text, word2vec "
         "binary (both load with gensim's KeyedVectors.load_word2vec_format) or a .pt file "
         "holding {vectors, words}. The file appears whole or not at all.",
     )
-    p.add_argument("--format", choices=FORMATS, default="word2vec", help="(default: word2vec)")
-    p.add_argument("--out", required=True, metavar="FILE", help="the file to write")
-    p.set_defaults(run=run_export)
+    p.add_argument("--format", type=Format, default="word2vec", help="the file's format")
+    p.add_argument("--out", metavar="FILE", help="the file to write (required)")
+    command("export", "write the vectors as word2vec, word2vec-binary or .pt", p)
 
-    p = command(
+    p = _tool(
         "evaluate",
-        "score on WordSim-353, SimLex-999 and Google's analogies",
         "Spearman correlation on WordSim-353 and SimLex-999 and 3CosAdd accuracy on Google's "
         "analogies, through gensim, case-insensitive. Pairs or questions with a word outside "
         "the vocabulary are skipped; the OOV column gives their share. The files default to "
@@ -78,76 +85,84 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=300_000,
         metavar="K",
-        help="use only the first K words (default: 300000, gensim's)",
+        help="use only the first K words (gensim's default)",
     )
     p.add_argument("--out", metavar="JSON", help="also write the scores to this JSON file")
-    p.set_defaults(run=run_evaluate)
+    command("evaluate", "score on WordSim-353, SimLex-999 and Google's analogies", p)
 
-    p = command(
-        "neighbors",
-        "the nearest words by cosine similarity",
-        "The nearest words to each WORD by cosine similarity (gensim's most_similar).",
+    p = _tool(
+        "neighbors", "The nearest words to each WORD by cosine similarity (gensim's most_similar)."
     )
-    p.add_argument("words", nargs="+", metavar="WORD")
-    p.add_argument("--topn", type=int, default=10, help="how many neighbours (default: 10)")
-    p.set_defaults(run=run_neighbors)
+    p.add_argument("words", nargs="+", metavar="WORD", help="the words to look up")
+    p.add_argument("--topn", type=int, default=10, help="how many neighbours")
+    command("neighbors", "the nearest words by cosine similarity", p)
 
-    p = command(
+    p = _tool(
         "analogy",
-        "solve A : B :: C : ?",
         "A is to B as C is to ?, by 3CosAdd: most_similar(positive=[B, C], negative=[A]). "
         "Example: analogy RUN/embeddings.txt man king woman",
     )
-    p.add_argument("a", metavar="A")
-    p.add_argument("b", metavar="B")
-    p.add_argument("c", metavar="C")
-    p.add_argument("--topn", type=int, default=5, help="how many answers (default: 5)")
-    p.set_defaults(run=run_analogy)
+    for name in "ABC":
+        p.add_argument(name.lower(), metavar=name, help=f"the analogy's word {name}")
+    p.add_argument("--topn", type=int, default=5, help="how many answers")
+    command("analogy", "solve A : B :: C : ?", p)
 
-    p = command(
+    p = _tool(
         "plot",
-        "the course's PCA picture of chosen words, as a PNG",
         "PCA of the words' vectors to 2-D, labelled, written as a PNG. The default words are "
         f"the course's: {' '.join(COURSE_WORDS)}. Words not in the vocabulary are skipped "
-        "with a note.",
+        "with a note. --words and --top exclude each other.",
     )
-    which = p.add_mutually_exclusive_group()
-    which.add_argument("--words", nargs="+", metavar="WORD", help="the words to plot")
-    which.add_argument("--top", type=int, metavar="N", help="plot the N most frequent words")
-    p.add_argument("--out", required=True, metavar="FILE.png", help="the PNG to write")
+    p.add_argument("--words", nargs="+", metavar="WORD", help="the words to plot")
+    p.add_argument("--top", type=int, metavar="N", help="plot the N most frequent words")
+    p.add_argument("--out", metavar="FILE.png", help="the PNG to write (required)")
     p.add_argument("--title", help="the figure's title")
-    p.set_defaults(run=run_plot)
+    command("plot", "the course's PCA picture of chosen words, as a PNG", p)
     return parser
 
 
 def main(argv: list[str]) -> int:
     """Run one tool; ``argv`` starts with the command's name. Returns the exit status."""
     parser = build_parser()
+    command = argv[0] if argv and argv[0] in RUN else None
     try:
-        args = parser.parse_args(argv)
-    except SystemExit as e:  # --help (0) or a usage error (2), already printed
+        parsed = parser.parse_args(argv)
+    except ArgumentError as e:  # a usage error: one line, which names the tool's --help
+        where = f"{PROG} {command}" if command else PROG
+        return _fail(command, f"{_one_line(str(e))} (see {where} --help)")
+    except SystemExit as e:  # --help (0)
         return int(e.code or 0)
+    command = parsed.command
+    args = parsed[command]
+    if command in NEEDS_OUT and args.out is None:  # checked here to name it as it is written
+        return _fail(command, f"--out is required (see {PROG} {command} --help)")
     try:
-        args.run(args)
+        RUN[command](args)
     except UnknownWordError as e:
-        return _fail(args.command, str(e))
+        return _fail(command, str(e))
     except BrokenPipeError:  # the reader went away (`| head`): stop quietly, as Unix tools do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except OSError as e:
-        return _fail(args.command, f"{e.filename}: {e.strerror}" if e.filename else str(e))
+        return _fail(command, f"{e.filename}: {e.strerror}" if e.filename else str(e))
     except ValueError as e:
-        return _fail(args.command, str(e))
+        return _fail(command, str(e))
     return 0
 
 
-def _fail(command: str, message: str) -> int:
+def _one_line(message: str) -> str:
+    """jsonargparse's message without its indented detail lines: ``Parser key "format":
+    Expected a typing.Literal[...]. Got value: csv``."""
+    return " ".join(line.strip() for line in message.splitlines() if line.strip())
+
+
+def _fail(command: str | None, message: str) -> int:
     message = " ".join(message.split())  # one line, whatever the library said
-    print(f"{PROG} {command}: error: {message}", file=sys.stderr)
+    print(f"{PROG}{f' {command}' if command else ''}: error: {message}", file=sys.stderr)
     return 2
 
 
-def _load(args: argparse.Namespace) -> WordVectors:
+def _load(args: Namespace) -> WordVectors:
     return WordVectors.load(args.vectors, source=args.source, trust_pickle=args.trust_pickle)
 
 
@@ -162,7 +177,7 @@ def _positive(name: str, value: int) -> None:
         raise ValueError(f"{name} must be >= 1, got {value}")
 
 
-def run_export(args: argparse.Namespace) -> None:
+def run_export(args: Namespace) -> None:
     vectors = _load(args)
     vectors.export(args.out, args.format)
     V, N = vectors.vectors.shape
@@ -170,7 +185,7 @@ def run_export(args: argparse.Namespace) -> None:
     print(f"wrote {args.out}: {V} words x {N} ({args.format}{source})")
 
 
-def run_evaluate(args: argparse.Namespace) -> None:
+def run_evaluate(args: Namespace) -> None:
     _positive("--restrict-vocab", args.restrict_vocab)
     paths = benchmark_paths(args.wordsim353, args.simlex999, args.analogies)
     vectors = _load(args)
@@ -200,29 +215,31 @@ def run_evaluate(args: argparse.Namespace) -> None:
         print(f"wrote {args.out}")
 
 
-def run_neighbors(args: argparse.Namespace) -> None:
+def run_neighbors(args: Namespace) -> None:
     _positive("--topn", args.topn)
     vectors = _load(args)
     _check_words(vectors, args.words, args.vectors)
-    kv = vectors.to_keyed_vectors()
     for i, word in enumerate(args.words):
         print(("\n" if i else "") + word)
-        for other, similarity in kv.most_similar(word, topn=args.topn):
+        for other, similarity in vectors.most_similar(word, topn=args.topn):
             print(f"  {other:<20} {similarity:.4f}")
 
 
-def run_analogy(args: argparse.Namespace) -> None:
+def run_analogy(args: Namespace) -> None:
     _positive("--topn", args.topn)
     vectors = _load(args)
     _check_words(vectors, [args.a, args.b, args.c], args.vectors)
-    kv = vectors.to_keyed_vectors()
-    answers = kv.most_similar(positive=[args.b, args.c], negative=[args.a], topn=args.topn)
+    answers = vectors.most_similar(positive=[args.b, args.c], negative=[args.a], topn=args.topn)
     print(f"{args.a} : {args.b} :: {args.c} : ?")
     for word, similarity in answers:
         print(f"  {word:<20} {similarity:.4f}")
 
 
-def run_plot(args: argparse.Namespace) -> None:
+def run_plot(args: Namespace) -> None:
+    if args.words and args.top is not None:
+        raise ValueError(
+            "--words and --top exclude each other: give one (see cbow-torch plot --help)"
+        )
     if Path(args.out).suffix.lower() != ".png":
         raise ValueError(f"--out {args.out}: the picture is a PNG; give a name ending in .png")
     vectors = _load(args)
@@ -235,3 +252,13 @@ def run_plot(args: argparse.Namespace) -> None:
     if missing:
         print(f"note: not in the vocabulary, skipped: {', '.join(missing)}", file=sys.stderr)
     print(f"wrote {args.out}: PCA of {len(set(words)) - len(missing)} words")
+
+
+NEEDS_OUT = ("export", "plot")
+RUN = {  # command -> what runs it
+    "export": run_export,
+    "evaluate": run_evaluate,
+    "neighbors": run_neighbors,
+    "analogy": run_analogy,
+    "plot": run_plot,
+}

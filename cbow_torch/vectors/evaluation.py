@@ -166,7 +166,7 @@ def plot_frequent_words(
     if len(rows) < 2:
         raise ValueError(f"need at least 2 words to plot, the vocabulary has {len(vectors)}")
     _plot_pca(vectors, rows, path, title or f"PCA of the {len(rows)} most frequent words", None)
-    return [vectors.words[i] for i in rows]
+    return [vectors.index_to_key[i] for i in rows]
 
 
 def _plot_pca(vectors: WordVectors, rows: list[int], path: PathLike, title: str, note) -> None:
@@ -182,7 +182,7 @@ def _plot_pca(vectors: WordVectors, rows: list[int], path: PathLike, title: str,
     ax = fig.add_subplot()
     ax.scatter(xy[:, 0], xy[:, 1], s=14, color="tab:blue")
     for (x, y), i in zip(xy, rows, strict=True):
-        ax.annotate(vectors.words[i], (x, y), xytext=(3, 3), textcoords="offset points")
+        ax.annotate(vectors.index_to_key[i], (x, y), xytext=(3, 3), textcoords="offset points")
     source = f" ({vectors.source} embeddings)" if vectors.source else ""
     ax.set(title=title + source, xlabel=f"PC 1 ({share[0]:.0%})", ylabel=f"PC 2 ({share[1]:.0%})")
     if note:

@@ -5,16 +5,16 @@ A ``WordVectors`` keeps the words and vectors in a gensim ``KeyedVectors`` (``.k
 scores go straight to it), in the vocabulary's index order, with the corpus counts when known.
 gensim reads and writes the word2vec files; this module adds the one-line errors, the sources,
 the ``.pt`` file, ``nn.Embedding`` and the projector. Every file appears whole or not at all.
-
-Files are read through files.py: no unpickling unless the caller passes ``trust_pickle=True``.
-"""
+Files are read through files.py (checkpoints through ``read_checkpoint``), unpickled only with
+``trust_pickle=True``."""
 
 from __future__ import annotations
 
 import difflib
 import os
+from collections import Counter
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
 import torch
@@ -22,10 +22,11 @@ from gensim.models import KeyedVectors
 from torch import nn
 
 from ..atomic import atomic_path, atomic_write
-from ..model import CBOW, SOURCES, embeddings
-from .files import read_torch_file, sniff, word2vec_fault
+from ..model import SOURCES
+from .files import read_checkpoint, read_vectors
 
-FORMATS = ("word2vec", "word2vec-binary", "pt")
+Format = Literal["word2vec", "word2vec-binary", "pt"]
+FORMATS = get_args(Format)
 PathLike = str | os.PathLike
 
 
@@ -38,6 +39,13 @@ class UnknownWordError(KeyError):
 
 class WordVectors:
     """Words, their vectors [V, N] in the vocabulary's index order, and optional counts [V].
+
+    The names are gensim's ``KeyedVectors``': ``index_to_key``, ``key_to_index``,
+    ``get_index``, ``most_similar``, ``similarity``, ``evaluate_word_pairs``,
+    ``save_word2vec_format``; ``kv`` is the KeyedVectors itself, for the rest of gensim's API.
+    As in gensim, ``save(path)`` pickles the KeyedVectors (``KeyedVectors.load(path)`` reads
+    it); ``save_torch(path)`` writes the small torch file that ``WordVectors.load`` reads
+    without unpickling.
 
     Args:
         words: the V words; unique, non-empty strings. Row j of ``vectors`` is ``words[j]``.
@@ -72,8 +80,7 @@ class WordVectors:
             if not isinstance(word, str) or not word:
                 raise ValueError(f"word {i} must be a non-empty string, got {word!r}")
         if len(set(words)) != len(words):
-            seen: set[str] = set()
-            dup = next(w for w in words if w in seen or seen.add(w))
+            dup = next(w for w, n in Counter(words).items() if n > 1)
             raise ValueError(f"word {dup!r} appears more than once")
         if counts is not None:
             counts = np.asarray(counts, dtype=np.int64)
@@ -90,7 +97,7 @@ class WordVectors:
         self.kv, self.counts, self.source = kv, counts, source
 
     @property
-    def words(self) -> list[str]:
+    def index_to_key(self) -> list[str]:
         return self.kv.index_to_key
 
     @property
@@ -101,11 +108,24 @@ class WordVectors:
     def vectors(self) -> torch.Tensor:
         return torch.from_numpy(self.kv.vectors)  # [V, N], the KeyedVectors' own memory
 
-    # ---- construction -------------------------------------------------------------------
-
     @classmethod
-    def from_model(cls, model: CBOW, vocab: Any, source: str = "average") -> WordVectors:
-        """From a CBOW and its vocabulary (anything with ``index_to_key`` and ``counts``)."""
+    def from_model(
+        cls, module_or_model: Any, vocab: Any = None, source: str | None = None
+    ) -> WordVectors:
+        """From a trained model and its vocabulary (anything with ``index_to_key`` and
+        ``counts``), or from a trained LightningModule alone, which holds both as ``.model``
+        and ``.vocab``. ``source``: "W1", "W2" or "average" (the default)."""
+        model = module_or_model
+        if vocab is None:
+            if not (hasattr(model, "model") and hasattr(model, "vocab")):
+                raise TypeError(
+                    f"from_model({type(model).__name__}) without a vocabulary: pass a trained "
+                    "CBOWLightningModule (with .model and .vocab), or a model and its vocabulary"
+                )
+            model, vocab = model.model, model.vocab
+            if vocab is None:
+                raise ValueError("the module has no vocabulary yet: train it with CBOWDataModule")
+        source = source or "average"
         words = list(vocab.index_to_key)
         if len(words) != model.vocab_size:
             raise ValueError(
@@ -117,91 +137,82 @@ class WordVectors:
     def from_checkpoint(
         cls, path: PathLike, source: str = "average", trust_pickle: bool = False
     ) -> WordVectors:
-        """From a training checkpoint, which carries the vocabulary."""
-        return cls._from_checkpoint_dict(read_torch_file(path, trust_pickle), path, source)
+        """From a training checkpoint, which carries the vocabulary (``read_checkpoint``)."""
+        found = read_checkpoint(path, trust_pickle)
+        return cls(found.words, found.vectors(source), found.counts, source)
 
     @classmethod
     def load(
         cls, path: PathLike, source: str | None = None, trust_pickle: bool = False
     ) -> WordVectors:
-        """Any of: a checkpoint, word2vec text or binary, or a ``.pt`` file from ``save()``.
+        """Any of: a checkpoint, word2vec text or binary, or a ``.pt`` file of ``save_torch()``.
 
         ``source`` picks W1, W2 or their average from a checkpoint (default "average"); the
         other files hold vectors already chosen, so giving ``source`` for them is an error.
         """
-        kind = sniff(path)
-        if kind == "torch":
-            obj = read_torch_file(path, trust_pickle)
-            if isinstance(obj, dict) and "state_dict" in obj:
-                return cls._from_checkpoint_dict(obj, path, source or "average")
-            if isinstance(obj, dict) and "vectors" in obj and "words" in obj:
-                _no_source(path, source)
-                try:
-                    return cls(obj["words"], obj["vectors"], obj.get("counts"), obj.get("source"))
-                except (ValueError, TypeError) as e:
-                    raise ValueError(f"{path}: {e}") from None
-            raise ValueError(
-                f"{path}: a torch file, but neither a cbow-torch checkpoint (state_dict) "
-                "nor a vectors file ({vectors, words})"
-            )
-        _no_source(path, source)
+        found = read_vectors(path, source, trust_pickle)
+        if isinstance(found, KeyedVectors):
+            wv = cls.__new__(cls)
+            wv.kv, wv.counts, wv.source = found, None, None  # gensim's made-up counts are none
+            return wv
         try:
-            kv = KeyedVectors.load_word2vec_format(str(path), binary=kind == "word2vec-binary")
-        except (ValueError, UnicodeDecodeError, EOFError, IndexError) as e:
-            fault = word2vec_fault(path, kind, e)
-            raise ValueError(f"{path}: not a valid {kind} file ({fault})") from None
-        wv = cls.__new__(cls)
-        wv.kv, wv.counts, wv.source = kv, None, None  # gensim's made-up counts are not counts
-        return wv
-
-    @classmethod
-    def _from_checkpoint_dict(cls, ckpt: Any, path: PathLike, source: str) -> WordVectors:
-        state = ckpt.get("state_dict", {}) if isinstance(ckpt, dict) else {}
-        # CBOW keeps W1 [N, V]; CBOWNegativeSampling keeps W1ᵀ and W2 as Embedding weights.
-        W1 = state.get("model.W1")  # [N, V]
-        W2 = state.get("model.W2", state.get("model.output_vectors.weight"))  # [V, N]
-        if W1 is None and "model.input_vectors.weight" in state:
-            W1 = state["model.input_vectors.weight"].t()  # [N, V]
-        if W1 is None or W2 is None:
-            raise ValueError(f"{path}: not a cbow-torch checkpoint (no model.W1/model.W2)")
-        vocab = ckpt.get("vocabulary")
-        if not isinstance(vocab, dict) or "words" not in vocab:
-            raise ValueError(f"{path}: the checkpoint carries no vocabulary, so no words")
-        N, V = W1.shape
-        if tuple(W2.shape) != (V, N) or len(vocab["words"]) != V:
-            raise ValueError(
-                f"{path}: inconsistent checkpoint: W1 {tuple(W1.shape)}, W2 {tuple(W2.shape)}, "
-                f"{len(vocab['words'])} words"
-            )
-        return cls(vocab["words"], embeddings(W1, W2, source), vocab.get("counts"), source)
+            return cls(*found)
+        except (ValueError, TypeError) as e:
+            raise ValueError(f"{path}: {e}") from None
 
     # ---- queries ------------------------------------------------------------------------
 
     def __len__(self) -> int:
-        return len(self.words)
+        return len(self.index_to_key)
 
     def __contains__(self, word: str) -> bool:
         return word in self.key_to_index
 
     def __getitem__(self, word: str) -> torch.Tensor:
-        return self.vectors[self.index(word)]  # [N]
+        return self.vectors[self.get_index(word)]  # [N]
 
     def __repr__(self) -> str:
         V, N = self.vectors.shape
         return f"WordVectors(V={V}, N={N}, source={self.source!r}, dtype={self.vectors.dtype})"
 
-    def index(self, word: str) -> int:
-        """The row of ``word``; an UnknownWordError naming the closest words if absent."""
-        try:
-            return self.key_to_index[word]
-        except KeyError:
-            raise UnknownWordError(self.unknown_word_message(word)) from None
+    def get_index(self, word: str, default: int | None = None) -> int:
+        """The row of ``word``; ``default`` if absent and given, else an UnknownWordError (a
+        KeyError, as gensim raises) naming the closest words."""
+        index = self.key_to_index.get(word, default)
+        if index is None:
+            raise UnknownWordError(self.unknown_word_message(word))
+        return index
+
+    def most_similar(
+        self,
+        positive: str | Sequence[str] | None = None,
+        negative: str | Sequence[str] | None = None,
+        topn: int = 10,
+        restrict_vocab: int | None = None,
+    ) -> list[tuple[str, float]]:
+        """gensim's ``most_similar``: the ``topn`` words nearest by cosine to the mean of the
+        ``positive`` vectors minus the ``negative`` ones (3CosAdd for an analogy)."""
+        words = [positive] if isinstance(positive, str) else list(positive or [])
+        against = [negative] if isinstance(negative, str) else list(negative or [])
+        for word in words + against:
+            self.get_index(word)  # an unknown word is an UnknownWordError with suggestions
+        return self.kv.most_similar(words, against, topn=topn, restrict_vocab=restrict_vocab)
+
+    def similarity(self, w1: str, w2: str) -> float:
+        """gensim's ``similarity``: the cosine of the two words' vectors."""
+        self.get_index(w1), self.get_index(w2)
+        return float(self.kv.similarity(w1, w2))
+
+    def evaluate_word_pairs(self, pairs: PathLike, **kwargs: Any):
+        """gensim's ``evaluate_word_pairs`` on a ``word1<TAB>word2<TAB>score`` file: (Pearson,
+        Spearman, OOV %); keyword arguments go to gensim."""
+        return self.kv.evaluate_word_pairs(str(pairs), **kwargs)
 
     def unknown_word_message(self, word: str, where: PathLike | None = None) -> str:
         """One line: the word is unknown (in ``where``), and the closest words."""
         close = [word.lower()] if word.lower() in self else []
         for query in dict.fromkeys([word, word.lower()]):  # a lower-cased vocabulary is usual
-            close += difflib.get_close_matches(query, self.words, n=3, cutoff=0.6)
+            close += difflib.get_close_matches(query, self.index_to_key, n=3, cutoff=0.6)
         close = list(dict.fromkeys(close))[:3]
         hint = f"; did you mean: {', '.join(close)}?" if close else ""
         of = f" of {where}" if where else ""
@@ -234,14 +245,14 @@ class WordVectors:
         ``gensim.models.KeyedVectors.load_word2vec_format(path, binary=binary)`` loads it.
         Text keeps the shortest digits that give back the same float32 exactly.
         """
-        for i, word in enumerate(self.words):
+        for i, word in enumerate(self.index_to_key):
             if any(c.isspace() for c in word):
                 raise ValueError(
                     f"word {i} {word!r} contains whitespace, which the word2vec format cannot "
-                    "hold; save() to a .pt file instead"
+                    "hold; save_torch() to a .pt file instead"
                 )
         out = KeyedVectors(vector_size=self.kv.vector_size, dtype=np.float32)
-        out.add_vectors(self.words, self.kv.vectors.astype(np.float32))
+        out.add_vectors(self.index_to_key, self.kv.vectors.astype(np.float32))
         # gensim writes by descending "count": descending ranks keep the vocabulary's order.
         out.allocate_vecattrs(["count"], [np.int64])
         out.expandos["count"][:] = np.arange(len(self), 0, -1)
@@ -249,10 +260,16 @@ class WordVectors:
             out.save_word2vec_format(str(tmp), binary=binary)
 
     def save(self, path: PathLike) -> None:
+        """gensim's own: the KeyedVectors pickled in one file, read back by gensim's
+        ``KeyedVectors.load(path)`` (unpickling: for files you trust). ``save_torch`` writes a
+        file that ``WordVectors.load`` reads without unpickling."""
+        atomic_write(path, lambda f: self.kv.save(f))
+
+    def save_torch(self, path: PathLike) -> None:
         """A small torch file ``{vectors, words, counts, source}`` that ``load()`` reads."""
         obj = {
             "vectors": self.vectors.clone(),
-            "words": list(self.words),
+            "words": list(self.index_to_key),
             "counts": None if self.counts is None else self.counts.tolist(),
             "source": self.source,
         }
@@ -263,7 +280,7 @@ class WordVectors:
         if format not in FORMATS:
             raise ValueError(f"format must be one of {FORMATS}, got {format!r}")
         if format == "pt":
-            self.save(path)
+            self.save_torch(path)
         else:
             self.save_word2vec_format(path, binary=format == "word2vec-binary")
 
@@ -274,35 +291,8 @@ class WordVectors:
         tag: str | None = None,
         global_step: int | None = None,
     ) -> list[str]:
-        """The TensorBoard projector for the ``top_n`` most frequent words (None: all).
+        """The TensorBoard projector for the ``top_n`` most frequent words (None: all), in a
+        log directory or through a ``SummaryWriter``; returns the labels (projector.py)."""
+        from .projector import write_projector
 
-        Takes a log directory or a ``torch.utils.tensorboard.SummaryWriter``. The labels are
-        the words with tabs and newlines escaped, one metadata row per vector row. Returns them.
-        """
-        if top_n is not None and top_n < 1:
-            raise ValueError(f"top_n must be >= 1 or None, got {top_n}")
-        rows = self.most_frequent(len(self) if top_n is None else top_n)
-        labels = [projector_label(self.words[i]) for i in rows]
-        mat = self.vectors[rows].to(torch.float32)  # [top_n, N]
-        tag = tag or f"embeddings/{self.source or 'vectors'}"
-        if hasattr(log_dir_or_writer, "add_embedding"):
-            log_dir_or_writer.add_embedding(mat, metadata=labels, tag=tag, global_step=global_step)
-        else:
-            from torch.utils.tensorboard import SummaryWriter
-
-            with SummaryWriter(str(log_dir_or_writer)) as writer:
-                writer.add_embedding(mat, metadata=labels, tag=tag, global_step=global_step)
-        return labels
-
-
-def projector_label(word: str) -> str:
-    """A word as one metadata.tsv cell: backslash, tab, CR and newline escaped."""
-    return word.replace("\\", "\\\\").replace("\t", "\\t").replace("\r", "\\r").replace("\n", "\\n")
-
-
-def _no_source(path: PathLike, source: str | None) -> None:
-    if source is not None:
-        raise ValueError(
-            f"{path}: holds exported vectors, so source={source!r} cannot apply; "
-            "sources (W1, W2, average) come from checkpoints"
-        )
+        return write_projector(self, log_dir_or_writer, top_n, tag, global_step)
