@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import argparse
 import itertools
+from typing import get_args
 
 import numpy as np
 import torch
 
 from cbow_torch import CBOW
-from cbow_torch.model import INITS
+from cbow_torch.choices import Init
 
 
 def main() -> None:
@@ -22,7 +23,7 @@ def main() -> None:
     )
     parser.add_argument("--corpus", default="lee")
     parser.add_argument("--tokenizer", default="simple")
-    parser.add_argument("--inits", nargs="+", default=list(INITS), choices=INITS)
+    parser.add_argument("--inits", nargs="+", default=list(get_args(Init)), choices=get_args(Init))
     parser.add_argument("--lrs", nargs="+", type=float, default=[0.03, 0.3, 3.0])
     parser.add_argument("--dim", type=int, default=50)
     parser.add_argument("--batch-size", type=int, default=128)

@@ -337,6 +337,7 @@ def w2v_args(tmp_path, *extra, name="run"):
     return [
         "fit",
         f"--config={CONFIG}",
+        "--model.engine=autograd",  # the minibatch engine; tests/test_engine.py has the fused
         "--data.batch_size=256",
         "--model.lr=6.4",
         "--model.lr_schedule=constant",  # linear decay would depend on max_epochs
@@ -364,7 +365,7 @@ def test_word2vec_config_trains_logs_and_exports(tmp_path):
     assert "val/loss" in events.Tags()["scalars"]
     ckpt = torch.load(run / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
     state = ckpt["state_dict"]
-    V = len(ckpt["vocabulary"]["words"])
+    V = len(ckpt["cbow_torch"]["vocabulary"]["words"])
     assert state["model.input_vectors.weight"].shape == (V, 16) and "model.b1" not in state
     from gensim.models import KeyedVectors
 

@@ -82,7 +82,7 @@ def test_run_directory_holds_everything(run_dir):
     assert list((run_dir / "checkpoints").glob("best-*.ckpt"))
     assert list(run_dir.glob("events.out.tfevents.*"))
     ckpt = torch.load(run_dir / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)
-    words = ckpt["vocabulary"]["words"]
+    words = ckpt["cbow_torch"]["vocabulary"]["words"]
     assert len(words) == ckpt["state_dict"]["model.W2"].shape[0] == 300
     # The exported vectors are the average source of the final parameters, in vocabulary order.
     first = (run_dir / "embeddings.txt").read_text().splitlines()[1].split(" ")

@@ -26,7 +26,7 @@ import math
 import numpy as np
 import torch
 
-from .checks import _check_ids
+from .checks import check_ids
 
 try:
     import numba
@@ -223,7 +223,7 @@ def negative_sampling_sgd_(W1T, W2, context, center, negatives, lr, mean_input=T
     ``cbow_negative_sampling_loss`` (module docstring).
     """
     W1, W2_ = _check_params(W1T, W2)
-    _check_ids(W1.shape[0], context, center, negatives)
+    check_ids(W1.shape[0], context, center, negatives)
     if any(t.device.type != "cpu" for t in (context, center, negatives)):
         raise ValueError(f"context, center and negatives must be on the CPU, got {context.device}")
     ids = [t.to(torch.int64).contiguous().numpy() for t in (context, center, negatives)]

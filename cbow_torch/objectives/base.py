@@ -65,6 +65,7 @@ class Objective:
         return int(batch[1].shape[0])
 
     def configure_optimizer(self, params, lr: float) -> torch.optim.Optimizer:
+        """Plain SGD, W ← W − α∇ (it applies sparse row gradients without a V×N temporary)."""
         return torch.optim.SGD(params, lr=lr)
 
     def clip_gradients(self, module, optimizer, clip_val, algorithm) -> None:

@@ -9,7 +9,7 @@ import torch.distributed as dist
 
 from ..data.text import Vocabulary
 from ..model import CBOWNegativeSampling
-from ..optim import SparseSGD, clip_sparse_gradients
+from ..optim import clip_sparse_gradients
 from ..sampling import UnigramNoise
 from .base import Objective
 
@@ -22,7 +22,7 @@ class NegativeSamplingObjective(Objective):
     Two engines train it (``model.engine``):
 
     - ``autograd``: exact minibatch SGD on window batches: the hand-written
-      ``NegativeSamplingFunction``, sparse row gradients, ``SparseSGD``. CPU, CUDA and DDP.
+      ``NegativeSamplingFunction``, sparse row gradients, ``torch.optim.SGD``. CPU, CUDA and DDP.
     - ``fused``: word2vec's own loop, one numba kernel (``functional.fused.train_chunk``) over a
       chunk of documents a step: subsampling, shrunk windows, noise and each window's SGD step
       ``W ← W − α∇J_window`` in place, Hogwild over ``threads.count`` threads. CPU only; under
@@ -40,7 +40,6 @@ class NegativeSamplingObjective(Objective):
 
     def __init__(self, hparams) -> None:
         super().__init__(hparams)
-        self.noise: UnigramNoise | None = None
         self.generator: torch.Generator | None = None  # the training noise (autograd engine)
         self._generator_state: torch.Tensor | None = None  # from a checkpoint, until start
         self.validation_generator: torch.Generator | None = None
@@ -63,14 +62,15 @@ class NegativeSamplingObjective(Objective):
 
     def build(self, vocab: Vocabulary) -> CBOWNegativeSampling:
         hp = self.hparams
-        self.model = CBOWNegativeSampling(len(vocab), hp.embedding_dim, hp.init, hp.seed)
+        args = len(vocab), hp.embedding_dim, hp.init, hp.seed
+        self.model = CBOWNegativeSampling(*args, negatives=hp.negatives)
         return self.model
 
     def start(self, vocab: Vocabulary, device: torch.device, rank: int) -> None:
         """The noise distribution from the vocabulary's counts, and one generator per rank on
         the training device (its state travels in checkpoints, so a resume draws the same)."""
-        if self.noise is None:
-            self.noise = UnigramNoise(vocab.counts, device=device)
+        if self.model.noise is None:
+            self.model.set_noise(UnigramNoise(vocab.counts, device=device))
         self.rank = rank
         self.world = dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
         self.generator = torch.Generator(device).manual_seed(self.hparams.seed * 1000 + rank)
@@ -82,24 +82,15 @@ class NegativeSamplingObjective(Objective):
 
     def loss(self, batch, validation: bool = False) -> torch.Tensor:
         context, center = batch
-        if validation and self.validation_generator is None:
-            # The same noise words at every validation: val/loss compares across epochs.
-            self.validation_generator = torch.Generator(self.noise.device)
-        gen = self.generator
-        if validation:
-            gen = self.validation_generator.manual_seed(self.hparams.seed)
-        negatives = self.noise.sample((center.shape[0], self.hparams.negatives), gen)  # [m, k]
-        return self.model(context, center, negatives)
+        gen = self.validation_generator if validation else self.generator
+        return self.model.loss(context, center, gen)
 
     def on_validation_start(self) -> None:
-        self.validation_generator = None  # reseeded: each validation draws the same noise
+        # The same noise words at every validation: val/loss compares across epochs.
+        device = self.model.noise.device
+        self.validation_generator = torch.Generator(device).manual_seed(self.hparams.seed)
 
     # ---- the autograd engine --------------------------------------------------------------
-
-    def configure_optimizer(self, params, lr: float) -> torch.optim.Optimizer:
-        # Sparse row gradients, applied in one scatter a matrix. The fused engine's update is
-        # its kernel; the optimizer then only carries α for the schedule.
-        return SparseSGD(params, lr=lr)
 
     def clip_gradients(self, module, optimizer, clip_val, algorithm) -> None:
         params = [p for group in optimizer.param_groups for p in group["params"]]
@@ -142,8 +133,8 @@ class NegativeSamplingObjective(Objective):
             chunk.lo,
             chunk.hi,
             chunk.keep,
-            self._noise_prob,
-            self._noise_alias,
+            self.model.noise.prob.numpy(),  # [V] float32, the alias table's
+            self.model.noise.alias.numpy(),  # [V] int64
             chunk.window,
             self.hparams.negatives,
             lr_start,
@@ -153,14 +144,6 @@ class NegativeSamplingObjective(Objective):
         )
         chunk.words = words  # the progress bar's and words/s's count
         return torch.tensor(loss / max(windows, 1), dtype=torch.float64)  # [] mean window J
-
-    @property
-    def _noise_prob(self) -> np.ndarray:
-        return self.noise.prob.numpy()  # [V] float32
-
-    @property
-    def _noise_alias(self) -> np.ndarray:
-        return self.noise.alias.numpy()  # [V] int64
 
     def on_train_batch_end(self, module) -> None:
         if self.trains_on_chunks and (module.global_step % self.hparams.sync_every == 0):

@@ -4,25 +4,17 @@ contents, the projector); the objective object does the rest."""
 from __future__ import annotations
 
 import time
-from typing import Literal
 
 import pytorch_lightning as pl
 import torch
 from torchmetrics import MeanMetric
 
+from ..choices import Engine, GradMode, Hidden, Init, Schedule, Source, check_choice
+from ..choices import Objective as ObjectiveName
 from ..data.text import Vocabulary
 from ..functional import check_hidden
 from ..objectives import OBJECTIVES, Objective
 from .guard import DivergenceGuard
-
-# Choices as types: LightningCLI (jsonargparse) rejects other values and lists these in --help.
-ObjectiveName = Literal["softmax", "negative"]
-Init = Literal["normal", "word2vec", "course"]
-GradMode = Literal["exact", "lecture"]
-Hidden = Literal["relu", "linear"]
-Schedule = Literal["course", "linear", "constant"]
-Source = Literal["W1", "W2", "average"]
-Engine = Literal["auto", "fused", "autograd"]
 
 
 class CBOWTrainingError(RuntimeError):
@@ -95,10 +87,7 @@ class CBOWLightningModule(pl.LightningModule):
             if not ok:
                 raise ValueError(f"model.{name} must be {rule}, got {value}")
         check_hidden(hidden, grad_mode, prefix="model.")  # the CLI checks each alone
-        if objective not in OBJECTIVES:
-            raise ValueError(
-                f"model.objective must be one of {tuple(OBJECTIVES)}, got {objective!r}"
-            )
+        check_choice("model.objective", objective, ObjectiveName)
         self.save_hyperparameters(ignore=["vocab"])  # the vocabulary goes in checkpoints whole
         self.vocab = vocab
         self.objective: Objective = OBJECTIVES[objective](self.hparams)

@@ -14,18 +14,16 @@ import os
 import sys
 from argparse import ArgumentError, Namespace
 from pathlib import Path
-from typing import Literal
 
 from jsonargparse import ArgumentParser
 
 from ..atomic import atomic_write
-from ..model import SOURCES
+from ..choices import Source
 from .evaluation import COURSE_WORDS, benchmark_paths, evaluate, plot_frequent_words, plot_words
 from .word_vectors import Format, UnknownWordError, WordVectors
 
 PROG = "cbow-torch"
 VECTORS_HELP = "a training checkpoint (.ckpt), a word2vec file (text or binary) or a .pt export"
-Source = Literal[SOURCES]  # the model's sources as a type: jsonargparse checks the choice
 
 
 def _tool(name: str, description: str) -> ArgumentParser:

@@ -22,7 +22,7 @@ from gensim.models import KeyedVectors
 from torch import nn
 
 from ..atomic import atomic_path, atomic_write
-from ..model import SOURCES
+from ..choices import Source, check_choice
 from .files import read_checkpoint, read_vectors
 
 Format = Literal["word2vec", "word2vec-binary", "pt"]
@@ -86,8 +86,8 @@ class WordVectors:
             counts = np.asarray(counts, dtype=np.int64)
             if counts.shape != (len(words),):
                 raise ValueError(f"counts must have shape ({len(words)},), got {counts.shape}")
-        if source is not None and source not in SOURCES:
-            raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
+        if source is not None:
+            check_choice("source", source, Source)
         rows = vectors.to(torch.float64 if vectors.dtype == torch.float64 else torch.float32)
         kv = KeyedVectors(vector_size=vectors.shape[1], dtype=rows.numpy().dtype.type)
         kv.add_vectors(words, rows.numpy())  # a copy: never a view of W1/W2
