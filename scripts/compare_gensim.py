@@ -517,10 +517,13 @@ def provenance(command: str) -> str:
     except Exception:  # not installed: no fastText row either
         pass
     date = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    # Times are only comparable on a quiet machine: say how busy it was.
+    load = os.getloadavg()[2] if hasattr(os, "getloadavg") else math.nan
     return (
         f"Command: `{command}`. Date: {date}. Commit: `{commit}`. Machine: {cpu}, "
         f"{os.cpu_count()} cores, {platform.system()} {platform.release()}, Python "
-        f"{platform.python_version()}, {versions}."
+        f"{platform.python_version()}, {versions}; load average {load:.1f} over the last "
+        "15 minutes of the run."
     )
 
 
