@@ -8,10 +8,14 @@ tokenizer, one document a line), the same N, C, min_count and epochs:
                    embeddings.txt (export.source of the config) is scored
   gensim HS        Word2Vec(sg=0, hs=1, negative=0), the other options gensim's defaults
   gensim NS        Word2Vec(sg=0), gensim's defaults (negative=5, sample=1e-3, alpha 0.025)
+  fastText CBOW    fasttext.train_unsupervised(model="cbow", minn=0, maxn=0): no subwords, the
+                   other options fastText's defaults (neg 5, t 1e-4, lr 0.05); its "</s>"
+                   (end of line) token is left out of the vectors scored
 
 Scores: Spearman ρ on WordSim-353 and SimLex-999, accuracy on Google's analogies, each with the
 share of items out of vocabulary (cbow_torch.vectors.evaluation.evaluate, the same for all).
-Training time is the training loop only: gensim's train() (not build_vocab); for ours, Lightning's
+Training time is the training loop only: gensim's train() (not build_vocab); fastText's
+train_unsupervised (its vocabulary pass included: it has no separate call); for ours, Lightning's
 loop from on_train_start to on_train_end (SGD steps, TensorBoard logging, the epoch-end
 checkpoints), not the start-up, tokenizing, vocabulary or the export. words/s = corpus words ×
 epochs trained / training time, the same count for all (gensim's raw words, before min_count and
@@ -22,13 +26,16 @@ gensim's WikiCorpus to one article a line and cached in ~/.cache/cbow_torch), `l
 Lee corpus, one story a line), or a text file with one document a line.
 
 Writes to --out-dir: compare.md (the table as Markdown, with the command), compare.png (bars
-of the scores) and compare.json (every figure).
+of the scores) and compare.json (every figure). --write-docs NAME also rewrites the region
+between `<!-- table:NAME start -->` and `<!-- table:NAME end -->` in docs/benchmarks.md (or
+--docs-file) with the table, the command, the date, the commit and the machine.
 
   python scripts/compare_gensim.py                                    # wiki, N 100, C 5, 10 epochs
   python scripts/compare_gensim.py --corpus wiki lee
   python scripts/compare_gensim.py --ours softmax,negative:configs/word2vec.yaml
   python scripts/compare_gensim.py --corpus lee --epochs 2 --max-steps 50    # a quick check
   python scripts/compare_gensim.py --ours-args "--model.lr 1.0 --data.batch_size 32"
+  python scripts/compare_gensim.py --ours negative:configs/word2vec.yaml --write-docs wiki-negative
 """
 
 from __future__ import annotations
@@ -38,11 +45,14 @@ import inspect
 import json
 import math
 import os
+import platform
+import re
 import shlex
 import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
 
@@ -60,6 +70,7 @@ METRICS = (  # (score, its OOV ratio, column title)
     ("simlex999_spearman", "simlex999_oov_ratio", "SimLex-999 ρ"),
     ("google_analogy_accuracy", "google_analogy_oov_ratio", "Google analogies"),
 )
+FASTTEXT = "fastText CBOW, no subwords"
 # gensim truncates a sentence at 10,000 words (MAX_WORDS_IN_BATCH); longer articles are cut in
 # pieces of that size instead, as its LineSentence does.
 GENSIM_MAX_SENTENCE = 10_000
@@ -163,6 +174,39 @@ def train_gensim(docs: list[list[str]], options: dict, args, seed: int):
     start = time.perf_counter()
     model.train(sentences, total_examples=model.corpus_count, epochs=args.epochs)
     return model.wv, time.perf_counter() - start, args.epochs
+
+
+def train_fasttext(docs: list[list[str]], args, seed: int):
+    """fastText's CBOW without subwords on the same tokens; returns its vectors, time, epochs."""
+    try:
+        import fasttext
+    except ImportError:
+        raise CompareError(
+            "fastText is not installed: pip install fasttext-wheel, or --skip-fasttext"
+        ) from None
+    from cbow_torch.vectors.word_vectors import WordVectors
+
+    with tempfile.TemporaryDirectory(prefix="compare_fasttext_") as work:
+        tokens = Path(work, "tokens.txt")  # the same tokens as everyone, one document a line
+        tokens.write_text("".join(" ".join(d) + "\n" for d in docs), encoding="utf8")
+        start = time.perf_counter()
+        model = fasttext.train_unsupervised(
+            str(tokens),
+            model="cbow",
+            minn=0,
+            maxn=0,
+            dim=args.dim,
+            ws=args.window,
+            epoch=args.epochs,
+            minCount=args.min_count,
+            neg=5,
+            thread=args.workers,
+            verbose=0,  # this binding takes no seed: runs differ by thread races only
+        )
+        seconds = time.perf_counter() - start
+    words = [w for w in model.words if w != "</s>"]  # fastText's end-of-line token
+    vectors = np.stack([model.get_word_vector(w) for w in words])  # [V, N]
+    return WordVectors(words, vectors), seconds, args.epochs
 
 
 def has_objective_option() -> bool:
@@ -358,7 +402,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--config", default="configs/default.yaml", help="ours' default config")
     parser.add_argument("--max-steps", type=int, help="stop ours after this many updates")
     parser.add_argument("--ours-args", default="", help="more `cbow-torch fit` options, quoted")
-    parser.add_argument("--skip-gensim", action="store_true", help="train only ours")
+    parser.add_argument("--skip-gensim", action="store_true", help="leave gensim out")
+    parser.add_argument("--skip-fasttext", action="store_true", help="leave fastText out")
+    parser.add_argument(
+        "--write-docs",
+        metavar="NAME",
+        help="rewrite the table region NAME of --docs-file (<!-- table:NAME start/end -->)",
+    )
+    parser.add_argument(
+        "--docs-file",
+        type=Path,
+        default=SCRIPTS.parent / "docs" / "benchmarks.md",
+        help="the page --write-docs rewrites (default docs/benchmarks.md)",
+    )
     args = parser.parse_args(argv)
     args.threads = args.threads or args.workers
     for name in ("dim", "window", "min_count", "epochs", "workers", "threads", "repeats"):
@@ -371,8 +427,10 @@ def run(args: argparse.Namespace, command: str) -> list[dict]:
     from cbow_torch.vectors.evaluation import evaluate
 
     ours = parse_ours(args.ours, args.config)
-    if not ours and args.skip_gensim:
-        raise CompareError("nothing to train: --ours is empty and --skip-gensim is given")
+    if not ours and args.skip_gensim and args.skip_fasttext:
+        raise CompareError(
+            "nothing to train: --ours is empty and --skip-gensim and --skip-fasttext are given"
+        )
     rows = []
     for name in args.corpus:
         path = corpus_file(name)
@@ -387,6 +445,8 @@ def run(args: argparse.Namespace, command: str) -> list[dict]:
         }
         for trainer, options in ({} if args.skip_gensim else GENSIM).items():
             contenders[trainer] = partial(train_gensim, docs, options)
+        if not args.skip_fasttext:
+            contenders[FASTTEXT] = partial(train_fasttext, docs)
         runs = {trainer: [] for trainer in contenders}
         for seed in range(args.seed, args.seed + args.repeats):  # interleaved, for fair times
             for trainer, train in contenders.items():
@@ -416,6 +476,69 @@ def run(args: argparse.Namespace, command: str) -> list[dict]:
     return rows
 
 
+def table_region(text: str, name: str) -> tuple[int, int]:
+    """Where the region of table NAME starts and ends (after its start line, before its end)."""
+    start = re.search(rf"^<!-- table:{re.escape(name)} start -->\n", text, re.M)
+    end = re.search(rf"^<!-- table:{re.escape(name)} end -->$", text, re.M)
+    if start is None or end is None or end.start() < start.end():
+        raise CompareError(
+            f"--write-docs {name}: no '<!-- table:{name} start -->' … "
+            f"'<!-- table:{name} end -->' region; add the two lines where the table goes"
+        )
+    return start.end(), end.start()
+
+
+def provenance(command: str) -> str:
+    """The command, date, commit and machine behind a table, as one Markdown paragraph."""
+
+    def git(*args: str) -> str:
+        result = subprocess.run(
+            ["git", "-C", str(SCRIPTS.parent), *args], capture_output=True, text=True
+        )
+        return result.stdout.strip() if result.returncode == 0 else ""
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    if git("status", "--porcelain", "--untracked-files=no"):
+        commit += " with local changes"
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf8") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    import gensim
+    import torch
+
+    versions = f"torch {torch.__version__}, gensim {gensim.__version__}"
+    try:
+        from importlib.metadata import version
+
+        versions += f", fasttext-wheel {version('fasttext-wheel')}"
+    except Exception:  # not installed: no fastText row either
+        pass
+    date = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    # Times are only comparable on a quiet machine: say how busy it was.
+    load = os.getloadavg()[2] if hasattr(os, "getloadavg") else math.nan
+    return (
+        f"Command: `{command}`. Date: {date}. Commit: `{commit}`. Machine: {cpu}, "
+        f"{os.cpu_count()} cores, {platform.system()} {platform.release()}, Python "
+        f"{platform.python_version()}, {versions}; load average {load:.1f} over the last "
+        "15 minutes of the run."
+    )
+
+
+def write_docs(path: Path, name: str, table: str) -> None:
+    """Rewrite the region of table NAME in the page at PATH, whole or not at all."""
+    from cbow_torch.atomic import atomic_write
+
+    text = path.read_text(encoding="utf8")
+    begin, end = table_region(text, name)
+    command = table.split("`")[1]
+    body = table.split("\n", 2)[2]  # the table's own command line goes into the provenance
+    new = text[:begin] + provenance(command) + "\n\n" + body + text[end:]
+    atomic_write(path, lambda f: f.write(new.encode()))
+
+
 def _no_nan(obj):
     """NaN (a score with every item out of vocabulary) as null: JSON has no NaN."""
     if isinstance(obj, dict):
@@ -429,12 +552,19 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     command = shlex.join(["python", "scripts/compare_gensim.py", *(argv or sys.argv[1:])])
     try:
+        if args.write_docs:
+            table_region(args.docs_file.read_text(encoding="utf8"), args.write_docs)  # fail early
         rows = run(args, command)
     except CompareError as error:
         sys.exit(f"compare_gensim.py: error: {error}")
+    except OSError as error:
+        sys.exit(f"compare_gensim.py: error: --docs-file {args.docs_file}: {error.strerror}")
     from cbow_torch.atomic import atomic_write
 
     table = markdown(rows, command, args)
+    if args.write_docs:
+        write_docs(args.docs_file, args.write_docs, table)
+        print(f"rewrote table {args.write_docs} in {args.docs_file}")
     print()
     print(table)
     out = args.out_dir

@@ -1,7 +1,10 @@
-"""scripts/compare_gensim.py end to end: our CLI and real gensim on Lee, the table, the PNG."""
+"""scripts/compare_gensim.py end to end: our CLI, real gensim and fastText, the table, the PNG,
+the docs page it rewrites."""
 
 import importlib.util
 import json
+import re
+import subprocess
 from pathlib import Path
 
 import matplotlib.image
@@ -38,6 +41,7 @@ def test_lee_table_json_and_png(tmp_path, capsys, monkeypatch):
         "cbow_torch softmax (configs/default.yaml)",
         "gensim CBOW, hierarchical softmax",
         "gensim CBOW, negative sampling",
+        "fastText CBOW, no subwords",
     ]
     # The same tokens and min_count: the same vocabulary, so the same items out of it.
     for key in ("words", "vocab_size", "wordsim353_oov_ratio", "simlex999_oov_ratio"):
@@ -45,7 +49,7 @@ def test_lee_table_json_and_png(tmp_path, capsys, monkeypatch):
     assert rows[0]["words"] == 58_152 and 0 < rows[0]["wordsim353_oov_ratio"] < 1
     ours, *gensim = rows
     assert ours["epochs"] < 1  # stopped by --max-steps 30, and said so
-    assert [r["epochs"] for r in gensim] == [2, 2]
+    assert [r["epochs"] for r in gensim] == [2, 2, 2]
     for r in rows:
         assert [run["seed"] for run in r["runs"]] == [282, 283]
         for run in r["runs"]:
@@ -88,7 +92,7 @@ def test_bad_corpus_and_config_are_one_line_errors(tmp_path):
     for argv, fragment in (
         (["--corpus", str(tmp_path / "missing.txt")], "missing.txt: no such file"),
         (["--ours", "softmax:missing.yaml"], "no config file missing.yaml"),
-        (["--ours", "", "--skip-gensim"], "nothing to train"),
+        (["--ours", "", "--skip-gensim", "--skip-fasttext"], "nothing to train"),
     ):
         with pytest.raises(SystemExit) as exit_info:
             compare_gensim.main([*argv, "--out-dir", str(tmp_path / "out")])
@@ -105,3 +109,50 @@ def test_wiki_excerpt_is_extracted_once(tmp_path, monkeypatch):
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary left behind
     stamp = path.stat().st_mtime_ns
     assert compare_gensim.wiki_excerpt() == path and path.stat().st_mtime_ns == stamp
+
+
+def test_write_docs_rewrites_only_its_region(tmp_path):
+    from cbow_torch.data.corpus import bundled_corpus
+
+    corpus = tmp_path / "tiny.txt"
+    corpus.write_text("".join(bundled_corpus().read_text().splitlines(True)[:40]))
+    page = tmp_path / "benchmarks.md"
+    before, after = "# Benchmarks\n\nintro\n\n", "\ntext after\n"
+    other = "<!-- table:other start -->\nkept\n<!-- table:other end -->\n"
+    page.write_text(
+        before + "<!-- table:tiny start -->\nstale\n<!-- table:tiny end -->\n" + other + after
+    )
+    argv = ["--corpus", str(corpus), "--ours", "", "--epochs", "1", "--dim", "8"]
+    argv += ["--min-count", "2", "--out-dir", str(tmp_path / "out")]
+    compare_gensim.main([*argv, "--write-docs", "tiny", "--docs-file", str(page)])
+    text = page.read_text()
+    assert text.startswith(before) and text.endswith(other + after) and "stale" not in text
+    region = text.split("<!-- table:tiny start -->\n")[1].split("<!-- table:tiny end -->")[0]
+    head, *_ = region.splitlines()
+    assert head.startswith("Command: `python scripts/compare_gensim.py --corpus ")
+    assert "--write-docs tiny" in head
+    commit = subprocess.run(
+        ["git", "-C", str(SCRIPT.parents[1]), "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    assert f"Commit: `{commit}" in head and "Machine: " in head and " cores" in head
+    assert re.search(r"Date: \d{4}-\d\d-\d\d\.", head)
+    rows = [line for line in region.splitlines() if "tiny.txt (" in line]
+    assert [row.split(" | ")[1] for row in rows] == [
+        "gensim CBOW, hierarchical softmax",
+        "gensim CBOW, negative sampling",
+        "fastText CBOW, no subwords",
+    ]
+    assert (tmp_path / "out" / "compare.md").read_text().split("\n", 2)[2] in region
+
+
+def test_write_docs_without_its_region_is_a_one_line_error_before_training(tmp_path):
+    page = tmp_path / "benchmarks.md"
+    page.write_text("<!-- table:other start -->\n<!-- table:other end -->\n")
+    argv = ["--corpus", "lee", "--write-docs", "missing", "--docs-file", str(page)]
+    with pytest.raises(SystemExit) as exit_info:
+        compare_gensim.main([*argv, "--out-dir", str(tmp_path / "out")])
+    message = str(exit_info.value.code)
+    assert "table:missing start" in message and "\n" not in message
+    assert not (tmp_path / "out").exists()
