@@ -1,5 +1,8 @@
-"""CBOW's nn.Modules, the course's (``CBOW``) and word2vec's (``CBOWNegativeSampling``), with
-their one initialisation."""
+"""The two CBOW nn.Modules and their one initialisation.
+
+``CBOW`` is the course's softmax model (W1, b1, W2, b2); ``CBOWNegativeSampling`` is
+word2vec's (input and output vectors, and its noise words); ``initial_parameters`` draws both.
+"""
 
 from __future__ import annotations
 

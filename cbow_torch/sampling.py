@@ -1,5 +1,4 @@
-"""word2vec's two random draws: noise words for negative sampling, and subsampling of frequent
-words.
+"""word2vec's two random draws: noise words (negative sampling) and subsampling.
 
 - Noise words come from the unigram distribution raised to the power 0.75, drawn with an alias
   table (Walker/Vose): O(V) memory, exact probabilities, and each draw is one random index, one
