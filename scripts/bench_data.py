@@ -22,6 +22,7 @@ import torch
 
 from cbow_torch import CBOW
 from cbow_torch.data.corpus import bundled_corpus, encode_corpus
+from cbow_torch.data.options import PrepareOptions
 from cbow_torch.data.windows import CBOWWindowDataset, WindowSampler, collate_batch
 
 
@@ -43,7 +44,7 @@ def generate(path: Path, megabytes: float, seed: int = 0) -> int:
 def bench_encode(path: Path, size: int, tokenizer: str, out: Path) -> np.ndarray:
     before = peak_rss_mb()
     start = time.perf_counter()
-    vocab = encode_corpus([path], out, tokenizer=tokenizer)
+    vocab = encode_corpus([path], out, PrepareOptions(tokenizer=tokenizer))
     seconds = time.perf_counter() - start
     ids = np.load(out / "ids.npy", mmap_mode="r")
     print(

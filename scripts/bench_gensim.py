@@ -4,6 +4,7 @@ cores, in one process, interleaved.
     python scripts/bench_gensim.py                        # 10M-word Zipf corpus, 3 rounds
     python scripts/bench_gensim.py --words 2e6 --rounds 1 # quicker
     python scripts/bench_gensim.py --sections noise       # the noise-word draws alone
+    python scripts/bench_gensim.py --sections kernel      # the fused kernel, gensim, fastText
 
 Sections:
 - ``speed``: words/s = corpus words × epochs / training wall time (vocabulary building and
@@ -12,6 +13,9 @@ Sections:
   sample=1e-3, min_count=5, workers=threads)``; medians over rounds and the ratio.
 - ``noise``: noise words per second from the alias table (what training uses), a cumulative
   table with binary search, and ``torch.multinomial``.
+- ``kernel``: the fused numba kernel's training words/s (``train_chunk`` over an epoch, at 2
+  threads and 1) against gensim's and fastText's CBOW (``pip install .[bench]``), numba's compile
+  and cached start-up, and the kernel's noise draws (scripts/benchlib/kernel.py).
 - ``scale``: a V = 1,000,000, N = 300 model trained through the Trainer on a corpus that holds
   every one of its words; peak memory (ru_maxrss) above the process before the model exists,
   against the parameters' bytes.
@@ -31,6 +35,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # cbow_torch from this checkout
 
 
 def zipf_corpus(path: Path, words: int, types: int, seed: int, line_words: int = 1000) -> None:
@@ -259,7 +265,7 @@ def _zipf(types: int) -> np.ndarray:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sections", default="speed,noise,scale", help="comma-separated")
+    parser.add_argument("--sections", default="speed,noise,scale", help="comma-separated; kernel")
     parser.add_argument("--words", type=float, default=10e6, help="corpus size (default 10M)")
     parser.add_argument("--types", type=int, default=300_000, help="word types in the Zipf law")
     parser.add_argument("--epochs", type=int, default=1)
@@ -274,6 +280,11 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     for section in args.sections.split(","):
+        if section.strip() == "kernel":
+            from benchlib.kernel import kernel
+
+            kernel(args, zipf_corpus, gensim_seconds)
+            continue
         {"speed": speed, "noise": noise, "scale": scale}[section.strip()](args)
 
 

@@ -14,9 +14,8 @@ while each row is in cache. Two differences from one SGD step of that Function, 
 a noise word equal to the centre is skipped, and a noise word drawn twice in one window sees its
 own first update; for distinct noise words other than the centre the two agree to rounding.
 
-Random numbers: splitmix64 as a counter generator (state += γ; draw = mix(state)); thread t of a
-chunk starts from mix(seed ⊕ mix(t + γ)), so a chunk's result at a fixed thread count depends
-only on its inputs, and a resumed run needs no generator state.
+Random numbers: splitmix64 (state += γ; draw = mix(state)), thread t from mix(seed ⊕ mix(t + γ)):
+a chunk's result at a fixed thread count depends only on its inputs; resuming needs no RNG state.
 """
 
 from __future__ import annotations
@@ -38,6 +37,7 @@ except ImportError as err:  # the autograd engine and everything else work witho
         return lambda f: f
 
 
+_ID_DTYPES = (np.dtype(np.uint16), np.dtype(np.int32), np.dtype(np.int64))
 _GAMMA = np.uint64(0x9E3779B97F4A7C15)
 _FIX = "reinstall numba for this numpy (pip install -U numba) or set model.engine: autograd"
 
@@ -51,8 +51,7 @@ def _mix(z):
 
 
 @njit(nogil=True, cache=True)
-def _below(u, n):
-    """An integer uniform in 0…n−1 (n < 2³²) from the high half of the uint64 u."""
+def _below(u, n):  # an integer uniform in 0…n−1 (n < 2³²) from the high half of the uint64 u
     return np.int64(((u >> np.uint64(32)) * np.uint64(n)) >> np.uint64(32))
 
 
@@ -80,9 +79,7 @@ def _window_sgd(W1T, W2, context, count, center, noise, lr_in, lr_out, h, grad_h
         row = context[j]
         for n in range(N):
             h[n] += W1T[row, n]  # [N] Σⱼ W1ᵀ[ctxⱼ]
-    inv = h.dtype.type(1.0) / h.dtype.type(count)
-    for n in range(N):
-        h[n] *= inv  # [N] the mean
+    h *= h.dtype.type(1.0) / h.dtype.type(count)  # [N] the mean
     cost, prod = 0.0, 1.0
     for t in range(-1, noise.shape[0]):
         w = center if t < 0 else noise[t]
@@ -103,9 +100,7 @@ def _window_sgd(W1T, W2, context, count, center, noise, lr_in, lr_out, h, grad_h
             old = W2[w, n]
             grad_h[n] += e_w * old  # [N] ∂J/∂h, from W2[w] before its update
             W2[w, n] = old - step * h[n]  # [N] W2[w] −= α_out e_w h
-    scale = h.dtype.type(lr_in / count if mean_input else lr_in)
-    for n in range(N):
-        grad_h[n] *= scale  # [N] α_in ∂J/∂h (/ count)
+    grad_h *= h.dtype.type(lr_in / count if mean_input else lr_in)  # [N] α_in ∂J/∂h (/ count)
     for j in range(count):
         row = context[j]
         for n in range(N):
@@ -128,8 +123,7 @@ def _train(W1T, W2, ids, spans, bounds, keep, prob, alias, C, k, lr0, lr1, seed,
     costs, counts = np.zeros(parts), np.zeros((parts, 2), np.int64)  # words, windows
     for t in prange(parts):
         state = _mix(seed ^ _mix(np.uint64(t) + _GAMMA))
-        first, last = spans[bounds[t]], spans[bounds[t + 1]]
-        slope = (lr1 - lr0) / max(last - first, 1)  # α falls linearly with this part's words
+        slope = (lr1 - lr0) / max(spans[bounds[t + 1]] - spans[bounds[t]], 1)  # α per word
         kept = np.empty(longest, np.int32)
         context, noise = np.empty(2 * C, np.int32), np.empty(k, np.int64)
         h, g = np.empty(N, W1T.dtype), np.empty(N, W1T.dtype)  # scratch [N]
@@ -174,21 +168,17 @@ def _numba(kernel, *args):
         raise RuntimeError(f"the fused engine needs numba ({_NUMBA_IMPORT_ERROR}): {_FIX}")
     try:
         return kernel(*args)
-    except numba.core.errors.NumbaError as err:
+    except (numba.core.errors.NumbaError, ValueError) as err:  # ValueError: no threading layer
+        if isinstance(err, ValueError) and "threading layer" not in str(err):
+            raise
         first = (str(err).strip().splitlines() or [""])[0]
         raise RuntimeError(f"numba failed ({type(err).__name__}: {first}): {_FIX}") from None
-    except ValueError as err:
-        if "threading layer" not in str(err):
-            raise
-        first = str(err).strip().splitlines()[0]
-        raise RuntimeError(f"numba has no threading layer ({first}); {_FIX}") from None
 
 
 def set_threads(n: int) -> int:
     """numba's thread count, clipped to 1…NUMBA_NUM_THREADS; returns the count set."""
     n = _numba(lambda: max(1, min(int(n), numba.config.NUMBA_NUM_THREADS)))
-    _numba(numba.set_num_threads, n)
-    return n
+    return _numba(lambda: numba.set_num_threads(n) or n)
 
 
 def _check_params(W1T: torch.Tensor, W2: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
@@ -198,11 +188,11 @@ def _check_params(W1T: torch.Tensor, W2: torch.Tensor) -> tuple[np.ndarray, np.n
         if not ok or W.dtype not in (torch.float32, torch.float64) or not W.is_contiguous():
             got = f"{W.dtype} {tuple(W.shape)} on {W.device}" if ok else type(W).__name__
             raise ValueError(f"{name} must be a contiguous float32/64 CPU tensor [V, N], got {got}")
+        if W.numel() == 0:
+            raise ValueError(f"{name} must hold V >= 1 words of N >= 1, got {tuple(W.shape)}")
     if W1T.shape != W2.shape or W1T.dtype != W2.dtype:
         got = f"{tuple(W1T.shape)} {W1T.dtype}, {tuple(W2.shape)} {W2.dtype}"
         raise ValueError(f"W1T and W2 must share shape [V, N] and dtype, got {got}")
-    if W1T.shape[0] < 2 or W1T.shape[1] < 1:
-        raise ValueError(f"W1T and W2 need V >= 2 and N >= 1, got {tuple(W1T.shape)}")
     return W1T.detach().numpy(), W2.detach().numpy()
 
 
@@ -215,12 +205,11 @@ def _check_lr(name: str, lr: float) -> float:
 def negative_sampling_sgd_(W1T, W2, context, center, negatives, lr, mean_input=True) -> float:
     """The fused kernel's per-window update on m given windows, in order, in place, one thread.
 
-    W1T (word j's input vector in row j) and W2 are [V, N] contiguous CPU tensors of one float
-    dtype; context [m, 2C], center [m] and negatives [m, k] hold word ids; lr is α for both;
-    ``mean_input`` divides the input update by 2C (the true gradient), False is word2vec's.
-    Returns the summed cost Σᵢ Jᵢ, each Jᵢ before its own update. For m = 1 and distinct noise
-    words other than the centre, this is one step W ← W − lr ∇J of
-    ``cbow_negative_sampling_loss`` (module docstring).
+    W1T (row j: word j's input vector) and W2: [V, N] contiguous CPU tensors of one float dtype;
+    context [m, 2C], center [m], negatives [m, k]: word ids; lr: α for both; ``mean_input``: the
+    input update divided by 2C (the true gradient), False: word2vec's. Returns Σᵢ Jᵢ, each before
+    its update. For m = 1 and distinct noise words other than the centre, this is one step
+    W ← W − lr ∇J of ``cbow_negative_sampling_loss`` (module docstring).
     """
     W1, W2_ = _check_params(W1T, W2)
     check_ids(W1.shape[0], context, center, negatives)
@@ -243,24 +232,16 @@ def train_chunk(
     W1T, W2, ids, spans, lo, hi, keep, noise_prob, noise_alias, window, negatives,
     lr_start, lr_end, seed, threads, mean_input=True,
 ) -> tuple[float, int, int]:  # fmt: skip
-    """Train spans lo…hi−1 (span s is ids[spans[s]:spans[s + 1]]) in place, Hogwild.
-
-    The span range is cut into ``threads`` contiguous parts of about equal tokens, one per
-    thread. In each span: word2vec's subsampling (an occurrence of w stays if a uniform draw is
-    below keep[w]); for each kept centre a shrunk window b uniform in 0…C−1 and the kept words
-    within C − b on each side (a window with none is skipped); ``negatives`` noise words from the
-    alias table (noise_prob float32 [V], noise_alias int64 [V]); then the window's update (module
-    docstring) with α from ``lr_start`` to ``lr_end`` linearly over each part's tokens.
-
-    W1T, W2: [V, N] CPU tensors of one float dtype; ids: 1-D uint16/int32/int64 (a memory map
-    is read, not copied; its ids are not checked against V: the caller checks them once);
-    spans: int64 from ``data.chunks.make_spans``;
-    keep: float32 [V] (all 1: no subsampling); seed: 0 ≤ seed < 2⁶⁴; threads ≥ 1 parts (numba's
-    threads: ``set_threads``). Returns (summed window cost, tokens read before subsampling,
-    windows trained).
-    """
-    W1, W2_ = _check_params(W1T, W2)
-    V = W1.shape[0]
+    """Train spans lo…hi−1 (span s: ids[spans[s]:spans[s + 1]]) in place, Hogwild over ``threads``
+    contiguous parts of about equal tokens. Per span: word2vec's subsampling (w stays if a uniform
+    draw < keep[w]); per kept centre a shrunk window (b uniform in 0…C−1, the kept words within
+    C − b each side; none: skipped), ``negatives`` noise words from the alias table (noise_prob
+    float32 [V], noise_alias int64 [V]) and the update, α linear from lr_start to lr_end over
+    each part's tokens. ids: 1-D uint16/int32/int64, read in place (a memory map; the caller
+    checks once that every id is < V); spans: from ``data.chunks.make_spans``; keep: float32
+    [V]; 0 ≤ seed < 2⁶⁴.
+    Returns (summed window cost, tokens read before subsampling, windows trained)."""
+    (W1, W2_), V = _check_params(W1T, W2), W1T.shape[0]
     for name, x, dtypes in (("ids", ids, _ID_DTYPES), ("spans", spans, (np.dtype(np.int64),))):
         if not isinstance(x, np.ndarray) or x.ndim != 1 or x.dtype not in dtypes:
             got = f"{x.dtype} {x.shape}" if isinstance(x, np.ndarray) else type(x).__name__
@@ -290,6 +271,3 @@ def train_chunk(
     rest = (lr0, lr1, np.uint64(seed), longest, bool(mean_input))
     cost, words, windows = _numba(_train, *args, *rest)
     return float(cost), int(words), int(windows)
-
-
-_ID_DTYPES = (np.dtype(np.uint16), np.dtype(np.int32), np.dtype(np.int64))
