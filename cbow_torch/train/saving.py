@@ -8,7 +8,8 @@
 - at the end of every epoch, after its validation;
 - on Ctrl-C and SIGTERM: the step in progress completes first, so the state saved is whole and a
   resume goes on from the step after it, bit for bit as if never stopped;
-- at the end of fit.
+- at the end of fit (when ``max_steps`` stops it mid-epoch, as of its last step, so that a
+  resume with a larger ``max_steps`` goes on with the same epoch).
 
 Each checkpoint also records ``epochs_done``, the epochs fully trained, which the ``epoch`` key
 cannot say (a checkpoint written at the end of epoch e and one written during it both hold e):
@@ -72,6 +73,7 @@ class RunCheckpoint(ModelCheckpoint):
             None if train_time_interval is None else train_time_interval.total_seconds()
         )
         self.epochs_done = 0
+        self._epoch_complete = False  # the epoch's last batch is done
         self._last_step: int | None = None  # the step last.ckpt holds, in this process
         self._last_time = time.monotonic()
         self._interrupt = _DeferredInterrupt()
@@ -103,26 +105,35 @@ class RunCheckpoint(ModelCheckpoint):
             self._interrupt.install()
 
     def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        self.epochs_done = trainer.current_epoch
+        self.epochs_done, self._epoch_complete = trainer.current_epoch, False
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx: int) -> None:
         super().on_train_batch_end(trainer, pl_module, outputs, batch, batch_idx)
         if self._interrupt.requested:
             self.write(trainer)
             raise KeyboardInterrupt
+        self._epoch_complete = batch_idx + 1 >= trainer.num_training_batches
         every = self.last_every_n_steps
         due = bool(every) and trainer.global_step % every == 0
+        # The last step by max_steps, saved here, mid-epoch: Lightning then ends the epoch early,
+        # and a state saved after that would make a resume skip the epoch's remaining batches.
+        due = due or 0 < trainer.max_steps <= trainer.global_step
+        # Under DDP rank 0's clock decides for every rank, through a collective: every 64 steps.
         if not due and self.last_interval_s is not None:
-            due = time.monotonic() - self._last_time >= self.last_interval_s
-            due = trainer.strategy.broadcast(due)  # rank 0's clock decides for every rank
+            if trainer.world_size == 1:
+                due = time.monotonic() - self._last_time >= self.last_interval_s
+            elif trainer.global_step % 64 == 0:
+                due = time.monotonic() - self._last_time >= self.last_interval_s
+                due = trainer.strategy.broadcast(due)
         if due:
             self.write(trainer)
 
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         super().on_train_epoch_end(trainer, pl_module)
-        self.epochs_done = trainer.current_epoch + 1
-        self._last_step = None  # the epoch's end is a new state even at the step validation saved
-        self.write(trainer)
+        if self._epoch_complete:  # not an epoch that max_steps cut short
+            self.epochs_done = trainer.current_epoch + 1
+            self._last_step = None  # the epoch's end is a new state, even at a step just saved
+            self.write(trainer)
 
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         super().on_train_end(trainer, pl_module)
