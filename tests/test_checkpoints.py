@@ -19,6 +19,7 @@ import torch
 
 from cbow_torch.train.checkpoints import PAUSE_ENV
 from cbow_torch.train.cli import cli_main, main
+from cbow_torch.vectors.commands import main as tools_main
 
 TESTS = Path(__file__).parent
 
@@ -181,6 +182,11 @@ def test_last_ckpt_is_the_final_state_when_val_loss_gets_worse(tmp_path, capfd):
     vectors = torch.tensor([[float(v) for v in r.split(" ")[1:]] for r in rows])
     torch.testing.assert_close(vectors, (W1.T + W2) / 2, rtol=1e-5, atol=1e-6)
     capfd.readouterr()
+    scores = []
+    for scored in (ckpts / "last.ckpt", run / "embeddings.txt"):
+        assert tools_main(["evaluate", str(scored), "--out", str(tmp_path / "e.json")]) == 0
+        scores.append(capfd.readouterr().out)
+    assert scores[0] == scores[1] and "wordsim353" in scores[0]  # evaluate scores the same
     main(
         fit_args(
             tmp_path, *worse, "--trainer.max_epochs=4", "--data.min_count=1", "--ckpt_path=last"
@@ -210,6 +216,31 @@ def test_sigterm_prints_the_resume_command(tmp_path):
         proc.kill()
     assert "Traceback" not in err
     assert "Resume it with:\n  cbow-torch fit " in err and err.rstrip().endswith("--ckpt_path last")
+
+
+def test_ctrl_c_to_a_real_process_exits_130_with_its_state_saved(tmp_path):
+    """SIGINT, as a terminal's Ctrl-C sends it: the step finishes, last.ckpt holds it, exit 130."""
+    cli_main(
+        fit_args(tmp_path, "--trainer.fast_dev_run=true", "--checkpoint.save_last=false")
+    )  # builds the id cache
+    args = fit_args(tmp_path, "--trainer.max_epochs=1000")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cbow_torch", *args], stderr=subprocess.PIPE, text=True
+    )
+    last = tmp_path / "runs" / "default" / "version_0" / "checkpoints" / "last.ckpt"
+    try:
+        deadline = time.monotonic() + 120
+        while not last.exists():
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130 and "Traceback" not in err
+    step = int(err.split("cbow-torch: interrupted at step ")[1].split(";")[0])
+    assert torch.load(last, weights_only=True)["global_step"] == step
 
 
 # ---- kill -9 ----------------------------------------------------------------------------

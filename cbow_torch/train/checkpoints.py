@@ -6,6 +6,9 @@
 - ``find_checkpoint`` turns ``--ckpt_path`` into a checked checkpoint before anything is built:
   ``last`` is the newest run of the logger (said so, with its step), a missing, cut or foreign
   file is a one-line error, a finished run is left alone.
+- ``start_resume`` tells a finished run (its ``global_step`` at ``max_steps``, or its
+  ``epochs_done`` at ``max_epochs``) from one to resume; ``saving.py`` decides when they are
+  written.
 - ``RunGuard`` watches the run: a fresh run directory with no checkpoint in it is removed when
   the run fails (nothing in it can be resumed or exported), and an interrupted run prints the
   command that resumes it.
