@@ -607,6 +607,9 @@ def test_fit_without_a_config_is_the_default_config(tmp_path, capsys):
         "--data.window WINDOW C, the words on each side of the centre. (type: int, default: 5)"
         in help_text
     )
+    with pytest.raises(SystemExit):  # with a --config, its values
+        main(["fit", f"--config={TESTS.parent / 'configs' / 'word2vec.yaml'}", "--help"])
+    assert "α. (type: float, default: 256.0)" in " ".join(capsys.readouterr().out.split())
     # A --config is a whole recipe: none of default.yaml's values leak into it.
     word2vec = cli_main(["--config", str(TESTS.parent / "configs" / "word2vec.yaml")], run=False)
     assert word2vec.trainer.gradient_clip_val is None and word2vec.model.hparams.hidden == "relu"

@@ -108,12 +108,12 @@ class CBOWTrainer(pl.Trainer):
             raise
 
 
-# Each of these argument groups is one callback; off when the Trainer switch in front is false.
-CALLBACK_GROUPS = {
-    "checkpoint": "enable_checkpointing",
-    "progress_bar": "enable_progress_bar",
-    "export": None,
-    "threads": None,
+# Each argument group is one callback, left out when the Trainer switch named beside it is false.
+CALLBACKS = {
+    "checkpoint": (RunCheckpoint, "enable_checkpointing"),
+    "progress_bar": (RunProgressBar, "enable_progress_bar"),
+    "export": (ExportEmbeddings, None),
+    "threads": (IntraOpThreads, None),
 }
 
 
@@ -126,12 +126,7 @@ class CBOWCLI(LightningCLI):
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
         # Plain argument groups, not Lightning's callback groups: instantiate_trainer below adds
         # each callback unless its Trainer switch is off (Lightning refuses both together).
-        for key, cls in (
-            ("checkpoint", RunCheckpoint),
-            ("progress_bar", RunProgressBar),
-            ("export", ExportEmbeddings),
-            ("threads", IntraOpThreads),
-        ):
+        for key, (cls, _) in CALLBACKS.items():
             parser.add_class_arguments(cls, key, fail_untyped=False, sub_configs=True)
 
     def instantiate_trainer(self, **kwargs: Any) -> pl.Trainer:
@@ -139,7 +134,7 @@ class CBOWCLI(LightningCLI):
         trainer = config["trainer"]
         callbacks = trainer.get("callbacks") or []
         callbacks = list(callbacks) if isinstance(callbacks, list) else [callbacks]
-        for key, switch in CALLBACK_GROUPS.items():
+        for key, (_, switch) in CALLBACKS.items():
             if switch is None or trainer.get(switch) is not False:
                 callbacks.append(config[key])
         return super().instantiate_trainer(callbacks=callbacks, **kwargs)
@@ -190,22 +185,27 @@ def default_config() -> Path | None:
     return None
 
 
-def _gives_config(args: list[str]) -> bool:
-    return any(a in ("-c", "--config") or a.startswith("--config=") for a in args)
+def _config_files(args: list[str]) -> list[str]:
+    """The files given with --config (or -c), in order."""
+    files = [a.split("=", 1)[1] for a in args if a.startswith("--config=")]
+    return files + [b for a, b in zip(args, args[1:], strict=False) if a in ("-c", "--config")]
 
 
 def cli_main(args: list[str] | None = None, run: bool = True) -> CBOWCLI:
     """The LightningCLI; ``args`` replaces sys.argv (for tests and notebooks).
 
-    Without ``--config`` the run is configs/default.yaml's (``--help`` shows its values); a
-    ``--config`` is a whole recipe and replaces it, so that no value of default.yaml leaks into,
-    say, configs/word2vec.yaml.
+    Without ``--config`` the run is configs/default.yaml's; a ``--config`` is a whole recipe and
+    replaces it, so that no value of default.yaml leaks into, say, configs/word2vec.yaml.
+    ``--help`` shows the values the run would use: default.yaml's, or the given configs'.
     """
     given = list(sys.argv[1:] if args is None else args)
-    defaults = default_config()
-    files = (
-        {"default_config_files": [str(defaults)]} if defaults and not _gives_config(given) else {}
-    )
+    configs, defaults = _config_files(given), default_config()
+    if configs and ("-h" in given or "--help" in given):
+        files = {"default_config_files": configs}  # --help shows the values the run would use
+    elif not configs and defaults is not None:
+        files = {"default_config_files": [str(defaults)]}
+    else:
+        files = {}
     common = {"formatter_class": _HelpFormatter, "exit_on_error": False, **files}
     with lightning_noise_silenced():
         return CBOWCLI(
