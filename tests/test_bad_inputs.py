@@ -97,7 +97,11 @@ CASES = [
         "3-word corpus learns nothing",
         "fit",
         lambda c, r: fit(
-            r, f"--data.corpus={c.three_words}", "--data.min_count=1", "--data.window=1"
+            r,
+            f"--data.corpus={c.three_words}",
+            "--data.min_count=1",
+            "--data.window=1",
+            "--data.sample=0",
         ),
         "no validation window",
     ),

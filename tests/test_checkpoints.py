@@ -17,7 +17,9 @@ import pytest
 import pytorch_lightning as pl
 import torch
 
+from cbow_torch.train.checkpoints import PAUSE_ENV
 from cbow_torch.train.cli import cli_main, main
+from cbow_torch.vectors.commands import main as tools_main
 
 TESTS = Path(__file__).parent
 
@@ -94,28 +96,103 @@ def test_an_interrupted_run_prints_the_command_that_resumes_it(tmp_path, capfd, 
     )
     with pytest.raises(SystemExit) as stopped:
         main(args)
-    assert stopped.value.code == 1
+    assert stopped.value.code == 130  # the shell's status for a Ctrl-C
     err = capfd.readouterr().err
     assert "cbow-torch: interrupted at step 9;" in err
     command = err.split("Resume it with:\n")[1].splitlines()[0].strip()
     resume = shlex.split(command)
     assert resume[0] == "cbow-torch" and resume[-2:] == ["--ckpt_path", "last"]
-    # The command as printed, less the test's interruption, resumes the same run from step 6.
+    # The command as printed, less the test's interruption, resumes the same run at step 9.
     cut = resume.index("--trainer.callbacks+=test_checkpoints.StopAt")
     main(resume[1:cut] + resume[cut + 2 :])
-    assert "from step 6 (1 epochs done)" in capfd.readouterr().err
+    assert "from step 9 (1 epochs done)" in capfd.readouterr().err
     ckpt = tmp_path / "runs" / "default" / "version_0" / "checkpoints" / "last.ckpt"
     assert torch.load(ckpt, weights_only=True)["global_step"] == 18
 
 
+class StopInSanityCheck(pl.Callback):
+    def on_sanity_check_end(self, trainer, pl_module) -> None:
+        raise KeyboardInterrupt
+
+
 def test_an_interrupt_before_the_first_checkpoint_leaves_nothing(tmp_path, capfd):
-    args = fit_args(
-        tmp_path, "--trainer.callbacks+=test_checkpoints.StopAt", "--trainer.callbacks.step=2"
-    )
-    with pytest.raises(SystemExit):
+    args = fit_args(tmp_path, "--trainer.callbacks+=test_checkpoints.StopInSanityCheck")
+    with pytest.raises(SystemExit) as stopped:
         main(args)
+    assert stopped.value.code == 130
     assert "before the first checkpoint: nothing to resume" in capfd.readouterr().err
     assert not (tmp_path / "runs").exists()
+
+
+class SigintInStep(pl.Callback):
+    """A real Ctrl-C (SIGINT to this process) in the middle of step ``step``'s update."""
+
+    def __init__(self, step: int) -> None:
+        self.step = step
+
+    def on_before_optimizer_step(self, trainer, pl_module, optimizer) -> None:
+        if trainer.global_step + 1 == self.step:
+            os.kill(os.getpid(), signal.SIGINT)
+
+
+EXACT = ["--threads.count=1", "--trainer.max_epochs=2"]  # one thread: sums in one order
+
+
+def test_ctrl_c_mid_epoch_then_resume_equals_an_uninterrupted_run(tmp_path, capfd):
+    main(fit_args(tmp_path, *EXACT, "--trainer.logger.init_args.name=straight"))
+    cut = fit_args(tmp_path, *EXACT, "--trainer.logger.init_args.name=cut")
+    with pytest.raises(SystemExit) as stopped:
+        main(
+            [
+                *cut,
+                "--trainer.callbacks+=test_checkpoints.SigintInStep",
+                "--trainer.callbacks.step=4",
+            ]
+        )
+    assert stopped.value.code == 130
+    runs = tmp_path / "runs"
+    last = runs / "cut" / "version_0" / "checkpoints" / "last.ckpt"
+    assert torch.load(last, weights_only=True)["global_step"] == 4  # the step it was in, whole
+    capfd.readouterr()
+    main([*cut, "--ckpt_path=last"])
+    assert "from step 4 (0 epochs done)" in capfd.readouterr().err
+    straight = torch.load(
+        runs / "straight" / "version_0" / "checkpoints" / "last.ckpt", weights_only=True
+    )
+    resumed = torch.load(last, weights_only=True)
+    assert resumed["global_step"] == straight["global_step"] == 12
+    for name, value in straight["state_dict"].items():
+        assert torch.equal(value, resumed["state_dict"][name]), name
+
+
+def test_last_ckpt_is_the_final_state_when_val_loss_gets_worse(tmp_path, capfd):
+    """A constant, too-large α: val/loss is best after epoch 1 and worse after, so the best
+    checkpoint stays at step 6 while last.ckpt follows the run to its end."""
+    worse = ["--model.lr_schedule=constant", "--model.lr=15", "--threads.count=1"]
+    main(fit_args(tmp_path, *worse, "--trainer.max_epochs=4", "--data.min_count=1"))
+    run = tmp_path / "runs" / "default" / "version_0"
+    ckpts = run / "checkpoints"
+    assert sorted(p.name for p in ckpts.iterdir()) == ["best-epoch0-step6.ckpt", "last.ckpt"]
+    last = torch.load(ckpts / "last.ckpt", weights_only=True)
+    assert last["global_step"] == 24 and last["epochs_done"] == 4
+    # embeddings.txt is the average source of last.ckpt's parameters
+    W1, W2 = last["state_dict"]["model.W1"], last["state_dict"]["model.W2"]
+    rows = (run / "embeddings.txt").read_text().splitlines()[1:]
+    assert [r.split(" ")[0] for r in rows] == last["vocabulary"]["words"]
+    vectors = torch.tensor([[float(v) for v in r.split(" ")[1:]] for r in rows])
+    torch.testing.assert_close(vectors, (W1.T + W2) / 2, rtol=1e-5, atol=1e-6)
+    capfd.readouterr()
+    scores = []
+    for scored in (ckpts / "last.ckpt", run / "embeddings.txt"):
+        assert tools_main(["evaluate", str(scored), "--out", str(tmp_path / "e.json")]) == 0
+        scores.append(capfd.readouterr().out)
+    assert scores[0] == scores[1] and "wordsim353" in scores[0]  # evaluate scores the same
+    main(
+        fit_args(
+            tmp_path, *worse, "--trainer.max_epochs=4", "--data.min_count=1", "--ckpt_path=last"
+        )
+    )
+    assert "is finished: its checkpoint is at step 24 (4 epochs done)" in capfd.readouterr().err
 
 
 def test_sigterm_prints_the_resume_command(tmp_path):
@@ -139,6 +216,31 @@ def test_sigterm_prints_the_resume_command(tmp_path):
         proc.kill()
     assert "Traceback" not in err
     assert "Resume it with:\n  cbow-torch fit " in err and err.rstrip().endswith("--ckpt_path last")
+
+
+def test_ctrl_c_to_a_real_process_exits_130_with_its_state_saved(tmp_path):
+    """SIGINT, as a terminal's Ctrl-C sends it: the step finishes, last.ckpt holds it, exit 130."""
+    cli_main(
+        fit_args(tmp_path, "--trainer.fast_dev_run=true", "--checkpoint.save_last=false")
+    )  # builds the id cache
+    args = fit_args(tmp_path, "--trainer.max_epochs=1000")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cbow_torch", *args], stderr=subprocess.PIPE, text=True
+    )
+    last = tmp_path / "runs" / "default" / "version_0" / "checkpoints" / "last.ckpt"
+    try:
+        deadline = time.monotonic() + 120
+        while not last.exists():
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130 and "Traceback" not in err
+    step = int(err.split("cbow-torch: interrupted at step ")[1].split(";")[0])
+    assert torch.load(last, weights_only=True)["global_step"] == step
 
 
 # ---- kill -9 ----------------------------------------------------------------------------
@@ -165,16 +267,18 @@ HEAVY = [
 
 @pytest.mark.slow
 def test_every_last_ckpt_left_by_kill_9_loads_and_resumes(tmp_path):
-    """10 training processes killed with SIGKILL at random moments of their checkpointing.
+    """10 training processes killed with SIGKILL inside a checkpoint write, each after a random
+    number of writes.
 
-    Their temporary files go to another file system (/dev/shm, where there is one), as on a
-    cluster whose /tmp is local: Lightning's own writer then copies the checkpoint into place,
-    and a kill during the copy leaves half a last.ckpt. Every last.ckpt left must load with
+    AtomicCheckpointIO's test hook (PAUSE_ENV) holds each write open for 0.5 s after its bytes
+    are written and before the rename, so a kill sent once the temporary file exists lands inside
+    the write for certain. Their temporary files go to another file system (/dev/shm, where there
+    is one), as on a cluster whose /tmp is local. Every last.ckpt left must load with
     weights_only=True and resume.
     """
     rng = random.Random(12)
     cache = f"--data.cache_dir={tmp_path / 'cache'}"
-    env = dict(os.environ, OMP_NUM_THREADS="1")
+    env = dict(os.environ, OMP_NUM_THREADS="1", **{PAUSE_ENV: "0.5"})
     shm = Path("/dev/shm") / f"cbow-kill-{os.getpid()}"
     if shm.parent.is_dir() and os.stat(shm.parent).st_dev != os.stat(tmp_path).st_dev:
         shm.mkdir(exist_ok=True)
@@ -193,14 +297,15 @@ def test_every_last_ckpt_left_by_kill_9_loads_and_resumes(tmp_path):
         )
         procs.append((proc, tmp_path / str(i) / "kill" / "version_0" / "checkpoints"))
     try:
-        deadline = time.monotonic() + 240
-        kill_at: dict[int, float] = {}
-        while len(kill_at) < KILLS or any(p.poll() is None for p, _ in procs):
+        deadline = time.monotonic() + 300
+        arm_at: dict[int, float] = {}  # from then on, the next write seen is killed
+        while any(p.poll() is None for p, _ in procs):
             assert time.monotonic() < deadline, "the training processes did not start"
             for i, (proc, ckpts) in enumerate(procs):
-                if i not in kill_at and (ckpts / "last.ckpt").exists():
-                    kill_at[i] = time.monotonic() + rng.uniform(0.0, 1.0)
-                if i in kill_at and time.monotonic() >= kill_at[i] and proc.poll() is None:
+                if i not in arm_at and (ckpts / "last.ckpt").exists():
+                    arm_at[i] = time.monotonic() + rng.uniform(0.0, 1.5)
+                armed = i in arm_at and time.monotonic() >= arm_at[i]
+                if armed and proc.poll() is None and list(ckpts.glob(".last.ckpt.*.tmp")):
                     proc.send_signal(signal.SIGKILL)
             time.sleep(0.005)
     finally:
@@ -209,8 +314,8 @@ def test_every_last_ckpt_left_by_kill_9_loads_and_resumes(tmp_path):
             proc.wait()
         shutil.rmtree(shm, ignore_errors=True)
     assert all(proc.returncode == -signal.SIGKILL for proc, _ in procs)
-    cut = sum(1 for _, ckpts in procs for _ in ckpts.glob(".last.ckpt.*.tmp"))
-    print(f"{cut} of {KILLS} kills cut a checkpoint write")
+    cut = sum(1 for _, ckpts in procs if list(ckpts.glob(".last.ckpt.*.tmp")))
+    assert cut == KILLS  # every kill landed inside a write
     steps = []
     for i, (_, ckpts) in enumerate(procs):
         ckpt = torch.load(ckpts / "last.ckpt", weights_only=True)  # whole, and no pickle
@@ -220,4 +325,4 @@ def test_every_last_ckpt_left_by_kill_9_loads_and_resumes(tmp_path):
         cli_main([*resume, "--ckpt_path=last", "--export.enabled=false"])
         assert torch.load(ckpts / "last.ckpt", weights_only=True)["global_step"] == step + 1
         assert sorted(p.name for p in ckpts.iterdir()) == ["last.ckpt"]  # cut writes cleared
-    assert len(set(steps)) > 1  # the kills did land at different moments
+    assert len(set(steps)) > 1  # the kills did land after different numbers of writes

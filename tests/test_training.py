@@ -22,7 +22,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from cbow_torch import CBOW
 from cbow_torch.data.text import Vocabulary
 from cbow_torch.train.cli import cli_main, main
-from cbow_torch.train.export import ExportEmbeddings
+from cbow_torch.train.export import ExportEmbeddings, mean_pairwise_cosine
 from cbow_torch.train.module import CBOWLightningModule, CBOWTrainingError
 from cbow_torch.train.runtime import IntraOpThreads, threads_for
 
@@ -179,9 +179,10 @@ def test_tensorboard_server_serves_scalars_and_projector(run_dir):
 
 
 def test_resume_gives_the_same_parameters(tmp_path):
-    cli_main(fit_args(tmp_path, "--trainer.max_epochs=2", name="straight"))
-    cli_main(fit_args(tmp_path, "--trainer.max_epochs=1", name="resumed"))
-    cli_main(fit_args(tmp_path, "--trainer.max_epochs=2", "--ckpt_path=last", name="resumed"))
+    one = "--threads.count=1"  # bit for bit: sums in one order
+    cli_main(fit_args(tmp_path, one, "--trainer.max_epochs=2", name="straight"))
+    cli_main(fit_args(tmp_path, one, "--trainer.max_epochs=1", name="resumed"))
+    cli_main(fit_args(tmp_path, one, "--trainer.max_epochs=2", "--ckpt_path=last", name="resumed"))
     runs = tmp_path / "runs"
     assert not (runs / "resumed" / "version_1").exists()  # resumed in place
     straight = load_params(runs / "straight" / "version_0" / "checkpoints" / "last.ckpt")
@@ -193,7 +194,7 @@ def test_resume_gives_the_same_parameters(tmp_path):
 
 def test_resume_mid_epoch_gives_the_same_parameters(tmp_path):
     # Checkpoints after every 5 steps of a 15-batch epoch; stop after 7, resume to 12.
-    every5 = ("--trainer.val_check_interval=5", "--trainer.max_epochs=2")
+    every5 = ("--trainer.val_check_interval=5", "--trainer.max_epochs=2", "--threads.count=1")
     cli_main(fit_args(tmp_path, *every5, "--trainer.max_steps=12", name="straight"))
     cli_main(fit_args(tmp_path, *every5, "--trainer.max_steps=7", name="cut"))
     with warnings.catch_warnings(record=True) as caught:
@@ -258,20 +259,63 @@ def test_divergence_stops_with_one_line_and_writes_no_embeddings(tmp_path, every
     assert not list((tmp_path / "runs").rglob("embeddings.txt"))
 
 
-def test_no_export_of_collapsed_vectors():
+def _module_with_vocab() -> CBOWLightningModule:
     module = CBOWLightningModule(vocab_size=300, embedding_dim=8)
     module.configure_model()
     module.vocab = Vocabulary([f"w{i}" for i in range(300)], list(range(300, 0, -1)))
+    return module
+
+
+EXPORT_TRAINER = SimpleNamespace(
+    fast_dev_run=False, global_step=9, log_dir=None, default_root_dir=".", is_global_zero=True
+)
+
+
+def test_no_export_of_collapsed_vectors():
+    module = _module_with_vocab()
+    export = ExportEmbeddings()
+    export.on_train_start(EXPORT_TRAINER, module)  # the spread of the normal init
     with torch.no_grad():  # every word one direction, give or take 1%: what a divergence leaves
         module.model.W1.copy_(1.0 + 0.01 * torch.randn(8, 300))
         module.model.W2.copy_(1.0 + 0.01 * torch.randn(300, 8))
-    trainer = SimpleNamespace(
-        fast_dev_run=False, global_step=9, log_dir=None, default_root_dir=".", is_global_zero=True
-    )
     with pytest.raises(
         CBOWTrainingError, match="collapsed: the 200 most frequent words have a mean pairwise"
     ):
-        ExportEmbeddings().on_fit_end(trainer, module)
+        export.on_fit_end(EXPORT_TRAINER, module)
+
+
+def test_one_shared_direction_grown_from_a_near_zero_init_is_not_a_collapse(tmp_path):
+    """word2vec's start: W1 within ±0.5/N, W2 zero; a short run grows one direction shared by
+    every word (cosine > 0.99) and, beside it, the words' differences: healthy vectors."""
+    module = _module_with_vocab()
+    with torch.no_grad():
+        module.model.W1.uniform_(-0.5 / 8, 0.5 / 8)
+        module.model.W2.zero_()
+    export = ExportEmbeddings()
+    export.on_train_start(EXPORT_TRAINER, module)
+    with torch.no_grad():  # a common part 30 times the word-specific parts, which grew 10-fold
+        module.model.W1.mul_(10).add_(10.0)
+        module.model.W2.copy_(module.model.W1.T)
+    cosine = mean_pairwise_cosine(module.word_vectors().vectors, module.vocab.counts, 200)
+    assert cosine > 0.99
+    trainer = SimpleNamespace(**{**vars(EXPORT_TRAINER), "is_global_zero": False})
+    export.on_fit_end(trainer, module)  # checks pass; rank != 0 then writes nothing
+
+
+def test_word2vec_config_runs_a_single_short_epoch(tmp_path):
+    """configs/word2vec.yaml's near-zero init, one short epoch: exit 0 with embeddings."""
+    main(
+        [
+            "fit",
+            f"--config={TESTS.parent / 'configs' / 'word2vec.yaml'}",
+            "--trainer.max_epochs=1",
+            "--trainer.limit_train_batches=10",
+            "--trainer.enable_progress_bar=false",
+            f"--data.cache_dir={tmp_path / 'cache'}",
+            f"--trainer.logger.init_args.save_dir={tmp_path / 'runs'}",
+        ]
+    )
+    assert (tmp_path / "runs" / "word2vec" / "version_0" / "embeddings.txt").is_file()
 
 
 def test_train_metrics_are_interval_means_with_no_step_left_out(tmp_path):
@@ -329,9 +373,12 @@ def test_fit_prints_no_lightning_adverts_or_deprecations(tmp_path, caplog):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         cli_main(fit_args(tmp_path, "--trainer.max_steps=3"))
+        resume = ("--trainer.max_steps=6", "--trainer.max_epochs=2", "--ckpt_path=last")
+        cli_main(fit_args(tmp_path, *resume))  # a resume: its checkpoints folder is not empty
     assert "GPU available" in caplog.text  # Lightning's other messages still get through
-    assert "litlogger" not in caplog.text
-    assert not [w for w in caught if "LeafSpec" in str(w.message)]
+    assert "💡" not in caplog.text and "litlogger" not in caplog.text
+    messages = [str(w.message) for w in caught]
+    assert not [m for m in messages if "LeafSpec" in m or "Checkpoint directory" in m], messages
 
 
 class _RecordThreads(pl.Callback):
@@ -539,3 +586,86 @@ def test_default_config_meets_the_quality_bar(tmp_path):
     vectors = WordVectors.load(run / "embeddings.txt").to_keyed_vectors()
     neighbours = [word for word, _ in vectors.most_similar("attacks", topn=50)]
     assert "bombings" in neighbours
+
+
+def test_fit_without_a_config_is_the_default_config(tmp_path, capsys):
+    import yaml
+
+    default = yaml.safe_load((TESTS.parent / "configs" / "default.yaml").read_text())
+    with pytest.raises(SystemExit) as done:
+        main(["fit", "--print_config"])
+    assert done.value.code == 0
+    shown = yaml.safe_load(capsys.readouterr().out)
+    for group in ("trainer", "model", "data"):
+        for key, value in default[group].items():
+            if key != "logger":
+                assert shown[group][key] == value, f"{group}.{key}"
+    with pytest.raises(SystemExit):
+        main(["fit", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert (
+        "--data.window WINDOW C, the words on each side of the centre. (type: int, default: 5)"
+        in help_text
+    )
+    with pytest.raises(SystemExit):  # with a --config, its values
+        main(["fit", f"--config={TESTS.parent / 'configs' / 'word2vec.yaml'}", "--help"])
+    assert "α. (type: float, default: 256.0)" in " ".join(capsys.readouterr().out.split())
+    # A --config is a whole recipe: none of default.yaml's values leak into it.
+    word2vec = cli_main(["--config", str(TESTS.parent / "configs" / "word2vec.yaml")], run=False)
+    assert word2vec.trainer.gradient_clip_val is None and word2vec.model.hparams.hidden == "relu"
+
+
+def test_no_optimizer_options_and_a_suggestion_for_a_misspelt_one(capsys):
+    with pytest.raises(SystemExit):
+        main(["fit", "--help"])
+    shown = capsys.readouterr().out
+    assert "--optimizer" not in shown and "--lr_scheduler" not in shown
+    with pytest.raises(SystemExit) as error:
+        main(["fit", "--optimizer=Adam"])
+    assert "unrecognized arguments: --optimizer=Adam" in str(error.value.code)
+    with pytest.raises(SystemExit) as error:
+        main(["fit", "--data.windw=3"])
+    message = str(error.value.code)
+    assert message.endswith("did you mean --data.window? (see cbow-torch fit --help)")
+    assert message.count("did you mean") == 1 and "\n" not in message
+
+
+def test_a_log_file_gets_one_line_an_epoch(tmp_path):
+    """stdout not a terminal: no bar is drawn, each epoch ends with one line."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cbow_torch",
+            *fit_args(tmp_path, "--trainer.max_epochs=2", "--trainer.enable_progress_bar=true"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "\r" not in result.stdout and "\r" not in result.stderr
+    epochs = [line for line in result.stdout.splitlines() if line.startswith("Epoch ")]
+    assert [e.split(":")[0] for e in epochs] == ["Epoch 1/2 done", "Epoch 2/2 done"]
+    assert all("words/s" in e and "val/loss" in e and "ETA 0:00:0" in e for e in epochs), epochs
+
+
+@pytest.mark.parametrize("interval_s, counts", [(0.0, set(range(16))), (3600.0, {0, 15})])
+def test_the_bar_redraws_by_time_with_words_per_second_and_the_run_eta(
+    tmp_path, capsys, interval_s, counts
+):
+    """On a terminal: a redraw when interval_s has passed since the last one, and at each
+    epoch's last batch; never one per step by rule."""
+    import re
+
+    from cbow_torch.train.progress import RunProgressBar
+
+    cli = cli_main(fit_args(tmp_path, "--trainer.enable_progress_bar=true")[1:], run=False)
+    bar = next(c for c in cli.trainer.callbacks if isinstance(c, RunProgressBar))
+    bar.on_terminal, bar.interval_s = True, interval_s  # as on a terminal
+    capsys.readouterr()
+    cli.trainer.fit(cli.model, datamodule=cli.datamodule)
+    drawn = capsys.readouterr().out
+    train = [d for d in drawn.split("\r") if d.startswith("Epoch 0")]
+    assert {int(n) for d in train for n in re.findall(r"\| *(\d+)/15 ", d)} == counts
+    assert "words/s=" in train[-1] and "ETA=" in train[-1]

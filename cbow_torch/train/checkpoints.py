@@ -6,6 +6,9 @@
 - ``find_checkpoint`` turns ``--ckpt_path`` into a checked checkpoint before anything is built:
   ``last`` is the newest run of the logger (said so, with its step), a missing, cut or foreign
   file is a one-line error, a finished run is left alone.
+- ``start_resume`` tells a finished run (its ``global_step`` at ``max_steps``, or its
+  ``epochs_done`` at ``max_epochs``) from one to resume; ``saving.py`` decides when they are
+  written.
 - ``RunGuard`` watches the run: a fresh run directory with no checkpoint in it is removed when
   the run fails (nothing in it can be resumed or exported), and an interrupted run prints the
   command that resumes it.
@@ -14,10 +17,12 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import shlex
 import shutil
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +44,11 @@ class RunFinished(Exception):
     """``--ckpt_path`` names a run that has done all its steps: nothing to do (exit 0)."""
 
 
+# Seconds each checkpoint write waits after its bytes are written and before the rename: a test
+# hook that lets tests/test_checkpoints.py kill a process inside a write for certain.
+PAUSE_ENV = "CBOW_TORCH_CHECKPOINT_PAUSE_S"
+
+
 class AtomicCheckpointIO(TorchCheckpointIO):
     """Lightning's ``torch.save`` checkpoints, written whole or not at all (``atomic.py``)."""
 
@@ -47,7 +57,15 @@ class AtomicCheckpointIO(TorchCheckpointIO):
     ) -> None:
         if storage_options is not None:
             raise TypeError("AtomicCheckpointIO takes no storage_options")
-        atomic_write(path, lambda f: torch.save(checkpoint, f))
+        pause = float(os.environ.get(PAUSE_ENV) or 0)
+
+        def write(f) -> None:
+            torch.save(checkpoint, f)
+            if pause:
+                f.flush()
+                time.sleep(pause)
+
+        atomic_write(path, write)
 
 
 @dataclass
@@ -105,8 +123,8 @@ def find_checkpoint(config: Any) -> Checkpoint | None:
             f"--ckpt_path {path}: not a cbow-torch training checkpoint (no state_dict and "
             "vocabulary); give a run's checkpoints/last.ckpt"
         )
-    loop = ckpt.get("loops", {}).get("fit_loop", {})
-    epochs_done = loop.get("epoch_progress", {}).get("current", {}).get("processed", 0)
+    # RunCheckpoint records the epochs done; a checkpoint without it has at least its `epoch`.
+    epochs_done = int(ckpt.get("epochs_done", ckpt.get("epoch", 0)))
     found = Checkpoint(path, list(vocab["words"]), int(ckpt.get("global_step", 0)), epochs_done)
     found.where = f"run {run_dir}" if run_dir else str(path)
     return found
@@ -155,19 +173,19 @@ def _version_number(last: Path) -> int:
     return int(m.group(1)) if m else -1
 
 
-def start_resume(ckpt: Checkpoint, trainer: Any) -> None:
+def start_resume(ckpt: Checkpoint, trainer: pl.Trainer) -> None:
     """Say which run and step a fit resumes; RunFinished if it has nothing left to do.
 
-    Lightning's stopping rule (max_steps, else max_epochs, 1000 by default) on the checkpoint.
+    A run is finished when its checkpoint has reached the Trainer's ``max_steps`` (if set), or
+    has done its ``max_epochs`` (the Trainer's, Lightning's default included): the two facts a
+    checkpoint records, ``global_step`` and ``epochs_done`` (``saving.py``), against the two
+    limits the Trainer reports. Another stop (EarlyStopping, max_time) is not recorded: such a
+    run resumes and stops again at once.
     """
-    max_steps = trainer.get("max_steps")
-    max_steps = -1 if max_steps is None else max_steps
-    max_epochs = trainer.get("max_epochs")
-    if max_epochs is None:
-        max_epochs = 1000 if max_steps == -1 else -1
-    if max_steps >= 0 and ckpt.step >= max_steps:
+    max_steps, max_epochs = trainer.max_steps, trainer.max_epochs
+    if max_steps is not None and max_steps >= 0 and ckpt.step >= max_steps:
         limit = f"max_steps={max_steps}"
-    elif max_epochs >= 0 and ckpt.epochs_done >= max_epochs:
+    elif max_epochs is not None and max_epochs >= 0 and ckpt.epochs_done >= max_epochs:
         limit = f"max_epochs={max_epochs}"
     else:
         _say(f"Resuming {ckpt.where} from step {ckpt.step} ({ckpt.epochs_done} epochs done)")

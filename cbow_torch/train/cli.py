@@ -7,20 +7,24 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
 import logging
 import re
 import sys
 import warnings
 from argparse import ArgumentError
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
+import pytorch_lightning as pl
 import torch.distributed
 from jsonargparse import DefaultHelpFormatter
 from lightning_fabric.plugins import TorchCheckpointIO
-from pytorch_lightning.callbacks import ModelCheckpoint, TQDMProgressBar
+from lightning_fabric.utilities.rank_zero import rank_zero_module
 from pytorch_lightning.cli import LightningArgumentParser, LightningCLI
 from pytorch_lightning.profilers import PassThroughProfiler
-from pytorch_lightning.utilities.exceptions import MisconfigurationException
+from pytorch_lightning.utilities.exceptions import MisconfigurationException, SIGTERMException
 
 from ..data.datamodule import CBOWDataModule
 from .checkpoints import (
@@ -34,12 +38,14 @@ from .checkpoints import (
 )
 from .export import ExportEmbeddings
 from .module import CBOWLightningModule, CBOWTrainingError
+from .progress import RunProgressBar
 from .runtime import IntraOpThreads
+from .saving import RunCheckpoint
 
 DESCRIPTION = """Train CBOW word embeddings (the course's model and backward) with Lightning.
 
-  cbow-torch fit --config configs/default.yaml        train on the bundled corpus
-  cbow-torch fit --config configs/default.yaml --ckpt_path last      resume the newest run
+  cbow-torch fit                     train on the bundled corpus as configs/default.yaml does
+  cbow-torch fit --ckpt_path last    resume the newest run
   cbow-torch fit --config configs/course.yaml --data.corpus path/to/shakespeare.txt
 
 Prepare a corpus once: cbow-torch prepare CORPUS --out DIR, then fit --data.dataset DIR
@@ -52,13 +58,28 @@ class _HelpFormatter(DefaultHelpFormatter, argparse.RawDescriptionHelpFormatter)
 
 
 class _Parser(LightningArgumentParser):
-    """jsonargparse's errors (a bad type, a value outside a Literal's choices) as the project's
-    one line, without the page of usage."""
+    """jsonargparse's errors raised (main() prints them as one line), with a "did you mean" for a
+    misspelt option: jsonargparse 4.x suggests none on Python < 3.14."""
 
     def error(self, message: str, ex: Exception | None = None):
-        if not self.exit_on_error:  # jsonargparse trying one type of a union: it raises
-            return super().error(message, ex)
-        sys.exit(f"cbow-torch: error: {' '.join(message.split())} (see cbow-torch fit --help)")
+        hint = "" if "did you mean" in message else _did_you_mean(self, message)
+        return super().error(message + hint, ex)
+
+
+def _did_you_mean(parser: LightningArgumentParser, message: str) -> str:
+    if (
+        not message.startswith("Unrecognized arguments:")
+        and "unrecognized arguments" not in message
+    ):
+        return ""
+    given = [w.split("=")[0].lstrip("-") for w in message.split() if w.startswith("--")]
+    try:
+        keys = list(parser.get_defaults().keys())
+    except Exception:  # an error while building the suggestion must not hide the error
+        return ""
+    keys += [k.split(".", 1)[1] for k in keys if "." in k]  # without the subcommand
+    matches = [m for g in given for m in difflib.get_close_matches(g, keys, n=1, cutoff=0.75)]
+    return f"; did you mean --{matches[0]}?" if matches else ""
 
 
 class NoProfiler(PassThroughProfiler):
@@ -73,6 +94,29 @@ class NoProfiler(PassThroughProfiler):
         return self._NULL
 
 
+class CBOWTrainer(pl.Trainer):
+    """Lightning's Trainer, whose ``fit`` lets a Ctrl-C through as KeyboardInterrupt: Lightning
+    itself turns one into ``sys.exit(1)`` after its graceful shutdown (callbacks' on_exception,
+    loggers closed), and main() makes it exit status 130."""
+
+    def fit(self, *args, **kwargs) -> None:
+        try:
+            super().fit(*args, **kwargs)
+        except SystemExit as stop:
+            if self.interrupted and not isinstance(stop, SIGTERMException):
+                raise KeyboardInterrupt from None
+            raise
+
+
+# Each argument group is one callback, left out when the Trainer switch named beside it is false.
+CALLBACKS = {
+    "checkpoint": (RunCheckpoint, "enable_checkpointing"),
+    "progress_bar": (RunProgressBar, "enable_progress_bar"),
+    "export": (ExportEmbeddings, None),
+    "threads": (IntraOpThreads, None),
+}
+
+
 class CBOWCLI(LightningCLI):
     @staticmethod
     def subcommands() -> dict[str, set[str]]:
@@ -80,19 +124,20 @@ class CBOWCLI(LightningCLI):
         return {k: v for k, v in LightningCLI.subcommands().items() if k in ("fit", "validate")}
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
-        parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
-        parser.set_defaults(
-            {
-                "checkpoint.monitor": "val/loss",
-                "checkpoint.save_last": True,
-                "checkpoint.filename": "best-epoch{epoch}-step{step}",
-                "checkpoint.auto_insert_metric_name": False,
-            }
-        )
-        parser.add_lightning_class_args(TQDMProgressBar, "progress_bar")
-        parser.add_lightning_class_args(ExportEmbeddings, "export")
-        parser.add_lightning_class_args(IntraOpThreads, "threads")
-        self._callback_parsers = [*getattr(self, "_callback_parsers", []), parser]
+        # Plain argument groups, not Lightning's callback groups: instantiate_trainer below adds
+        # each callback unless its Trainer switch is off (Lightning refuses both together).
+        for key, (cls, _) in CALLBACKS.items():
+            parser.add_class_arguments(cls, key, fail_untyped=False, sub_configs=True)
+
+    def instantiate_trainer(self, **kwargs: Any) -> pl.Trainer:
+        config = self.config_init[self.subcommand] if self.subcommand else self.config_init
+        trainer = config["trainer"]
+        callbacks = trainer.get("callbacks") or []
+        callbacks = list(callbacks) if isinstance(callbacks, list) else [callbacks]
+        for key, (_, switch) in CALLBACKS.items():
+            if switch is None or trainer.get(switch) is not False:
+                callbacks.append(config[key])
+        return super().instantiate_trainer(callbacks=callbacks, **kwargs)
 
     # ---- checkpoints, resume and failures: checkpoints.py -------------------------------
 
@@ -105,15 +150,6 @@ class CBOWCLI(LightningCLI):
         self.checkpoint = find_checkpoint(self.config[sub]) if sub else None
 
     def before_instantiate_classes(self) -> None:
-        config = self.config[self.subcommand] if self.subcommand else self.config
-        # Lightning's switches win over the callbacks that need what they switch off.
-        trainer = config.trainer
-        off = {
-            "checkpoint": trainer.enable_checkpointing is False,
-            "progress_bar": trainer.enable_progress_bar is False,
-        }
-        for parser in self._callback_parsers:
-            parser.callback_keys[:] = [k for k in parser.callback_keys if not off.get(k)]
         if self.subcommand == "validate":  # prints its metrics; no new run directory
             self.config["validate"]["trainer"]["logger"] = False
             self.save_config_callback = None
@@ -129,7 +165,7 @@ class CBOWCLI(LightningCLI):
         if self.checkpoint is not None:
             check_vocabulary(self.checkpoint, self.datamodule)
             if self.subcommand == "fit":  # a finished run is left alone
-                start_resume(self.checkpoint, self.config["fit"]["trainer"])
+                start_resume(self.checkpoint, self.trainer)
         if self.subcommand == "fit":
             check_learnable(self.datamodule)
         if self.subcommand in ("fit", "validate"):
@@ -140,8 +176,37 @@ class CBOWCLI(LightningCLI):
             trainer.callbacks.append(RunGuard(self.argv, log_dir))
 
 
+def default_config() -> Path | None:
+    """configs/default.yaml: shipped in the package (cbow_torch/configs), else the checkout's."""
+    here = Path(__file__).resolve()
+    for folder in (here.parents[1] / "configs", here.parents[2] / "configs"):
+        if (folder / "default.yaml").is_file():
+            return folder / "default.yaml"
+    return None
+
+
+def _config_files(args: list[str]) -> list[str]:
+    """The files given with --config (or -c), in order."""
+    files = [a.split("=", 1)[1] for a in args if a.startswith("--config=")]
+    return files + [b for a, b in zip(args, args[1:], strict=False) if a in ("-c", "--config")]
+
+
 def cli_main(args: list[str] | None = None, run: bool = True) -> CBOWCLI:
-    """The LightningCLI; ``args`` replaces sys.argv (for tests and notebooks)."""
+    """The LightningCLI; ``args`` replaces sys.argv (for tests and notebooks).
+
+    Without ``--config`` the run is configs/default.yaml's; a ``--config`` is a whole recipe and
+    replaces it, so that no value of default.yaml leaks into, say, configs/word2vec.yaml.
+    ``--help`` shows the values the run would use: default.yaml's, or the given configs'.
+    """
+    given = list(sys.argv[1:] if args is None else args)
+    configs, defaults = _config_files(given), default_config()
+    if configs and ("-h" in given or "--help" in given):
+        files = {"default_config_files": configs}  # --help shows the values the run would use
+    elif not configs and defaults is not None:
+        files = {"default_config_files": [str(defaults)]}
+    else:
+        files = {}
+    common = {"formatter_class": _HelpFormatter, "exit_on_error": False, **files}
     with lightning_noise_silenced():
         return CBOWCLI(
             CBOWLightningModule,
@@ -149,6 +214,7 @@ def cli_main(args: list[str] | None = None, run: bool = True) -> CBOWCLI:
             args=args,
             run=run,
             parser_class=_Parser,
+            trainer_class=CBOWTrainer,
             trainer_defaults={
                 "profiler": {"class_path": "cbow_torch.train.cli.NoProfiler"},
                 "logger": {
@@ -161,55 +227,55 @@ def cli_main(args: list[str] | None = None, run: bool = True) -> CBOWCLI:
                 },
             },
             save_config_kwargs={"overwrite": True},  # a resumed run rewrites its config.yaml
+            auto_configure_optimizers=False,  # each objective sets up its own optimizer
             parser_kwargs={
                 "prog": "cbow-torch",
                 "description": DESCRIPTION,
                 "formatter_class": _HelpFormatter,
                 "exit_on_error": False,  # main() makes a bad option one line, not usage + error
+                **({"fit": common, "validate": common} if run else common),
             },
         )
 
 
-def _not_litlogger_tip(record: logging.LogRecord) -> bool:
-    return not record.getMessage().startswith("💡 Tip: For seamless cloud logging")
+# Lightning's messages that do not apply to these runs and have no switch of their own; each is
+# matched by its text only (tests/test_training.py fails when a release changes one of them).
+NOISE = (
+    "💡 Tip:",  # adverts for Lightning's cloud services, printed by every Trainer
+    # torch's FutureWarning about the LeafSpec that Lightning's pytree helper still builds
+    "`isinstance(treespec, LeafSpec)` is deprecated",
+    # CBOWDataModule's loader does resume mid-epoch (it starts after the batches done)
+    "You're resuming from a checkpoint that ended before the epoch ended",
+    # a resumed run's own checkpoints folder
+    "Checkpoint directory ",
+)
+
+
+def _not_noise(record: logging.LogRecord) -> bool:
+    return not record.getMessage().startswith(NOISE)
 
 
 @contextlib.contextmanager
 def lightning_noise_silenced() -> Iterator[None]:
-    """For the CLI's run only, three messages of Lightning's that do not apply here, each matched
-    by its text and its source (tests/test_training.py fails when a Lightning release changes
-    one of them):
-
-    - the advert for its litlogger, printed by every Trainer;
-    - torch's FutureWarning about ``LeafSpec``, which Lightning's ``_pytree`` still constructs;
-    - "resuming from a checkpoint that ended before the epoch ended": CBOWDataModule's loader
-      does resume mid-epoch (it starts after the batches done), which Lightning cannot see.
-    """
-    info = logging.getLogger("pytorch_lightning.utilities.rank_zero")
-    info.addFilter(_not_litlogger_tip)
+    """For the CLI's run only, Lightning's messages in NOISE (its rank-zero log and warnings)."""
+    log = rank_zero_module.log  # where Lightning's rank_zero_info and rank_zero_warn write
+    log.addFilter(_not_noise)
     try:
         with warnings.catch_warnings():
-            warnings.filterwarnings(
-                "ignore",
-                message=r"`isinstance\(treespec, LeafSpec\)` is deprecated",
-                category=FutureWarning,
-                module=r"pytorch_lightning\.utilities\._pytree",
-            )
-            warnings.filterwarnings(
-                "ignore",
-                message="You're resuming from a checkpoint that ended before the epoch ended",
-                module=r"pytorch_lightning\.loops\.training_epoch_loop",
-            )
+            for text in NOISE[1:]:
+                warnings.filterwarnings("ignore", message=re.escape(text))
             yield
     finally:
-        info.removeFilter(_not_litlogger_tip)
+        log.removeFilter(_not_noise)
 
 
 def main(argv: list[str] | None = None) -> None:
     try:
         cli_main(argv)  # None: LightningCLI reads sys.argv itself
+    except KeyboardInterrupt:
+        sys.exit(130)  # the shell's status for a Ctrl-C; RunGuard said how to resume
     except ArgumentError as error:
-        sys.exit(f"cbow-torch: error: {_one_line(str(error))} (see cbow-torch --help)")
+        sys.exit(f"cbow-torch: error: {' '.join(str(error).split())} (see cbow-torch fit --help)")
     except RunFinished as done:
         print(f"cbow-torch: {done}", file=sys.stderr)
         return
@@ -224,13 +290,6 @@ def main(argv: list[str] | None = None) -> None:
     # whole run. Closing is local, so a rank that is done need not wait for the others.
     if torch.distributed.is_available() and torch.distributed.is_initialized():
         torch.distributed.destroy_process_group()
-
-
-def _one_line(message: str) -> str:
-    """jsonargparse's multi-line type errors as one line: the key, the types, the value."""
-    lines = [line.strip() for line in message.splitlines()]
-    keep = [x for x in lines if x and not x.startswith(("- ", "Errors:", "Given value type:"))]
-    return re.sub(r"<class '([\w.]+)'>", r"\1", " ".join(keep))
 
 
 def _named_os_error(error: BaseException) -> bool:

@@ -1,5 +1,14 @@
 """The end of a successful fit: the run directory filled with vectors, evaluation, plots and the
-projector, from parameters that are finite and vectors that have not collapsed."""
+projector, from parameters that are finite and vectors that have not collapsed.
+
+A collapse is the frequent words all pointing one way (a mean pairwise cosine above
+COLLAPSE_COSINE) with no more difference between them than at the start of the fit. The cosine
+alone is not enough: from word2vec's init (W1 near zero, W2 zero) a short healthy run first grows
+one direction shared by every word (a cosine of 0.9995 after one epoch of configs/word2vec.yaml),
+while the words' differences grow 24-fold (0.029 to 0.70 from their mean). A failed export keeps
+the run's checkpoints, whose last.ckpt is the final state, for a look or an ``evaluate``; it
+writes no embeddings.
+"""
 
 from __future__ import annotations
 
@@ -25,6 +34,12 @@ class ExportEmbeddings(pl.Callback):
 
     def __init__(self, source: Source = "average", enabled: bool = True) -> None:
         self.source, self.enabled = source, enabled
+        self.start_spread: float | None = None  # the top words' spread when this fit began
+
+    def on_train_start(self, trainer: pl.Trainer, pl_module: CBOWLightningModule) -> None:
+        if self.enabled and trainer.is_global_zero and pl_module.vocab is not None:
+            vectors = pl_module.word_vectors(self.source).vectors
+            self.start_spread = spread(vectors, pl_module.vocab.counts, COLLAPSE_WORDS)
 
     def on_fit_end(self, trainer: pl.Trainer, pl_module: CBOWLightningModule) -> None:
         if not self.enabled or trainer.fast_dev_run:
@@ -41,12 +56,16 @@ class ExportEmbeddings(pl.Callback):
         from ..vectors.evaluation import finish_run
 
         vectors = pl_module.word_vectors(self.source)
-        cosine = mean_pairwise_cosine(vectors.vectors, pl_module.vocab.counts, COLLAPSE_WORDS)
-        if cosine > COLLAPSE_COSINE:
+        counts = pl_module.vocab.counts
+        cosine = mean_pairwise_cosine(vectors.vectors, counts, COLLAPSE_WORDS)
+        now = spread(vectors.vectors, counts, COLLAPSE_WORDS)
+        if cosine > COLLAPSE_COSINE and (self.start_spread is None or now <= self.start_spread):
             raise CBOWTrainingError(
                 f"the vectors collapsed: the {COLLAPSE_WORDS} most frequent words have a mean "
-                f"pairwise cosine of {cosine:.4f} after step {trainer.global_step}: "
-                "lower model.lr; no embeddings written"
+                f"pairwise cosine of {cosine:.4f} after step {trainer.global_step}, and differ "
+                f"no more than at the start ({now:.3g} from their mean, against "
+                f"{self.start_spread or math.nan:.3g}): lower model.lr; no embeddings written "
+                f"(the checkpoints stay in {run_dir / 'checkpoints'})"
             )
         writer = getattr(trainer.logger, "experiment", None)
         scores = finish_run(vectors, run_dir, writer=writer)
@@ -80,3 +99,10 @@ def mean_pairwise_cosine(vectors: torch.Tensor, counts, top: int) -> float:
     total = unit.sum(0)  # [N]
     # Σ_{i≠j} uᵢ·uⱼ = |Σ uᵢ|² − Σ |uᵢ|²
     return float((total @ total - (unit * unit).sum()) / (k * (k - 1)))
+
+
+def spread(vectors: torch.Tensor, counts, top: int) -> float:
+    """The mean distance of the ``top`` most frequent words' vectors from their mean vector."""
+    order = torch.argsort(torch.as_tensor(counts), descending=True, stable=True)[:top]  # [k]
+    chosen = torch.as_tensor(vectors)[order].double()  # [k, N]
+    return float((chosen - chosen.mean(0)).norm(dim=1).mean())
