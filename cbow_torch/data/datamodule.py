@@ -116,7 +116,7 @@ class CBOWDataModule(pl.LightningDataModule):
             self.path = Path(dataset).expanduser()
             self._warn_unused(PreparedDataset.read_meta(self.path))
         self.prepared: PreparedDataset | None = None
-        self.vocab: Vocabulary | None = None
+        self._vocab: Vocabulary | None = None
         self.train_dataset: CBOWWindowDataset | None = None
         self.val_dataset: CBOWWindowDataset | None = None
         self._train_loader: ResumableLoader | None = None
@@ -134,9 +134,19 @@ class CBOWDataModule(pl.LightningDataModule):
             )
 
     @property
-    def vocab_size(self) -> int | None:
-        """V, once ``setup`` has read the vocabulary."""
-        return None if self.vocab is None else len(self.vocab)
+    def vocab(self) -> Vocabulary:
+        """The training vocabulary (words, counts): where the model's V comes from. The first
+        read prepares the corpus if the cache lacks it and sets the data up, so that a bad
+        corpus fails here, before any run directory exists."""
+        if self._vocab is None:
+            self.prepare_data()
+            self.setup()
+        return self._vocab
+
+    @property
+    def vocab_size(self) -> int:
+        """V: the size of ``vocab``."""
+        return len(self.vocab)
 
     def prepare_data(self) -> None:
         """Prepares ``corpus`` into the cache, unless it is there or ``dataset`` was given."""
@@ -164,7 +174,7 @@ class CBOWDataModule(pl.LightningDataModule):
                 "process, which says why, or prepare_data() was not called before setup()"
             )
         self.prepared = PreparedDataset.open(self.path)
-        self.vocab = self.prepared.vocab
+        self._vocab = self.prepared.vocab
         ids, docs = self.prepared.ids, self.prepared.docs
         C, n = self.window, len(ids)
         name = self.hparams.dataset or self.hparams.corpus or BUNDLED[0]
@@ -180,7 +190,7 @@ class CBOWDataModule(pl.LightningDataModule):
         self.train_dataset = CBOWWindowDataset(ids[:cut], C, train_docs)
         self._train_stream = ids[:cut], train_docs  # the fused engine's chunks read it whole
         if self.sample > 0 and len(self.train_dataset) > 0:
-            keep = keep_probabilities(self.vocab.counts, self.sample)  # [V]
+            keep = keep_probabilities(self._vocab.counts, self.sample)  # [V]
             self.train_dataset = SubsampledWindows(ids[:cut], C, train_docs, keep, self.seed)
             if len(self.train_dataset) == 0:
                 raise CBOWDataError(
@@ -201,7 +211,7 @@ class CBOWDataModule(pl.LightningDataModule):
 
     def _chunks(self) -> ChunkDataset:
         ids, docs = self._train_stream  # their range was checked once, by PreparedDataset.open
-        keep = keep_probabilities(self.vocab.counts, self.sample)  # [V] all 1 when sample = 0
+        keep = keep_probabilities(self._vocab.counts, self.sample)  # [V] all 1 when sample = 0
         return ChunkDataset(ids, docs, self.window, keep, self.hparams.chunk_words)
 
     def _loader(self, dataset, shuffle: bool, batch_size: int | None = None) -> ResumableLoader:

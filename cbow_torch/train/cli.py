@@ -128,6 +128,9 @@ class CBOWCLI(LightningCLI):
         # each callback unless its Trainer switch is off (Lightning refuses both together).
         for key, (cls, _) in CALLBACKS.items():
             parser.add_class_arguments(cls, key, fail_untyped=False, sub_configs=True)
+        # The vocabulary flows one way, data to model: reading it prepares the corpus once
+        # (on the launching process under DDP; the ranks it starts find it prepared).
+        parser.link_arguments("data.vocab", "model.vocab", apply_on="instantiate")
 
     def instantiate_trainer(self, **kwargs: Any) -> pl.Trainer:
         config = self.config_init[self.subcommand] if self.subcommand else self.config_init
@@ -156,12 +159,6 @@ class CBOWCLI(LightningCLI):
 
     def after_instantiate_classes(self) -> None:
         super().after_instantiate_classes()
-        if self.subcommand in ("fit", "validate"):
-            # The data's own errors now, before a run directory exists. Under DDP this is the
-            # launching process (rank 0): it prepares the corpus once, and the ranks it starts
-            # find it prepared.
-            self.datamodule.prepare_data()
-            self.datamodule.setup(self.subcommand)
         if self.checkpoint is not None:
             check_vocabulary(self.checkpoint, self.datamodule)
             if self.subcommand == "fit":  # a finished run is left alone
