@@ -2,23 +2,28 @@
 cores, in one process, interleaved.
 
     python scripts/bench_gensim.py                        # 10M-word Zipf corpus, 3 rounds
+    python scripts/bench_gensim.py --sections endtoend --epochs 5
     python scripts/bench_gensim.py --words 2e6 --rounds 1 # quicker
     python scripts/bench_gensim.py --sections noise       # the noise-word draws alone
     python scripts/bench_gensim.py --sections kernel      # the fused kernel, gensim, fastText
 
 Sections:
-- ``speed``: words/s = corpus words × epochs / training wall time (vocabulary building and
-  encoding excluded on both sides), for ``cbow-torch``'s negative objective through the real
-  Lightning Trainer and for gensim ``Word2Vec(sg=0, negative=5, window=5, vector_size=100,
-  sample=1e-3, min_count=5, workers=threads)``; medians over rounds and the ratio.
+- ``speed``: training words/s = in-vocabulary words × epochs / training wall time (vocabulary
+  and encoding excluded) of ``objective: negative`` through the real Lightning Trainer with the
+  fused engine and with the autograd engine, of gensim ``Word2Vec(sg=0, negative=5, window=5,
+  vector_size=100, sample=1e-3, min_count=5, workers=threads).train()`` and of fastText CBOW
+  without subwords (``pip install .[bench]``); medians over rounds in rotating order, ratios.
+- ``endtoend``: the wall time of ``cbow-torch fit --config configs/word2vec.yaml`` on the file
+  (start-up, prepare, training, export) against gensim's ``Word2Vec(LineSentence(file))`` and
+  writing its vectors, fresh processes, alternating (``--epochs 5`` for word2vec's 5).
 - ``noise``: noise words per second from the alias table (what training uses), a cumulative
   table with binary search, and ``torch.multinomial``.
 - ``kernel``: the fused numba kernel's training words/s (``train_chunk`` over an epoch, at 2
-  threads and 1) against gensim's and fastText's CBOW (``pip install .[bench]``), numba's compile
-  and cached start-up, and the kernel's noise draws (scripts/benchlib/kernel.py).
-- ``scale``: a V = 1,000,000, N = 300 model trained through the Trainer on a corpus that holds
-  every one of its words; peak memory (ru_maxrss) above the process before the model exists,
-  against the parameters' bytes.
+  threads and 1) against gensim's and fastText's CBOW, numba's compile and cached start-up,
+  and the kernel's noise draws (scripts/benchlib/kernel.py).
+- ``scale``: a V = 1,000,000, N = 300 model trained by the fused engine through the Trainer on
+  a corpus that holds every one of its words; peak memory (ru_maxrss) above the process before
+  the model exists, against the parameters' bytes.
 """
 
 from __future__ import annotations
@@ -66,8 +71,9 @@ class _Timer:
         return Timer()
 
 
-def ours(corpus: Path, args, datamodule=None) -> tuple[float, object]:
-    """Training seconds of one ``objective: negative`` fit through the Trainer."""
+def ours(corpus: Path, args, engine: str, datamodule=None) -> tuple[float, object]:
+    """Training seconds of one ``objective: negative`` fit through the Trainer, with the
+    ``fused`` engine (configs/word2vec.yaml's α per window) or ``autograd`` (α × m)."""
     import pytorch_lightning as pl
 
     from cbow_torch.data.datamodule import CBOWDataModule
@@ -87,16 +93,17 @@ def ours(corpus: Path, args, datamodule=None) -> tuple[float, object]:
             num_workers=args.loader_workers,
             cache_dir=str(args.cache_dir),
         )
-        datamodule.prepare_data()
+    per = 1 if engine == "fused" else args.batch_size  # α on one window, or on the batch mean
     module = CBOWLightningModule(
-        vocab_size=datamodule.vocab_size,
+        vocab=datamodule.vocab,
         embedding_dim=args.dim,
         objective="negative",
+        engine=engine,
         negatives=5,
         init="word2vec",
-        lr=0.25 * args.batch_size,  # configs/word2vec.yaml's
+        lr=0.25 * per,  # configs/word2vec.yaml's, configs/presets/autograd.yaml's
         lr_schedule="linear",
-        min_lr=0.0001 * args.batch_size,
+        min_lr=0.0001 * per,
     )
     timer = _Timer()
     trainer = pl.Trainer(
@@ -134,7 +141,10 @@ def gensim_seconds(sentences, args) -> float:
 
 
 def speed(args) -> None:
+    """Training words/s of the fused and autograd engines (through the Trainer), gensim's
+    ``train()`` and fastText's, in rounds that rotate the order."""
     import pytorch_lightning as pl
+    from benchlib.kernel import fasttext_run
 
     pl.seed_everything(args.seed, verbose=False)
     logging.getLogger("pytorch_lightning").setLevel(logging.ERROR)
@@ -143,28 +153,82 @@ def speed(args) -> None:
         corpus = Path(tmp) / "zipf.txt"
         zipf_corpus(corpus, int(args.words), args.types, args.seed)
         sentences = [line.split() for line in corpus.read_text().splitlines()]
-        n_words = sum(len(s) for s in sentences)
         args.cache_dir = Path(tmp) / "cache"
         datamodule = None
-        times: dict[str, list[float]] = {"cbow-torch": [], "gensim": []}
+        names = ["fused", "autograd", "gensim", "fastText"]
+        times: dict[str, list[float]] = {k: [] for k in names}
         for r in range(args.rounds):
-            seconds, datamodule = ours(corpus, args, datamodule)
-            times["cbow-torch"].append(seconds)
-            times["gensim"].append(gensim_seconds(sentences, args))
-            print(
-                f"round {r + 1}: cbow-torch {seconds:.1f} s, gensim {times['gensim'][-1]:.1f} s",
-                file=sys.stderr,
-            )
+            for name in names[r % 4 :] + names[: r % 4]:
+                if name in ("fused", "autograd"):
+                    seconds, datamodule = ours(corpus, args, name, datamodule)
+                elif name == "gensim":
+                    seconds = gensim_seconds(sentences, args)
+                else:  # fastText's own training rate, as words/s of the same corpus
+                    rate, _ = fasttext_run(corpus, args, Path(tmp) / "fasttext.log")
+                    seconds = datamodule.prepared.meta["tokens"] * args.epochs / rate
+                times[name].append(seconds)
+            done = ", ".join(f"{k} {v[-1]:.1f} s" for k, v in times.items())
+            print(f"round {r + 1}: {done}", file=sys.stderr)
+    n_words = datamodule.prepared.meta["tokens"]  # in vocabulary (min_count 5), as all count
     rate = {k: n_words * args.epochs / statistics.median(v) for k, v in times.items()}
     print(
         f"\n{n_words:,} words × {args.epochs} epoch(s), V = {datamodule.vocab_size:,} "
         f"(min_count 5), N = {args.dim}, C = {args.window}, k = 5, sample 1e-3, "
-        f"{args.threads} thread(s)/worker(s), m = {args.batch_size}, medians of {args.rounds}\n"
+        f"{args.threads} thread(s) each, autograd m = {args.batch_size}, medians of "
+        f"{args.rounds} rounds in rotating order\n"
     )
-    print("| trainer | words/s | seconds (median) |\n| --- | --- | --- |")
+    print("| trainer | training words/s | seconds (median) |\n| --- | ---: | ---: |")
     for k, v in times.items():
         print(f"| {k} | {rate[k]:,.0f} | {statistics.median(v):.1f} |")
-    print(f"\ncbow-torch / gensim: {rate['cbow-torch'] / rate['gensim']:.2f}×")
+    for other in ("gensim", "fastText", "autograd"):
+        print(f"\nfused / {other}: {rate['fused'] / rate[other]:.2f}×", end="")
+    print()
+
+
+def end_to_end(args) -> None:
+    """Wall time of ``cbow-torch fit --config configs/word2vec.yaml`` (start-up, prepare,
+    training, export) against gensim's ``Word2Vec(LineSentence(...))`` plus writing its
+    vectors, each a fresh process on the same file, in alternating order."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = Path(tmp) / "zipf.txt"
+        zipf_corpus(corpus, int(args.words), args.types, args.seed)
+        ours_cmd = [
+            sys.executable, "-m", "cbow_torch", "fit", f"--config={root / 'configs/word2vec.yaml'}",
+            f"--data.corpus={corpus}", "--data.tokenizer=whitespace",
+            f"--trainer.max_epochs={args.epochs}", f"--threads.count={args.threads}",
+            "--trainer.enable_progress_bar=false",
+        ]  # fmt: skip
+        gensim_code = (
+            "from gensim.models import Word2Vec; from gensim.models.word2vec import LineSentence;"
+            f"m = Word2Vec(LineSentence({str(corpus)!r}), sg=0, hs=0, negative=5, "
+            f"window={args.window}, vector_size={args.dim}, sample=1e-3, min_count=5, "
+            f"workers={args.threads}, epochs={args.epochs}, seed={args.seed});"
+            f"m.wv.save_word2vec_format({str(Path(tmp) / 'gensim.txt')!r})"
+        )
+        times: dict[str, list[float]] = {"cbow-torch fit": [], "gensim": []}
+        for r in range(args.rounds):
+            run = [("cbow-torch fit", ours_cmd), ("gensim", [sys.executable, "-c", gensim_code])]
+            for name, cmd in run if r % 2 == 0 else run[::-1]:
+                rundir = Path(tmp) / f"run{r}"  # a fresh cache: prepare is part of the run
+                extra = [f"--data.cache_dir={rundir}/cache", f"--trainer.logger.init_args."
+                         f"save_dir={rundir}/runs"] if name != "gensim" else []  # fmt: skip
+                start = time.perf_counter()
+                subprocess.run([*cmd, *extra], check=True, capture_output=True, cwd=tmp)
+                times[name].append(time.perf_counter() - start)
+            print(f"round {r + 1}: " + ", ".join(f"{k} {v[-1]:.1f} s" for k, v in times.items()),
+                  file=sys.stderr)  # fmt: skip
+    med = {k: statistics.median(v) for k, v in times.items()}
+    print(
+        f"\nend to end, {int(args.words):,}-word Zipf file, {args.epochs} epochs, "
+        f"{args.threads} threads, medians of {args.rounds}\n"
+    )
+    print("| command | seconds (median) | all rounds |\n| --- | ---: | --- |")
+    for k, v in times.items():
+        print(f"| {k} | {med[k]:.1f} | {', '.join(f'{x:.1f}' for x in v)} |")
+    print(f"\ncbow-torch fit / gensim time: {med['cbow-torch fit'] / med['gensim']:.2f}×")
 
 
 def noise(args) -> None:
@@ -209,7 +273,7 @@ def scale(args) -> None:
     from cbow_torch.data.datamodule import CBOWDataModule
     from cbow_torch.train.module import CBOWLightningModule
 
-    V, N, m = 1_000_000, 300, args.batch_size
+    V, N, m = 1_000_000, 300, args.batch_size  # m: validation's batches only
     logging.getLogger("pytorch_lightning").setLevel(logging.ERROR)
     with tempfile.TemporaryDirectory() as tmp:
         corpus = Path(tmp) / "scale.txt"
@@ -228,13 +292,12 @@ def scale(args) -> None:
             val_fraction=0.0,
             cache_dir=str(Path(tmp) / "cache"),
         )
-        datamodule.prepare_data()
-        datamodule.setup("fit")
-        assert datamodule.vocab_size == V, datamodule.vocab_size
+        assert datamodule.vocab_size == V, datamodule.vocab_size  # prepares it
         before = _rss_mb()
         module = CBOWLightningModule(
-            vocab_size=V, embedding_dim=N, objective="negative", lr=0.25 * m, lr_schedule="constant"
-        )
+            vocab=datamodule.vocab, embedding_dim=N, objective="negative", engine="fused",
+            lr=0.25, lr_schedule="constant",
+        )  # fmt: skip
         trainer = pl.Trainer(
             max_steps=args.scale_steps,
             logger=False,
@@ -249,13 +312,12 @@ def scale(args) -> None:
         seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10  # MiB
     params = 2 * V * N * 4 / 2**20  # W1 + W2, float32
-    batch = m * (2 * args.window + 1 + 5) * N * 4 * 4 / 2**20  # rows, values and grads (a bound)
-    print(f"\nscale: V = {V:,}, N = {N}, m = {m}, {args.scale_steps} steps in {seconds:.1f} s")
-    print("| parameters W1 + W2 | batch (bound) | peak above start | ratio to parameters + batch |")
-    print("| --- | --- | --- | --- |")
+    print(
+        f"\nscale (fused engine): V = {V:,}, N = {N}, {args.scale_steps} steps in {seconds:.1f} s"
+    )
+    print("| parameters W1 + W2 | peak above start | ratio to parameters |\n| --- | --- | --- |")
     growth = peak - before
-    ratio = growth / (params + batch)
-    print(f"| {params:,.0f} MiB | {batch:,.0f} MiB | {growth:,.0f} MiB | {ratio:.2f}× |")
+    print(f"| {params:,.0f} MiB | {growth:,.0f} MiB | {growth / params:.2f}× |")
 
 
 def _zipf(types: int) -> np.ndarray:
@@ -265,10 +327,12 @@ def _zipf(types: int) -> np.ndarray:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sections", default="speed,noise,scale", help="comma-separated; kernel")
+    parser.add_argument(
+        "--sections", default="speed,endtoend,scale", help="comma-separated; noise, kernel"
+    )
     parser.add_argument("--words", type=float, default=10e6, help="corpus size (default 10M)")
     parser.add_argument("--types", type=int, default=300_000, help="word types in the Zipf law")
-    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--epochs", type=int, default=1, help="endtoend: pass 5")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (medians)")
     parser.add_argument("--dim", type=int, default=100)
     parser.add_argument("--window", type=int, default=5)
@@ -285,7 +349,8 @@ def main() -> None:
 
             kernel(args, zipf_corpus, gensim_seconds)
             continue
-        {"speed": speed, "noise": noise, "scale": scale}[section.strip()](args)
+        sections = {"speed": speed, "endtoend": end_to_end, "noise": noise, "scale": scale}
+        sections[section.strip()](args)
 
 
 if __name__ == "__main__":

@@ -32,8 +32,13 @@ def ckpt(model, tmp_path_factory):
     torch.save(
         {
             "state_dict": state,
-            "hyper_parameters": {"vocab_size": len(WORDS), "embedding_dim": 5},
-            "vocabulary": {"words": WORDS, "counts": COUNTS},
+            "hyper_parameters": {"embedding_dim": 5},
+            "cbow_torch": {
+                "vocabulary": {"words": WORDS, "counts": COUNTS},
+                "input_vectors": "model.W1",
+                "input_transposed": True,
+                "output_vectors": "model.W2",
+            },
         },
         path,
     )
@@ -84,7 +89,7 @@ def test_export_word2vec_loads_in_gensim(capsys, model, ckpt, tmp_path, fmt, bin
 def test_export_pt_and_convert_back(capsys, ckpt, txt, tmp_path):
     assert run(capsys, "export", ckpt, "--format", "pt", "--out", tmp_path / "e.pt")[0] == 0
     pt = WordVectors.load(tmp_path / "e.pt")
-    assert pt.words == WORDS and pt.source == "average" and pt.counts.tolist() == COUNTS
+    assert pt.index_to_key == WORDS and pt.source == "average" and pt.counts.tolist() == COUNTS
     # a vectors file converts too, but it has no sources to choose from
     assert run(capsys, "export", txt, "--format", "pt", "--out", tmp_path / "t.pt")[0] == 0
     status, _, err = run(capsys, "export", txt, "--source", "W1", "--out", tmp_path / "x.txt")

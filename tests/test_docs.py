@@ -12,7 +12,6 @@ The HTML comment on the line before a block says how it runs (docs/development.m
 
 from __future__ import annotations
 
-import inspect
 import os
 import re
 import shutil
@@ -77,40 +76,6 @@ RUNNABLE = [b for b in blocks() if b.lang in ("python", "bash")]
 
 # Features that other branches of the same issues bring; a block that uses one is an expected
 # failure until it is there. Remove an entry once the feature has landed.
-def _word_vectors_has(name: str) -> bool:
-    from cbow_torch.vectors.word_vectors import WordVectors
-
-    return hasattr(WordVectors, name)
-
-
-def _from_model_takes_the_module() -> bool:
-    from cbow_torch.vectors.word_vectors import WordVectors
-
-    vocab = inspect.signature(WordVectors.from_model).parameters.get("vocab")
-    return vocab is None or vocab.default is not inspect.Parameter.empty
-
-
-def _has_kernel() -> bool:
-    import cbow_torch.functional
-
-    return hasattr(cbow_torch.functional, "negative_sampling_sgd_")
-
-
-PENDING = {
-    ".most_similar(": (lambda: _word_vectors_has("most_similar"), "WordVectors.most_similar"),
-    ".similarity(": (lambda: _word_vectors_has("similarity"), "WordVectors.similarity"),
-    ".index_to_key": (lambda: _word_vectors_has("index_to_key"), "WordVectors.index_to_key"),
-    "from_model(cli.model)": (_from_model_takes_the_module, "WordVectors.from_model(module)"),
-    "negative_sampling_sgd_": (_has_kernel, "functional.negative_sampling_sgd_"),
-}
-
-
-def xfail_if_pending(block: Block) -> None:
-    for needle, (present, what) in PENDING.items():
-        if needle in block.code and not present():
-            pytest.xfail(f"{block.name} uses {what}, which is not in this tree yet")
-
-
 # ---- checks of the pages themselves (fast) -----------------------------------------------
 
 
@@ -204,7 +169,6 @@ def _shortened(code: str) -> str:
 def test_block_runs(block: Block, workspace: dict):
     if block.kind == "not run":
         pytest.skip(f"{block.name}: {block.arg}")
-    xfail_if_pending(block)
     where = _directory(workspace, block)
     short = block.arg == "short"
     if block.lang == "python":

@@ -8,13 +8,9 @@ from cbow_torch import fit
 from cbow_torch.data.corpus import bundled_corpus
 from cbow_torch.vectors.word_vectors import WordVectors
 
-# WordVectors answers most_similar itself once issue 21's vectors part lands; until then the
-# queries below go to its KeyedVectors. (Remove this shim after the merge.)
-HAS_MOST_SIMILAR = hasattr(WordVectors, "most_similar")
-
 
 def most_similar(vectors, word):
-    return (vectors if HAS_MOST_SIMILAR else vectors.kv).most_similar(word, topn=3)
+    return vectors.most_similar(word, topn=3)
 
 
 SMALL = dict(vector_size=16, threads=1, trainer__max_steps=5, trainer__enable_progress_bar=False)

@@ -300,61 +300,6 @@ def test_embedding_row_is_the_word_vector(wv, padding_idx):
     assert wv.vectors.abs().sum() > 0  # the layer owns a copy
 
 
-README = Path(__file__).resolve().parents[1] / "README.md"
-
-
-@pytest.fixture(scope="module")
-def default_run(tmp_path_factory) -> Path:
-    """A short run of configs/default.yaml: the Lee corpus and its vocabulary, a few steps."""
-    from cbow_torch.train.cli import cli_main
-
-    tmp = tmp_path_factory.mktemp("default")
-    cli_main(
-        [
-            "fit",
-            f"--config={README.parent / 'configs' / 'default.yaml'}",
-            "--model.embedding_dim=16",
-            "--trainer.max_epochs=1",
-            "--trainer.limit_train_batches=20",
-            "--trainer.limit_val_batches=2",
-            "--trainer.enable_progress_bar=false",
-            f"--data.cache_dir={tmp / 'cache'}",
-            f"--trainer.logger.init_args.save_dir={tmp / 'runs'}",
-        ]
-    )
-    return tmp / "runs" / "default" / "version_0"
-
-
-def readme_blocks(section: str, language: str) -> list[str]:
-    text = README.read_text().split(f"## {section}\n", 1)[1].split("\n## ", 1)[0]
-    return [block.split("```")[0] for block in text.split(f"```{language}\n")[1:]]
-
-
-def test_readme_examples(default_run, tmp_path, monkeypatch, capsys):
-    """README "Using the embeddings", as written: every command, then the Python example."""
-    import shlex
-
-    from cbow_torch.vectors.commands import main
-
-    monkeypatch.chdir(tmp_path)
-    (commands,) = readme_blocks("Using the embeddings", "bash")
-    ran = 0
-    for line in commands.splitlines():
-        line = line.split("  #")[0].strip()
-        if line.startswith("cbow-torch "):
-            argv = shlex.split(line.replace("$RUN", str(default_run)))
-            assert main(argv[1:]) == 0, (line, capsys.readouterr().err)
-            ran += 1
-    assert ran == 7 and (tmp_path / "w2.bin").is_file() and (tmp_path / "top50.png").is_file()
-    (example,) = readme_blocks("Using the embeddings", "python")
-    scope = {"path": default_run / "checkpoints" / "last.ckpt"}
-    exec(compile(example, "README.md", "exec"), scope)
-    vectors, classifier = scope["vectors"], scope["classifier"]
-    assert len(vectors) == 3955  # the default run's vocabulary
-    assert torch.equal(classifier.embedding.weight, vectors.vectors)  # the embeddings stayed put
-    assert scope["loss"].item() < 0.5  # it learned: chance is ln 2 = 0.69
-
-
 # ---- the projector ----------------------------------------------------------------------
 
 

@@ -134,20 +134,16 @@ def config_path(config: str | os.PathLike) -> Path:
 def _run(cli_main, args: list[str]):
     """The CLI's run, its exits as the exceptions they stand for."""
     from .checkpoints import RunFinished
-    from .cli import _one_line
 
     try:
         with warnings.catch_warnings():
             # The caller's own sys.argv (a script's, pytest's) is not for this CLI: args replace it.
             warnings.filterwarnings("ignore", message="LightningCLI's args parameter is intended")
             return cli_main(args)
-    except ArgumentError as error:  # an unknown option
-        raise ValueError(_one_line(str(error))) from None
-    except SystemExit as error:  # jsonargparse's type errors, made one line by the CLI's parser
-        if error.code in (0, None):  # print_config and the like: nothing was trained
-            raise ValueError("the options asked for no training (print_config?)") from None
-        message = str(error.code).removeprefix("cbow-torch: error: ")
-        raise ValueError(message) from None
+    except ArgumentError as error:  # an unknown option, a bad value: the CLI's one line
+        raise ValueError(" ".join(str(error).split())) from None
+    except SystemExit as error:  # print_config, help: they exit, having trained nothing
+        raise ValueError(f"the options asked for no training (exit {error.code})") from None
     except RunFinished as done:  # a resumed run with nothing left to do
         raise ValueError(f"{done}: nothing trained") from None
 

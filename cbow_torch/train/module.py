@@ -82,7 +82,7 @@ class CBOWLightningModule(pl.LightningModule):
                 projector_every_n_epochs,
                 projector_every_n_epochs >= 0,
                 ">= 0",
-            ),
+            ),  # fmt: skip
         ):
             if not ok:
                 raise ValueError(f"model.{name} must be {rule}, got {value}")
@@ -133,9 +133,8 @@ class CBOWLightningModule(pl.LightningModule):
         return self.objective.training_step(self, batch)
 
     def on_train_batch_end(self, outputs, batch, batch_idx: int) -> None:
-        # Per step only a tensor add and three sums (on a plain object: an attribute set on a
-        # Module costs more); the means go out every trainer.log_every_n_steps steps, and at
-        # every pause (validation, epoch end, stop).
+        # Per step a tensor add and three sums on a plain object; the means go out every
+        # trainer.log_every_n_steps steps and at every pause (validation, epoch end, stop).
         self.objective.on_train_batch_end(self)
         loss = outputs["loss"] if isinstance(outputs, dict) else outputs
         interval = self._interval
@@ -175,10 +174,8 @@ class CBOWLightningModule(pl.LightningModule):
 
     def _stop_diverged(self, problem: str) -> None:
         lr = self.trainer.optimizers[0].param_groups[0]["lr"]
-        raise CBOWTrainingError(
-            f"the training loss {problem} by step {self.global_step} (lr {lr:.3g}): "
-            "lower model.lr; no embeddings written"
-        )
+        step = f"the training loss {problem} by step {self.global_step} (lr {lr:.3g})"
+        raise CBOWTrainingError(f"{step}: lower model.lr; no embeddings written")
 
     def on_train_start(self) -> None:
         self._start_interval()
