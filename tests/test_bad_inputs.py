@@ -108,8 +108,6 @@ CASES = [
     # ---- options (training) ----
     ("unknown init", "fit", lambda c, r: fit(r, "--model.init=bogus"), "init"),
     ("negative lr", "fit", lambda c, r: fit(r, "--model.lr=-1"), "lr must be > 0"),
-    ("other vocab_size", "fit", lambda c, r: fit(r, "--model.vocab_size=100"), "vocab_size"),
-    ("vocab_size 0", "fit", lambda c, r: fit(r, "--model.vocab_size=0"), "vocab_size must be"),
     ("zero decay steps", "fit", lambda c, r: fit(r, "--model.lr_decay_steps=0"), "lr_decay_steps"),
     ("unknown option", "fit", lambda c, r: fit(r, "--model.bogus=1"), "--model.bogus=1"),
     ("not a number", "fit", lambda c, r: fit(r, "--trainer.max_epochs=abc"), "max_epochs"),

@@ -7,6 +7,7 @@ import inspect
 import json
 import os
 import shlex
+import signal
 import subprocess
 import sys
 import threading
@@ -212,8 +213,8 @@ def test_cache_hit_and_invalidation(tmp_path):
         return text.split()
 
     first = datamodule(tmp_path, corpus, tokenizer=counting_tokenizer)
-    assert first.vocab_size is None and not calls  # instantiating reads no text
-    assert ready(first).vocab_size == 6 and len(calls) == 1
+    assert not calls  # instantiating reads no text
+    assert first.vocab_size == 6 and len(calls) == 1  # reading V prepares the corpus, once
     second = prepared(tmp_path, corpus, tokenizer=counting_tokenizer)
     assert second.vocab_size == 6 and len(calls) == 1  # a hit: not tokenised again
     corpus.write_text("one two three four five six seven\n")
@@ -476,9 +477,12 @@ def test_options_a_dataset_was_not_prepared_with_are_named(tmp_path):
 
 def test_fit_from_a_dataset_equals_fit_from_the_corpus(tmp_path):
     dataset = tmp_path / "lee300"
-    prepare("lee", dataset, max_vocab_size=300)
+    prepare(
+        "lee", dataset, max_vocab_size=300, line_per_document=True, min_count=2
+    )  # default.yaml's
     cli_main(fit_args(tmp_path, name="corpus"))
-    args = [a for a in fit_args(tmp_path, name="dataset") if not a.startswith("--data.corpus")]
+    args = fit_args(tmp_path, "--data.corpus=null", name="dataset")
+    args = [a for a in args if a != "--data.corpus=lee"]
     args = [a for a in args if not a.startswith("--data.max_vocab_size")]
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)  # no option goes unused
@@ -494,14 +498,15 @@ def test_fit_from_a_dataset_equals_fit_from_the_corpus(tmp_path):
 
 
 class StopAt(pl.Callback):
-    """Stops a run after ``step`` steps, as an interruption would: its other options, the
-    linear schedule's length among them, stay those of the whole run."""
+    """A Ctrl-C after ``step`` steps: the run saves that step and stops; its other options,
+    the linear schedule's length among them, stay those of the whole run."""
 
     def __init__(self, step: int) -> None:
         self.step = step
 
     def on_train_batch_end(self, trainer, *args) -> None:
-        trainer.should_stop = trainer.should_stop or trainer.global_step >= self.step
+        if trainer.global_step == self.step:
+            signal.raise_signal(signal.SIGINT)
 
 
 def test_resume_mid_epoch_with_the_linear_schedule(tmp_path):
@@ -510,13 +515,14 @@ def test_resume_mid_epoch_with_the_linear_schedule(tmp_path):
     run = ("--trainer.val_check_interval=5", "--trainer.max_steps=12", "--model.lr_schedule=linear")
     stop = ("--trainer.callbacks+=test_data.StopAt", "--trainer.callbacks.step=7")
     cli_main(fit_args(tmp_path, *run, name="straight"))
-    cli_main(fit_args(tmp_path, *run, *stop, name="cut"))
+    with pytest.raises(KeyboardInterrupt):
+        cli_main(fit_args(tmp_path, *run, *stop, name="cut"))
     cli_main(fit_args(tmp_path, *run, "--ckpt_path=last", name="cut"))
     straight, resumed = (
         torch.load(tmp_path / f"runs/{name}/version_0/checkpoints/last.ckpt", weights_only=False)
         for name in ("straight", "cut")
     )
-    assert resumed["global_step"] == straight["global_step"] == 10  # the last validation
+    assert resumed["global_step"] == straight["global_step"] == 12  # the end of fit
     for name, value in straight["state_dict"].items():
         assert torch.equal(value, resumed["state_dict"][name]), name
 

@@ -101,7 +101,7 @@ def test_tensorboard_events_read_back(run_dir):
     assert {
         "train/loss",
         "train/lr",
-        "train/examples_per_sec",
+        "train/words_per_sec",
         "val/loss",
         "val/perplexity",
     } <= tags
@@ -221,7 +221,7 @@ def test_resume_on_another_vocabulary_is_refused(tmp_path):
 
 
 def test_no_export_from_non_finite_parameters(tmp_path):
-    module = CBOWLightningModule(vocab_size=7, embedding_dim=3)
+    module = CBOWLightningModule(Vocabulary([f"w{i}" for i in range(7)]), embedding_dim=3)
     module.configure_model()
     with torch.no_grad():
         module.model.W1[0, 0] = float("nan")
@@ -260,9 +260,9 @@ def test_divergence_stops_with_one_line_and_writes_no_embeddings(tmp_path, every
 
 
 def _module_with_vocab() -> CBOWLightningModule:
-    module = CBOWLightningModule(vocab_size=300, embedding_dim=8)
+    vocab = Vocabulary([f"w{i}" for i in range(300)], list(range(300, 0, -1)))
+    module = CBOWLightningModule(vocab, embedding_dim=8)
     module.configure_model()
-    module.vocab = Vocabulary([f"w{i}" for i in range(300)], list(range(300, 0, -1)))
     return module
 
 
@@ -338,7 +338,7 @@ def test_train_metrics_are_interval_means_with_no_step_left_out(tmp_path):
     starts = [0] + [e.step for e in written[:-1]]
     for start, e in zip(starts, written, strict=True):
         assert e.value == pytest.approx(np.mean(losses[start : e.step]), rel=1e-6), e.step
-    rates = events.Scalars("train/examples_per_sec")
+    rates = events.Scalars("train/words_per_sec")
     assert [e.step for e in rates] == [e.step for e in written] and min(e.value for e in rates) > 0
     alphas = events.Scalars("train/lr")  # the mean α of each interval: constant here
     assert [(e.step, e.value) for e in alphas] == [(e.step, 2.0) for e in written]
@@ -609,7 +609,7 @@ def test_fit_without_a_config_is_the_default_config(tmp_path, capsys):
     )
     with pytest.raises(SystemExit):  # with a --config, its values
         main(["fit", f"--config={TESTS.parent / 'configs' / 'word2vec.yaml'}", "--help"])
-    assert "α. (type: float, default: 256.0)" in " ".join(capsys.readouterr().out.split())
+    assert "(fused). (type: float, default: 0.25)" in " ".join(capsys.readouterr().out.split())
     # A --config is a whole recipe: none of default.yaml's values leak into it.
     word2vec = cli_main(["--config", str(TESTS.parent / "configs" / "word2vec.yaml")], run=False)
     assert word2vec.trainer.gradient_clip_val is None and word2vec.model.hparams.hidden == "relu"

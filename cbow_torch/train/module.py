@@ -105,14 +105,18 @@ class CBOWLightningModule(pl.LightningModule):
         # the parameters in float64 and the course initialisation stays bit for bit.
         if self.model is not None:
             return
-        if self.vocab is None:  # the data's vocabulary: the datamodule has run its setup
-            self.vocab = getattr(self.trainer.datamodule, "vocab", None)
+        try:
+            trainer = self.trainer
+        except RuntimeError:  # built by hand, outside a Trainer: on the module's device
+            trainer = None
+        if self.vocab is None and trainer is not None:  # the data's vocabulary
+            self.vocab = getattr(trainer.datamodule, "vocab", None)
         if self.vocab is None:
             raise CBOWTrainingError(
                 "the model has no vocabulary: pass vocab=datamodule.vocab, or train with "
                 "CBOWDataModule"
             )
-        self.objective.resolve_engine(self.trainer.strategy.root_device)
+        self.objective.resolve_engine(trainer.strategy.root_device if trainer else self.device)
         self.automatic_optimization = self.objective.automatic_optimization
         self.model = self.objective.build(self.vocab)
 
@@ -130,7 +134,9 @@ class CBOWLightningModule(pl.LightningModule):
     # ---- training -------------------------------------------------------------------------
 
     def training_step(self, batch, batch_idx: int) -> torch.Tensor:
-        return self.objective.training_step(self, batch)
+        loss = self.objective.training_step(self, batch)
+        self.words_in_step = self.objective.words(batch)  # before the callbacks' batch end
+        return loss
 
     def on_train_batch_end(self, outputs, batch, batch_idx: int) -> None:
         # Per step a tensor add and three sums on a plain object; the means go out every
@@ -142,7 +148,6 @@ class CBOWLightningModule(pl.LightningModule):
             self._first_loss = loss.detach().clone()  # [] the divergence guard's yardstick
         interval.loss.add_(loss.detach())  # []
         interval.steps += 1
-        self.words_in_step = self.objective.words(batch)
         interval.words += self.words_in_step
         interval.lr += self.trainer.optimizers[0].param_groups[0]["lr"]  # α of this step
         if self.global_step % self.trainer.log_every_n_steps == 0:

@@ -64,7 +64,7 @@ def fit_child(threads: str, steps: int, warmup: int) -> None:
         cli.trainer.callbacks.append(rate)
         cli.trainer.fit(cli.model, datamodule=cli.datamodule)
     eps = rate.examples / (rate.end - rate.start)
-    print(json.dumps({"examples_per_sec": eps, "threads": rate.threads}))
+    print(json.dumps({"words_per_sec": eps, "threads": rate.threads}))
 
 
 def parallel(threads: str, args) -> dict:
@@ -89,9 +89,9 @@ def parallel(threads: str, args) -> dict:
         pair += [result(p) for p in runs]
     return {
         "threads": threads,
-        "alone": statistics.median(r["examples_per_sec"] for r in alone),
-        "pair": statistics.median(r["examples_per_sec"] for r in pair),
-        "pair_min": min(r["examples_per_sec"] for r in pair),
+        "alone": statistics.median(r["words_per_sec"] for r in alone),
+        "pair": statistics.median(r["words_per_sec"] for r in pair),
+        "pair_min": min(r["words_per_sec"] for r in pair),
         "threads_alone": sorted({r["threads"] for r in alone}),
         "threads_pair": sorted({r["threads"] for r in pair}),
     }
