@@ -134,7 +134,7 @@ def cbow_negative_sampling_loss_rows(
         W1T: input vectors W1ᵀ [V, N] (word j's in row j, word2vec's syn0), W2: output
             vectors [V, N] (syn1neg).
         sparse: return sparse COO [V, N] gradients holding only the batch's rows, for
-            ``torch.optim.SGD``, ``SparseSGD`` and DDP; False gives dense [V, N] ones.
+            ``torch.optim.SGD`` and DDP; False gives dense [V, N] ones.
 
     Returns:
         The scalar J, averaged over the batch, in the parameters' dtype (autocast is off).
