@@ -29,9 +29,13 @@ Sections:
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
+import io
 import logging
 import os
 import resource
+import shlex
 import statistics
 import sys
 import tempfile
@@ -42,6 +46,8 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # cbow_torch from this checkout
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchlib
+from benchlib.docs import table_region, write_region  # noqa: E402
 
 
 def zipf_corpus(path: Path, words: int, types: int, seed: int, line_words: int = 1000) -> None:
@@ -341,16 +347,31 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--loader-workers", type=int, default=0, help="cbow-torch DataLoader")
     parser.add_argument("--scale-steps", type=int, default=200, help="steps of the scale run")
+    parser.add_argument(
+        "--write-docs",
+        action="store_true",
+        help="also write each section's table into docs/benchmarks.md (region bench-SECTION)",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    for section in args.sections.split(","):
-        if section.strip() == "kernel":
+    docs = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
+    command = shlex.join(["python", "scripts/bench_gensim.py", *sys.argv[1:]])
+    for section in (s.strip() for s in args.sections.split(",")):
+        if args.write_docs:
+            table_region(docs.read_text(encoding="utf8"), f"bench-{section}")  # fail early
+        if section == "kernel":
             from benchlib.kernel import kernel
 
-            kernel(args, zipf_corpus, gensim_seconds)
-            continue
-        sections = {"speed": speed, "endtoend": end_to_end, "noise": noise, "scale": scale}
-        sections[section.strip()](args)
+            run = functools.partial(kernel, args, zipf_corpus, gensim_seconds)
+        else:
+            sections = {"speed": speed, "endtoend": end_to_end, "noise": noise, "scale": scale}
+            run = functools.partial(sections[section], args)
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            run()
+        print(out.getvalue(), end="")
+        if args.write_docs:
+            write_region(docs, f"bench-{section}", command, out.getvalue())
 
 
 if __name__ == "__main__":

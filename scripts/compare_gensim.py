@@ -45,14 +45,11 @@ import inspect
 import json
 import math
 import os
-import platform
-import re
 import shlex
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
 
@@ -60,6 +57,9 @@ import numpy as np
 import pytorch_lightning as pl
 
 SCRIPTS = Path(__file__).resolve().parent
+sys.path.insert(0, str(SCRIPTS))
+from benchlib.docs import DocsError, table_region, write_region  # noqa: E402
+
 WIKI = "enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"
 GENSIM = {  # name: Word2Vec options besides the shared ones
     "gensim CBOW, hierarchical softmax": {"hs": 1, "negative": 0},
@@ -76,7 +76,7 @@ FASTTEXT = "fastText CBOW, no subwords"
 GENSIM_MAX_SENTENCE = 10_000
 
 
-class CompareError(Exception):
+class CompareError(DocsError):
     """A bad option or a failed run: one line that names it."""
 
 
@@ -476,67 +476,10 @@ def run(args: argparse.Namespace, command: str) -> list[dict]:
     return rows
 
 
-def table_region(text: str, name: str) -> tuple[int, int]:
-    """Where the region of table NAME starts and ends (after its start line, before its end)."""
-    start = re.search(rf"^<!-- table:{re.escape(name)} start -->\n", text, re.M)
-    end = re.search(rf"^<!-- table:{re.escape(name)} end -->$", text, re.M)
-    if start is None or end is None or end.start() < start.end():
-        raise CompareError(
-            f"--write-docs {name}: no '<!-- table:{name} start -->' … "
-            f"'<!-- table:{name} end -->' region; add the two lines where the table goes"
-        )
-    return start.end(), end.start()
-
-
-def provenance(command: str) -> str:
-    """The command, date, commit and machine behind a table, as one Markdown paragraph."""
-
-    def git(*args: str) -> str:
-        result = subprocess.run(
-            ["git", "-C", str(SCRIPTS.parent), *args], capture_output=True, text=True
-        )
-        return result.stdout.strip() if result.returncode == 0 else ""
-
-    commit = git("rev-parse", "--short", "HEAD") or "unknown"
-    if git("status", "--porcelain", "--untracked-files=no"):
-        commit += " with local changes"
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo", encoding="utf8") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    import gensim
-    import torch
-
-    versions = f"torch {torch.__version__}, gensim {gensim.__version__}"
-    try:
-        from importlib.metadata import version
-
-        versions += f", fasttext-wheel {version('fasttext-wheel')}"
-    except Exception:  # not installed: no fastText row either
-        pass
-    date = datetime.now(timezone.utc).strftime("%Y-%m-%d")
-    # Times are only comparable on a quiet machine: say how busy it was.
-    load = os.getloadavg()[2] if hasattr(os, "getloadavg") else math.nan
-    return (
-        f"Command: `{command}`. Date: {date}. Commit: `{commit}`. Machine: {cpu}, "
-        f"{os.cpu_count()} cores, {platform.system()} {platform.release()}, Python "
-        f"{platform.python_version()}, {versions}; load average {load:.1f} over the last "
-        "15 minutes of the run."
-    )
-
-
 def write_docs(path: Path, name: str, table: str) -> None:
-    """Rewrite the region of table NAME in the page at PATH, whole or not at all."""
-    from cbow_torch.atomic import atomic_write
-
-    text = path.read_text(encoding="utf8")
-    begin, end = table_region(text, name)
-    command = table.split("`")[1]
-    body = table.split("\n", 2)[2]  # the table's own command line goes into the provenance
-    new = text[:begin] + provenance(command) + "\n\n" + body + text[end:]
-    atomic_write(path, lambda f: f.write(new.encode()))
+    """Rewrite the region of table NAME in the page at PATH with ``table`` (its first line names
+    the command, which goes into the provenance line)."""
+    write_region(path, name, table.split("`")[1], table.split("\n", 2)[2])
 
 
 def _no_nan(obj):
