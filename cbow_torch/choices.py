@@ -15,6 +15,7 @@ Hidden = Literal["relu", "linear"]
 Schedule = Literal["course", "linear", "constant"]
 Source = Literal["W1", "W2", "average"]
 Engine = Literal["auto", "fused", "autograd"]
+InputStep = Literal["mean", "sum"]
 
 
 def check_choice(name: str, value: Any, literal: Any) -> None:

@@ -141,6 +141,7 @@ class NegativeSamplingObjective(Objective):
             lr_end,
             int(seed.generate_state(1, np.uint64)[0]),
             threads,
+            self.hparams.input_step == "mean",
         )
         chunk.words = words  # the progress bar's and words/s's count
         return torch.tensor(loss / max(windows, 1), dtype=torch.float64)  # [] mean window J

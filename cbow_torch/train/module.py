@@ -9,12 +9,12 @@ import pytorch_lightning as pl
 import torch
 from torchmetrics import MeanMetric
 
-from ..choices import Engine, GradMode, Hidden, Init, Schedule, Source, check_choice
+from ..choices import Engine, GradMode, Hidden, Init, InputStep, Schedule, Source, check_choice
 from ..choices import Objective as ObjectiveName
 from ..data.text import Vocabulary
 from ..functional import check_hidden
 from ..objectives import OBJECTIVES, Objective
-from .guard import DivergenceGuard
+from .metrics import DivergenceGuard, Interval
 
 
 class CBOWTrainingError(RuntimeError):
@@ -36,6 +36,8 @@ class CBOWLightningModule(pl.LightningModule):
             kernel), ``"autograd"`` (minibatch SGD through the hand-written backward: CPU, CUDA),
             or ``"auto"``: fused on the CPU, autograd on a GPU.
         sync_every: fused engine under DDP: average the ranks' parameters every this many steps.
+        input_step: fused engine: ``"mean"``, each context word's step is the true gradient of
+            the context mean (∂J/∂h / count, as fastText); ``"sum"``, word2vec's undivided ∂J/∂h.
         init, seed, grad_mode: passed to the model (``grad_mode``: softmax only).
         hidden: softmax only: ``"relu"``, the course's h = ReLU(W1 x̄ + b1), or ``"linear"``,
             word2vec's plain mean h = W1 x̄ + b1 (``grad_mode`` must then be ``"exact"``).
@@ -55,6 +57,7 @@ class CBOWLightningModule(pl.LightningModule):
         negatives: int = 5,
         engine: Engine = "auto",
         sync_every: int = 8,
+        input_step: InputStep = "mean",
         init: Init = "normal",
         seed: int = 282,
         grad_mode: GradMode = "exact",
@@ -95,7 +98,7 @@ class CBOWLightningModule(pl.LightningModule):
         self.val_loss = MeanMetric()
         self.guard = DivergenceGuard()
         self.words_in_step = 0  # the corpus words of the last training step (progress bar)
-        self._interval = _Interval()  # the steps since train/* was last written
+        self._interval = Interval()  # the steps since train/* was last written
         self._first_loss: torch.Tensor | None = None  # the run's first step's J
 
     # ---- building -------------------------------------------------------------------------
@@ -154,7 +157,7 @@ class CBOWLightningModule(pl.LightningModule):
             self._write_train_metrics()
 
     def _start_interval(self) -> None:
-        self._interval = _Interval(torch.zeros((), device=self.device, dtype=torch.float64))
+        self._interval = Interval(torch.zeros((), device=self.device, dtype=torch.float64))
 
     def _write_train_metrics(self, progress_bar: bool = True) -> None:
         """The means of the loss and α and the words/s of the steps since the last write;
@@ -290,15 +293,3 @@ class CBOWLightningModule(pl.LightningModule):
         self.word_vectors(source).write_projector(
             self.logger.experiment, top_n=self.hparams.projector_words, global_step=self.global_step
         )
-
-
-class _Interval:
-    """The steps since train/* was last written: their summed loss (a tensor on the device, so
-    no host sync per step), how many, their words and α, and when the first began."""
-
-    __slots__ = ("loss", "steps", "words", "lr", "since")
-
-    def __init__(self, loss: torch.Tensor | None = None) -> None:
-        self.loss = torch.zeros((), dtype=torch.float64) if loss is None else loss  # []
-        self.steps, self.words, self.lr = 0, 0, 0.0
-        self.since = time.perf_counter()

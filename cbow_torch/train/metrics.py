@@ -1,9 +1,12 @@
-"""The divergence guard: a run whose training loss is not finite, or stays far above its first
-value, stops with a one-line error instead of exporting garbage."""
+"""The training metrics between two writes: the steps' interval means, and the divergence guard
+that stops a run whose loss is not finite or stays far above its first value."""
 
 from __future__ import annotations
 
 import math
+import time
+
+import torch
 
 FACTOR, WRITES = 10.0, 3  # above FACTOR × the first loss at WRITES writes in a row: divergence
 
@@ -35,3 +38,15 @@ class DivergenceGuard:
         if not math.isfinite(self.last):
             return f"became {self.last}"
         return f"rose to {self.last:.4g} (from {self.first:.4g})"
+
+
+class Interval:
+    """The steps since train/* was last written: their summed loss (a tensor on the device, so
+    no host sync per step), how many, their words and α, and when the first began."""
+
+    __slots__ = ("loss", "steps", "words", "lr", "since")
+
+    def __init__(self, loss: torch.Tensor | None = None) -> None:
+        self.loss = torch.zeros((), dtype=torch.float64) if loss is None else loss  # []
+        self.steps, self.words, self.lr = 0, 0, 0.0
+        self.since = time.perf_counter()
