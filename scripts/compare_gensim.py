@@ -498,7 +498,7 @@ def main(argv: list[str] | None = None) -> None:
         if args.write_docs:
             table_region(args.docs_file.read_text(encoding="utf8"), args.write_docs)  # fail early
         rows = run(args, command)
-    except CompareError as error:
+    except DocsError as error:  # CompareError too
         sys.exit(f"compare_gensim.py: error: {error}")
     except OSError as error:
         sys.exit(f"compare_gensim.py: error: --docs-file {args.docs_file}: {error.strerror}")

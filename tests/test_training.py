@@ -609,7 +609,7 @@ def test_fit_without_a_config_is_the_default_config(tmp_path, capsys):
     )
     with pytest.raises(SystemExit):  # with a --config, its values
         main(["fit", f"--config={TESTS.parent / 'configs' / 'word2vec.yaml'}", "--help"])
-    assert "(fused). (type: float, default: 0.25)" in " ".join(capsys.readouterr().out.split())
+    assert "(fused). (type: float, default: 0.1)" in " ".join(capsys.readouterr().out.split())
     # A --config is a whole recipe: none of default.yaml's values leak into it.
     word2vec = cli_main(["--config", str(TESTS.parent / "configs" / "word2vec.yaml")], run=False)
     assert word2vec.trainer.gradient_clip_val is None and word2vec.model.hparams.hidden == "relu"

@@ -21,6 +21,7 @@ a chunk's result at a fixed thread count depends only on its inputs; resuming ne
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 import torch
@@ -30,6 +31,11 @@ from .checks import check_ids
 try:
     import numba
     from numba import njit, prange
+
+    # numba's own thread pool, unless the user chose a layer: its OpenMP layer shares torch's
+    # OpenMP runtime and resets torch's thread count (threads.count) at the first kernel call.
+    if "NUMBA_THREADING_LAYER" not in os.environ:
+        numba.config.THREADING_LAYER = "workqueue"
 except ImportError as err:  # the autograd engine and everything else work without numba
     numba, _NUMBA_IMPORT_ERROR, prange = None, err, range
 
