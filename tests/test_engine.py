@@ -1,6 +1,7 @@
 """The objectives as objects and the negative-sampling engines through the real Trainer: the
 fused kernel trains, logs, resumes bit for bit, runs under DDP, and refuses what it cannot do."""
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -169,3 +170,16 @@ def test_chunks_cover_the_stream_once_in_order():
     assert got[0].lo == 0 and got[-1].hi == len(spans) - 1
     assert all(a.hi == b.lo for a, b in zip(got, got[1:], strict=False))
     assert sum(c.words for c in got) == len(ids)
+
+
+def test_a_slow_softmax_is_said_before_it_trains():
+    from cbow_torch.data.text import Vocabulary
+    from cbow_torch.train.module import CBOWLightningModule
+
+    big = Vocabulary([f"w{i}" for i in range(40_000)], [25] * 40_000)  # 1M words, V = 40,000
+    with pytest.warns(UserWarning, match="an epoch of this corpus takes about 6 min"):
+        CBOWLightningModule(big, embedding_dim=100).configure_model()
+    small = Vocabulary([f"w{i}" for i in range(4_000)], [15] * 4_000)  # Lee's size
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        CBOWLightningModule(small, embedding_dim=100).configure_model()

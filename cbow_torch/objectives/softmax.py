@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import warnings
+
 import torch
 
+from ..data.suggest import SLOW_EPOCH_SECONDS, duration, softmax_epoch_seconds
 from ..data.text import Vocabulary
 from ..model import CBOW
 from .base import Objective
@@ -23,6 +26,14 @@ class SoftmaxObjective(Objective):
 
     def build(self, vocab: Vocabulary) -> CBOW:
         hp = self.hparams
+        epoch = softmax_epoch_seconds(sum(vocab.counts), len(vocab), hp.embedding_dim)
+        if epoch > SLOW_EPOCH_SECONDS:  # the estimate cbow-torch prepare prints too
+            warnings.warn(
+                f"the softmax costs O(V·N) a word: with V = {len(vocab):,} and N = "
+                f"{hp.embedding_dim} an epoch of this corpus takes about {duration(epoch)} on a "
+                "2-core CPU; negative sampling (configs/word2vec.yaml) costs O(k·N) a word",
+                stacklevel=2,
+            )
         self.model = CBOW(
             len(vocab), hp.embedding_dim, hp.init, hp.seed, hp.grad_mode, hidden=hp.hidden
         )
