@@ -73,7 +73,17 @@ class CBOW(nn.Module):
     def forward(self, context: torch.Tensor, center: torch.Tensor) -> torch.Tensor:
         """J for a batch: context [m, 2C], center [m] -> scalar."""
         W1, b1, W2, b2 = self.W1, self.b1, self.W2, self.b2
-        return cbow_loss(context, center, W1, b1, W2, b2, self.grad_mode, self.pool, self.hidden)
+        return cbow_loss(
+            context,
+            center,
+            W1,
+            b1,
+            W2,
+            b2,
+            grad_mode=self.grad_mode,
+            pool=self.pool,
+            hidden=self.hidden,
+        )
 
     def logits(self, context: torch.Tensor) -> torch.Tensor:
         """Scores for the centre word: context [m, 2C] -> [m, V]."""
