@@ -83,6 +83,7 @@ def ours(corpus: Path, args, engine: str, datamodule=None) -> tuple[float, objec
     import pytorch_lightning as pl
 
     from cbow_torch.data.datamodule import CBOWDataModule
+    from cbow_torch.objectives import NegativeSampling
     from cbow_torch.train.module import CBOWLightningModule
     from cbow_torch.train.runtime import IntraOpThreads
 
@@ -103,9 +104,7 @@ def ours(corpus: Path, args, engine: str, datamodule=None) -> tuple[float, objec
     module = CBOWLightningModule(
         vocab=datamodule.vocab,
         embedding_dim=args.dim,
-        objective="negative",
-        engine=engine,
-        negatives=5,
+        objective=NegativeSampling(negatives=5, engine=engine),
         init="word2vec",
         lr=0.25 * per,  # configs/word2vec.yaml's, configs/presets/autograd.yaml's
         lr_schedule="linear",
@@ -277,6 +276,7 @@ def scale(args) -> None:
     import pytorch_lightning as pl
 
     from cbow_torch.data.datamodule import CBOWDataModule
+    from cbow_torch.objectives import NegativeSampling
     from cbow_torch.train.module import CBOWLightningModule
 
     V, N, m = 1_000_000, 300, args.batch_size  # m: validation's batches only
@@ -301,7 +301,7 @@ def scale(args) -> None:
         assert datamodule.vocab_size == V, datamodule.vocab_size  # prepares it
         before = _rss_mb()
         module = CBOWLightningModule(
-            vocab=datamodule.vocab, embedding_dim=N, objective="negative", engine="fused",
+            vocab=datamodule.vocab, embedding_dim=N, objective=NegativeSampling(engine="fused"),
             lr=0.25, lr_schedule="constant",
         )  # fmt: skip
         trainer = pl.Trainer(

@@ -41,7 +41,6 @@ between `<!-- table:NAME start -->` and `<!-- table:NAME end -->` in docs/benchm
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import math
 import os
@@ -209,12 +208,6 @@ def train_fasttext(docs: list[list[str]], args, seed: int):
     return WordVectors(words, vectors), seconds, args.epochs
 
 
-def has_objective_option() -> bool:
-    from cbow_torch.train.module import CBOWLightningModule
-
-    return "objective" in inspect.signature(CBOWLightningModule).parameters
-
-
 def train_ours(path: Path, objective: str, config: str, args, seed: int):
     """`cbow-torch fit` in a subprocess; returns the run's vectors, training time and epochs."""
     with tempfile.TemporaryDirectory(prefix="compare_gensim_") as work:
@@ -243,7 +236,6 @@ def _fit(path: Path, objective: str, config: str, args, seed: int, work: Path):
         f"--trainer.max_epochs={args.epochs}",
         "--trainer.enable_progress_bar=false",
         "--trainer.callbacks+=compare_gensim.TrainingClock",
-        *([f"--model.objective={objective}"] if has_objective_option() else []),
         *([f"--trainer.max_steps={args.max_steps}"] if args.max_steps else []),
         *shlex.split(args.ours_args),
     ]
@@ -283,12 +275,9 @@ def parse_ours(spec: str, default_config: str) -> list[tuple[str, str]]:
         if not Path(config).is_file():
             raise CompareError(f"--ours {item}: no config file {config}")
         ours.append((objective, config))
-    if ours and not has_objective_option() and any(o != "softmax" for o, _ in ours):
-        others = ", ".join(o for o, _ in ours if o != "softmax")
-        raise CompareError(
-            f"--ours {others}: this cbow_torch has no model.objective option (only the softmax "
-            "objective); use --ours softmax"
-        )
+    unknown = [o for o, _ in ours if o not in ("softmax", "negative")]
+    if unknown:  # the label of a run; its config decides the objective
+        raise CompareError(f"--ours {', '.join(unknown)}: give softmax or negative, each :CONFIG")
     return ours
 
 

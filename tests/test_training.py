@@ -21,9 +21,10 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 from cbow_torch import CBOW
 from cbow_torch.data.text import Vocabulary
-from cbow_torch.train.cli import cli_main, main
+from cbow_torch.train.cli import cli_main
 from cbow_torch.train.export import ExportEmbeddings, mean_pairwise_cosine
 from cbow_torch.train.module import CBOWLightningModule, CBOWTrainingError
+from cbow_torch.train.run import main
 from cbow_torch.train.runtime import IntraOpThreads, threads_for
 
 TESTS = Path(__file__).parent
@@ -422,8 +423,8 @@ def test_threads_yield_to_what_other_programs_keep_busy():
     "option, expected",
     [
         ("--model.init=bogus", "normal', 'word2vec', 'course'"),
-        ("--model.grad_mode=bogus", "exact', 'lecture'"),
-        ("--model.hidden=bogus", "relu', 'linear'"),
+        ("--model.objective.grad_mode=bogus", "exact', 'lecture'"),
+        ("--model.objective.hidden=bogus", "relu', 'linear'"),
         ("--model.lr_schedule=bogus", "course', 'linear', 'constant'"),
         ("--export.source=bogus", "W1', 'W2', 'average'"),
         ("--threads.count=0", "threads.count must be >= 1"),
@@ -449,22 +450,25 @@ def test_bad_options_are_one_line_errors(tmp_path, option, expected):
 
 def test_lecture_gradient_with_a_linear_hidden_layer_is_a_one_line_error(tmp_path):
     with pytest.raises(SystemExit) as error:
-        main(fit_args(tmp_path, "--model.hidden=linear", "--model.grad_mode=lecture"))
+        main(
+            fit_args(
+                tmp_path, "--model.objective.hidden=linear", "--model.objective.grad_mode=lecture"
+            )
+        )
     message = str(error.value.code)
-    assert (
-        message.startswith("cbow-torch: error: model.grad_mode 'lecture'") and "\n" not in message
-    )
-    assert "model.hidden 'relu'" in message and "model.grad_mode 'exact'" in message
+    assert message.startswith("cbow-torch: error: ") and "\n" not in message
+    assert "model.objective.grad_mode 'lecture'" in message
+    assert "model.objective.hidden 'relu'" in message and "grad_mode 'exact'" in message
 
 
 def test_linear_hidden_layer_trains_through_the_cli(tmp_path):
     for hidden in ("relu", "linear"):
-        cli_main(fit_args(tmp_path, f"--model.hidden={hidden}", name=hidden))
+        cli_main(fit_args(tmp_path, f"--model.objective.hidden={hidden}", name=hidden))
     runs = tmp_path / "runs"
     ckpt = torch.load(
         runs / "linear" / "version_0" / "checkpoints" / "last.ckpt", weights_only=False
     )
-    assert ckpt["hyper_parameters"]["hidden"] == "linear"
+    assert ckpt["hyper_parameters"]["objective"]["init_args"]["hidden"] == "linear"
     relu = load_params(runs / "relu" / "version_0" / "checkpoints" / "last.ckpt")
     # The same seed and batches: only the hidden layer differs, and so do the parameters.
     assert not torch.allclose(ckpt["state_dict"]["model.W1"], relu["model.W1"])
@@ -480,12 +484,17 @@ def test_help_lists_the_choices(capsys):
     shown = capsys.readouterr().out
     for choices in (
         "--model.init {normal,word2vec,course}",
-        "--model.grad_mode {exact,lecture}",
-        "--model.hidden {relu,linear}",
+        "--model.objective OBJECTIVE",
+        "cbow_torch.objectives.NegativeSampling",
         "--model.lr_schedule {course,linear,constant}",
         "--export.source {W1,W2,average}",
     ):
         assert choices in shown
+    with pytest.raises(SystemExit):
+        main(["fit", "--model.objective.help", "NegativeSampling"])
+    shown = capsys.readouterr().out
+    assert "--model.objective.engine {auto,fused,autograd}" in shown
+    assert "--model.objective.input_step {mean,sum}" in shown
 
 
 def test_debug_preset_writes_nothing(tmp_path, monkeypatch):
@@ -609,10 +618,12 @@ def test_fit_without_a_config_is_the_default_config(tmp_path, capsys):
     )
     with pytest.raises(SystemExit):  # with a --config, its values
         main(["fit", f"--config={TESTS.parent / 'configs' / 'word2vec.yaml'}", "--help"])
-    assert "(fused). (type: float, default: 0.1)" in " ".join(capsys.readouterr().out.split())
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "(the fused engine). (type: float, default: 0.1)" in shown
     # A --config is a whole recipe: none of default.yaml's values leak into it.
     word2vec = cli_main(["--config", str(TESTS.parent / "configs" / "word2vec.yaml")], run=False)
-    assert word2vec.trainer.gradient_clip_val is None and word2vec.model.hparams.hidden == "relu"
+    assert word2vec.trainer.gradient_clip_val is None and word2vec.model.hparams.init == "word2vec"
+    assert word2vec.model.hparams.objective["init_args"]["negatives"] == 5
 
 
 def test_no_optimizer_options_and_a_suggestion_for_a_misspelt_one(capsys):

@@ -18,7 +18,9 @@ from pathlib import Path
 import pytorch_lightning as pl
 import torch
 
-from .module import CBOWLightningModule, CBOWTrainingError, Source
+from ..checkpoint import write as write_entry
+from ..choices import Source
+from .module import CBOWLightningModule, CBOWTrainingError
 
 # The export refuses vectors whose frequent words all point one way (mean pairwise cosine).
 COLLAPSE_WORDS, COLLAPSE_COSINE = 200, 0.99
@@ -35,6 +37,10 @@ class ExportEmbeddings(pl.Callback):
     def __init__(self, source: Source = "average", enabled: bool = True) -> None:
         self.source, self.enabled = source, enabled
         self.start_spread: float | None = None  # the top words' spread when this fit began
+
+    def on_save_checkpoint(self, trainer, pl_module, checkpoint: dict) -> None:
+        # The run's vectors: the tools read a checkpoint's vectors from this source by default.
+        write_entry(checkpoint, source=self.source)
 
     def on_train_start(self, trainer: pl.Trainer, pl_module: CBOWLightningModule) -> None:
         if self.enabled and trainer.is_global_zero and pl_module.vocab is not None:

@@ -4,7 +4,7 @@
 finished fit's files) and ``commands.py`` (the vector tools, jsonargparse subcommands:
 ``cbow-torch export|evaluate|neighbors|analogy|plot``)."""
 
-from .files import TrainingCheckpoint, read_checkpoint
+from ..checkpoint import TrainingCheckpoint, read_checkpoint
 from .word_vectors import WordVectors
 
 __all__ = ["TrainingCheckpoint", "WordVectors", "read_checkpoint"]

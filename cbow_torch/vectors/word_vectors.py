@@ -22,8 +22,9 @@ from gensim.models import KeyedVectors
 from torch import nn
 
 from ..atomic import atomic_path, atomic_write
+from ..checkpoint import read_checkpoint
 from ..choices import Source, check_choice
-from .files import read_checkpoint, read_vectors
+from .files import read_vectors
 
 Format = Literal["word2vec", "word2vec-binary", "pt"]
 FORMATS = get_args(Format)
@@ -135,10 +136,12 @@ class WordVectors:
 
     @classmethod
     def from_checkpoint(
-        cls, path: PathLike, source: str = "average", trust_pickle: bool = False
+        cls, path: PathLike, source: str | None = None, trust_pickle: bool = False
     ) -> WordVectors:
-        """From a training checkpoint, which carries the vocabulary (``read_checkpoint``)."""
+        """From a training checkpoint, which carries the vocabulary (``read_checkpoint``);
+        ``source`` None: the run's own ``export.source``."""
         found = read_checkpoint(path, trust_pickle)
+        source = source or found.source or "average"
         return cls(found.words, found.vectors(source), found.counts, source)
 
     @classmethod
