@@ -96,19 +96,52 @@ class SaveAndStop(pl.Callback):
             trainer.should_stop = True
 
 
-def test_the_fused_engine_resumes_bit_for_bit_mid_epoch(tmp_path):
-    """Stopped after 7 chunks (mid-epoch) and resumed, a 1-thread run ends bit for bit where
-    an unbroken run ends: the kernel's generators derive from (seed, rank, epoch, chunk)."""
+class ChunkOrder(pl.Callback):
+    """The chunk indices each epoch trained, in order."""
+
+    def __init__(self) -> None:
+        self.epochs: list[list[int]] = []
+
+    def on_train_epoch_start(self, trainer, pl_module) -> None:
+        self.epochs.append([])
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        self.epochs[-1].append(batch.index)
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_the_fused_engine_orders_its_chunks_as_data_shuffle_says(tmp_path, shuffle):
     from cbow_torch.train.cli import cli_main
 
-    no_export = "--export.enabled=false"  # the parameters are compared, not the vectors' files
-    whole = run_cli([*fused_args(tmp_path, name="whole"), no_export]).model.model.state_dict()
-    cut = cli_main([*fused_args(tmp_path, name="cut")[1:], no_export], run=False)
+    args = [*fused_args(tmp_path)[1:], f"--data.shuffle={shuffle}", "--export.enabled=false"]
+    cli = cli_main(args, run=False)
+    order = ChunkOrder()
+    cli.trainer.callbacks.append(order)
+    cli.trainer.fit(cli.model, datamodule=cli.datamodule)
+    first, second = order.epochs
+    assert sorted(first) == sorted(second) == list(range(len(first))) and len(first) >= 10
+    if shuffle:  # a seeded order a epoch, another the next epoch
+        assert first != sorted(first) and second != first
+    else:  # the corpus in order, as word2vec reads it
+        assert first == second == sorted(first)
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_the_fused_engine_resumes_bit_for_bit_mid_epoch(tmp_path, shuffle):
+    """Stopped after 7 chunks (mid-epoch) and resumed, a 1-thread run ends bit for bit where
+    an unbroken run ends: the kernel's generators derive from (seed, rank, epoch, chunk), and
+    the shuffled order of the chunks from (data.seed, epoch)."""
+    from cbow_torch.train.cli import cli_main
+
+    # the parameters are compared, not the vectors' files
+    no_export = ["--export.enabled=false", f"--data.shuffle={shuffle}"]
+    whole = run_cli([*fused_args(tmp_path, name="whole"), *no_export]).model.model.state_dict()
+    cut = cli_main([*fused_args(tmp_path, name="cut")[1:], *no_export], run=False)
     cut.trainer.callbacks.append(SaveAndStop(7, tmp_path / "mid.ckpt"))
     cut.trainer.fit(cut.model, datamodule=cut.datamodule)
     assert cut.trainer.global_step == 7
     resumed = run_cli(
-        [*fused_args(tmp_path, name="cut"), no_export, f"--ckpt_path={tmp_path / 'mid.ckpt'}"]
+        [*fused_args(tmp_path, name="cut"), *no_export, f"--ckpt_path={tmp_path / 'mid.ckpt'}"]
     )
     assert resumed.trainer.global_step == 2 * len(resumed.datamodule.train_dataloader())
     for name, value in resumed.model.model.state_dict().items():

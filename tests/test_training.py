@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 import pytorch_lightning as pl
 import torch
+import yaml
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from cbow_torch import CBOW
@@ -680,3 +681,35 @@ def test_the_bar_redraws_by_time_with_words_per_second_and_the_run_eta(
     train = [d for d in drawn.split("\r") if d.startswith("Epoch 0")]
     assert {int(n) for d in train for n in re.findall(r"\| *(\d+)/15 ", d)} == counts
     assert "words/s=" in train[-1] and "ETA=" in train[-1]
+
+
+def test_a_config_files_unknown_keys_are_all_named_with_suggestions(tmp_path):
+    bad = tmp_path / "mine.yaml"
+    bad.write_text(
+        "model:\n  embeding_dim: 3\n  lrr: 2\n  objective:\n    init_args: {}\ndata:\n  windw: 5\n"
+    )
+    with pytest.raises(SystemExit) as error:
+        main(fit_args(tmp_path, f"--config={bad}"))
+    message = str(error.value.code)
+    assert message == (
+        f"cbow-torch: error: config {bad}: unknown keys: model.embeding_dim (did you mean "
+        "model.embedding_dim?), model.lrr (did you mean model.lr?), data.windw (did you mean "
+        "data.window?)"
+    )
+
+
+def test_bundled_configs_load_by_name_from_any_directory(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)  # no configs/ here
+    for name in ("word2vec", "configs/word2vec.yaml", "presets/gpu"):
+        with pytest.raises(SystemExit) as done:
+            main(["fit", "--config", "default", "--config", name, "--print_config"])
+        assert done.value.code == 0, name
+    shown = yaml.safe_load(
+        capsys.readouterr().out.split("# pytorch_lightning")[-2].split("\n", 1)[1]
+    )
+    assert shown["model"]["objective"]["class_path"] == "cbow_torch.objectives.NegativeSampling"
+    with pytest.raises(SystemExit) as error:
+        main(["fit", "--config", "word2vc"])
+    assert "config 'word2vc': no such file and no bundled config of that name" in str(
+        error.value.code
+    )

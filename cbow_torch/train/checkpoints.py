@@ -77,7 +77,8 @@ class Checkpoint:
     where: str = ""  # "run DIR" for --ckpt_path last, else the path
 
 
-def _say(message: str) -> None:
+def say(message: str) -> None:
+    """Print one line to stderr, on rank zero only."""
     if rank_zero_only.rank == 0:
         print(message, file=sys.stderr, flush=True)
 
@@ -183,7 +184,7 @@ def start_resume(ckpt: Checkpoint, trainer: pl.Trainer) -> None:
     elif max_epochs is not None and max_epochs >= 0 and ckpt.epochs_done >= max_epochs:
         limit = f"max_epochs={max_epochs}"
     else:
-        _say(f"Resuming {ckpt.where} from step {ckpt.step} ({ckpt.epochs_done} epochs done)")
+        say(f"Resuming {ckpt.where} from step {ckpt.step} ({ckpt.epochs_done} epochs done)")
         if rank_zero_only.rank == 0:
             for cut in ckpt.path.parent.glob(".*.ckpt.*.tmp"):  # writes a kill -9 cut short
                 cut.unlink(missing_ok=True)
@@ -224,7 +225,7 @@ def check_learnable(datamodule: Any) -> None:
             "nothing it could measure (val/loss NaN); use a longer corpus, or set "
             "data.val_fraction=0 to train without validation"
         )
-    _say("cbow-torch: warning: data.val_fraction=0: no validation, so no val/loss to judge the run")
+    say("cbow-torch: warning: data.val_fraction=0: no validation, so no val/loss to judge the run")
 
 
 class RunGuard(pl.Callback):
@@ -256,12 +257,12 @@ class RunGuard(pl.Callback):
         if not isinstance(exception, KeyboardInterrupt | SIGTERMException):
             return
         if has_checkpoint:
-            _say(
+            say(
                 f"cbow-torch: interrupted at step {trainer.global_step}; {run_dir} keeps its last "
                 f"checkpoint. Resume it with:\n  {resume_command(self.argv)}"
             )
         else:
-            _say(
+            say(
                 f"cbow-torch: interrupted at step {trainer.global_step}, before the first "
                 f"checkpoint: nothing to resume ({run_dir} removed). Start again with:\n"
                 f"  {shlex.join(['cbow-torch', *self.argv]) if self.argv else 'the same call'}"

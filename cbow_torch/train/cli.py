@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytorch_lightning as pl
+import yaml
 from jsonargparse import DefaultHelpFormatter
 from lightning_fabric.plugins import TorchCheckpointIO
 from lightning_fabric.utilities.rank_zero import rank_zero_module
@@ -162,6 +163,7 @@ class CBOWCLI(LightningCLI):
         # The vocabulary flows one way, data to model: reading it prepares the corpus once
         # (on the launching process under DDP; the ranks it starts find it prepared).
         parser.link_arguments("data.vocab", "model.vocab", apply_on="instantiate")
+        self.options_parser = parser  # fit's and validate's options are the same
 
     def instantiate_trainer(self, **kwargs: Any) -> pl.Trainer:
         config = self.config_init[self.subcommand] if self.subcommand else self.config_init
@@ -176,6 +178,7 @@ class CBOWCLI(LightningCLI):
     # ---- checkpoints, resume and failures: checkpoints.py -------------------------------
 
     def parse_arguments(self, parser: LightningArgumentParser, args) -> None:
+        check_config_keys(self.options_parser, args)  # all unknown keys at once
         super().parse_arguments(parser, args)
         # The command line, for the resume hint; a dict of options (fit()) has none.
         self.argv = None if isinstance(args, dict) else list(sys.argv[1:] if args is None else args)
@@ -188,6 +191,14 @@ class CBOWCLI(LightningCLI):
         if self.subcommand == "validate":  # prints its metrics; no new run directory
             self.config["validate"]["trainer"]["logger"] = False
             self.save_config_callback = None
+        if self.subcommand == "fit":  # before the corpus is prepared: nothing would train
+            trainer = self.config["fit"]["trainer"]
+            for limit in ("max_epochs", "max_steps"):
+                if trainer.get(limit) == 0:
+                    raise ValueError(
+                        f"trainer.{limit}=0 trains nothing and would write untrained vectors: "
+                        "give 1 or more (fit(epochs=...))"
+                    )
 
     def after_instantiate_classes(self) -> None:
         super().after_instantiate_classes()
@@ -203,6 +214,49 @@ class CBOWCLI(LightningCLI):
                 trainer.strategy.checkpoint_io = AtomicCheckpointIO()
             log_dir = trainer.log_dir if trainer.logger is not None else None  # none: fast_dev_run
             trainer.callbacks.append(RunGuard(self.argv, log_dir))
+
+
+def check_config_keys(parser: LightningArgumentParser, args: list[str] | dict[str, Any]) -> None:
+    """Every key of each ``--config`` file (or of a config dict) that no option has, named with
+    a "did you mean": jsonargparse stops at the first. Keys under a class option
+    (``model.objective``) are the class's to check."""
+    if isinstance(args, dict):
+        recipes = [("the options", args.get(args.get("subcommand"), {}))]
+    else:
+        recipes = []
+        for path in _resolve_configs(args)[1]:
+            try:
+                recipes.append((f"config {path}", yaml.safe_load(path.read_text(encoding="utf-8"))))
+            except (OSError, UnicodeDecodeError, yaml.YAMLError):
+                continue  # the parser's own error names it
+    if not recipes:
+        return
+    try:
+        known = set(parser.get_defaults().keys())  # noqa: SIM118 (a Namespace, not a dict)
+    except Exception:  # the check must not hide what the parser itself would say
+        return
+    for name, recipe in recipes:
+        unknown = [key for key in _flat_keys(recipe) if not _is_known(key, known)]
+        if unknown:
+            said = []
+            for key in unknown:
+                close = difflib.get_close_matches(key, known, n=1, cutoff=0.75)
+                said.append(f"{key} (did you mean {close[0]}?)" if close else key)
+            raise ValueError(f"{name}: unknown keys: {', '.join(said)}")
+
+
+def _flat_keys(node: Any, prefix: str = "") -> list[str]:
+    """``{"a": {"b": 1}}`` -> ``["a.b"]``."""
+    if not isinstance(node, dict) or not node:
+        return [prefix] if prefix else []
+    return [
+        k for key, value in node.items() for k in _flat_keys(value, f"{prefix}.{key}".lstrip("."))
+    ]
+
+
+def _is_known(key: str, known: set[str]) -> bool:
+    parts = key.split(".")
+    return key == "config" or any(".".join(parts[:i]) in known for i in range(1, len(parts) + 1))
 
 
 def _resolve_configs(args: list[str]) -> tuple[list[str], list[Path]]:
