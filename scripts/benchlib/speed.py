@@ -14,7 +14,6 @@ Section "threads" times the manual step the same way at 1, 2, … intra-op threa
 
 from __future__ import annotations
 
-import statistics
 import time
 from collections.abc import Callable
 
@@ -24,7 +23,8 @@ import torch
 from cbow_torch import CBOW, reference
 from cbow_torch.functional import cbow_loss_autograd
 
-from .common import CLOCKS, DTYPES, batches, time_block
+from .common import DTYPES, batches, interleaved
+from .docs import table
 
 CONTENDERS = ("manual", "autograd", "numpy", "bound")
 LR = 0.03
@@ -100,78 +100,37 @@ def speed(shape: tuple[int, int, int, int], kinds: list[str], args) -> dict[str,
     """Median seconds per step of each contender, timed interleaved."""
     V, N, m, C = shape
     steps = {kind: make_step(kind, V, N, m, C, DTYPES[args.dtype]) for kind in kinds}
-    per_block = {}
-    for kind, step in steps.items():  # warm up, then size each block to about --block-time
-        time_block(step, args.warmup)
-        once = time_block(step, 1)
-        if kind == "numpy":
-            time.sleep(NUMPY_REST)
-        per_block[kind] = max(1, min(1000, round(args.block_time / max(once, 1e-6))))
-    samples: dict[str, list[float]] = {kind: [] for kind in kinds}
-    for r in range(args.repeats):
-        order = kinds[r % len(kinds) :] + kinds[: r % len(kinds)]
-        for kind in order:
-            samples[kind].append(time_block(steps[kind], per_block[kind], CLOCKS[args.clock]))
-            if kind == "numpy":
-                time.sleep(NUMPY_REST)
-    return {kind: statistics.median(s) for kind, s in samples.items()}
+    return interleaved(steps, args, after=lambda kind: kind == "numpy" and time.sleep(NUMPY_REST))
 
 
 def threads(shape: tuple[int, int, int, int], counts: list[int], args) -> dict[int, float]:
     """Median seconds per manual step at each thread count, timed interleaved."""
-    V, N, m, C = shape
-    step = make_step("manual", V, N, m, C, DTYPES[args.dtype])
-    per_block = {}
-    for n in counts:
-        torch.set_num_threads(n)
-        time_block(step, args.warmup)
-        per_block[n] = max(1, min(1000, round(args.block_time / max(time_block(step, 1), 1e-6))))
-    samples: dict[int, list[float]] = {n: [] for n in counts}
-    for r in range(args.repeats):
-        for n in counts[r % len(counts) :] + counts[: r % len(counts)]:
-            torch.set_num_threads(n)
-            samples[n].append(time_block(step, per_block[n], CLOCKS[args.clock]))
-    return {n: statistics.median(s) for n, s in samples.items()}
+    step = make_step("manual", *shape, DTYPES[args.dtype])
+    return interleaved(dict.fromkeys(counts, step), args, before=torch.set_num_threads)
 
 
-def _cell(eps: dict[str, float], kind: str) -> str:
-    return f"{eps[kind]:,.0f}" if kind in eps else "–"
-
-
-def _ratio(eps: dict[str, float], a: str, b: str, percent: bool = False) -> str:
-    if a not in eps or b not in eps:
-        return "–"
-    r = eps[a] / eps[b]
-    return f"{r:.0%}" if percent else f"{r:.2f}×"
+def _manual_over(eps: dict[str, float], other: str, form: str = "{:.2f}×") -> str:
+    return form.format(eps["manual"] / eps[other]) if {"manual", other} <= eps.keys() else "–"
 
 
 def print_speed_table(results: dict[str, tuple[tuple, dict[str, float]]]) -> None:
     print("\n## Speed (examples/s, median of interleaved blocks; higher is better)\n")
-    print(
-        "| shape | V | N | m | manual | autograd | numpy | bound "
-        "| manual/autograd | manual/numpy | manual/bound |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    rows = []
     for name, ((V, N, m, _C), med) in results.items():
         eps = {k: m / t for k, t in med.items()}
-        cells = " | ".join(_cell(eps, k) for k in CONTENDERS)
-        ratios = " | ".join(
-            (
-                _ratio(eps, "manual", "autograd"),
-                _ratio(eps, "manual", "numpy"),
-                _ratio(eps, "manual", "bound", percent=True),
-            )
-        )
-        print(f"| {name} | {V:,} | {N} | {m} | {cells} | {ratios} |")
+        cells = [f"{eps[k]:,.0f}" if k in eps else "–" for k in CONTENDERS]
+        ratios = [_manual_over(eps, "autograd"), _manual_over(eps, "numpy")]
+        rows.append([name, f"{V:,}", N, m, *cells, *ratios, _manual_over(eps, "bound", "{:.0%}")])
+    ratios = ["manual/autograd", "manual/numpy", "manual/bound"]
+    print(table(["shape", "V", "N", "m", *CONTENDERS, *ratios], rows))
 
 
 def print_threads_table(results: dict[str, tuple[tuple, dict[int, float]]]) -> None:
     print("\n## Threads: the manual step (examples/s, median of interleaved blocks)\n")
     counts = sorted({n for _, med in results.values() for n in med})
-    print("| shape | V | N | m | " + " | ".join(f"{n} thread(s)" for n in counts) + " | fastest |")
-    print("|---|---|---|---|" + "---|" * (len(counts) + 1))
+    rows = []
     for name, ((V, N, m, _C), med) in results.items():
         eps = {n: m / t for n, t in med.items()}
-        best = max(eps, key=eps.get)
-        cells = " | ".join(f"{eps[n]:,.0f}" for n in counts)
-        print(f"| {name} | {V:,} | {N} | {m} | {cells} | {best} |")
+        cells = [f"{eps[n]:,.0f}" for n in counts]
+        rows.append([name, f"{V:,}", N, m, *cells, max(eps, key=eps.get)])
+    print(table(["shape", "V", "N", "m", *(f"{n} thread(s)" for n in counts), "fastest"], rows))
