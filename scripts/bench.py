@@ -1,9 +1,9 @@
 """Benchmarks of CBOW training, one section each (the code of each is in scripts/benchlib/):
 
   speed      one training step: the hand-written backward against autograd, numpy and the
-             matmul bound, interleaved in one process (benchlib/speed.py)
-  threads    the manual step at 1, 2, … intra-op threads, per shape (benchlib/speed.py)
-  memory     a step's peak memory, one fresh process per contender (benchlib/memory.py)
+             matmul bound, interleaved in one process (benchlib/step.py)
+  threads    the manual step at 1, 2, … intra-op threads, per shape (benchlib/step.py)
+  memory     a step's peak memory, one fresh process per contender (benchlib/step.py)
   lightning  the Trainer on the default config against a plain loop, in one fit
              (benchlib/lightning.py)
   parallel   default-config runs alone and two at once, each in its own process
@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -32,21 +31,18 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchlib
 from benchlib import BenchError  # noqa: E402
-from benchlib.common import (  # noqa: E402
-    CLOCKS,
-    DTYPES,
-    SHAPES,
-    HelpFormatter,
-    csv_of,
-    set_numpy_threads,
-    shapes,
-)
-from benchlib.lightning import lightning_overhead, print_lightning_table  # noqa: E402
-from benchlib.memory import memory, print_memory_table  # noqa: E402
-from benchlib.parallel import parallel, print_parallel_table  # noqa: E402
-from benchlib.speed import CONTENDERS, print_speed_table, print_threads_table, speed, threads  # noqa: E402
+from benchlib.common import CLOCKS, DTYPES, SHAPES, HelpFormatter, csv_of, set_numpy_threads, shapes  # noqa: E402  # noqa: E402
+from benchlib.lightning import lightning  # noqa: E402
+from benchlib.parallel import parallel  # noqa: E402
+from benchlib.step import CONTENDERS, memory, speed, threads  # noqa: E402
 
-SECTIONS = ("speed", "threads", "memory", "lightning", "parallel")
+SECTIONS = {
+    "speed": speed,
+    "threads": threads,
+    "memory": memory,
+    "lightning": lightning,
+    "parallel": parallel,
+}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -95,43 +91,8 @@ def run(args: argparse.Namespace) -> None:
         f"{torch.get_num_threads()} threads, "
         f"{os.cpu_count()} CPUs, dtype {args.dtype}, repeats {args.repeats}, clock {args.clock}"
     )
-    tables = []
-    if "speed" in args.sections:
-        results = {}
-        for name, shape in args.shapes:
-            kinds = [k for k in args.contenders if k != "numpy" or shape[0] <= args.numpy_max_v]
-            print(f"timing {name} {shape} ...", file=sys.stderr, flush=True)
-            results[name] = (shape, speed(shape, kinds, args))
-        tables.append(lambda: print_speed_table(results))
-    if "threads" in args.sections:
-        counts = args.thread_counts or list(range(1, (os.cpu_count() or 1) + 1))
-        by_shape = {}
-        for name, shape in args.shapes:
-            print(f"threads {name} {shape} ...", file=sys.stderr, flush=True)
-            by_shape[name] = (shape, threads(shape, counts, args))
-        tables.append(lambda: print_threads_table(by_shape))
-    if "memory" in args.sections:
-        rows = []
-        for name, shape in args.memory_shapes:
-            print(f"memory {name} {shape} ...", file=sys.stderr, flush=True)
-            rows += memory(name, shape, args.contenders, args)
-        tables.append(lambda: print_memory_table(rows))
-    if "lightning" in args.sections:
-        warnings.filterwarnings("ignore", ".*does not have many workers.*")
-        overhead = []
-        for every in args.lightning_log_every or [None]:
-            for bar in args.lightning_progress_bar:
-                print(f"lightning: progress bar {bar}, log every {every} ...", file=sys.stderr)
-                overhead.append((bar == "on", every, lightning_overhead(bar == "on", every, args)))
-        tables.append(lambda: print_lightning_table(overhead))
-    if "parallel" in args.sections:
-        pairs = []
-        for count in (x for x in args.parallel_threads.split(",") if x):
-            print(f"parallel: threads.count {count} ...", file=sys.stderr, flush=True)
-            pairs.append(parallel(count, args))
-        tables.append(lambda: print_parallel_table(pairs, args))
-    for table in tables:
-        table()
+    for name in args.sections:
+        SECTIONS[name](args)
 
 
 if __name__ == "__main__":

@@ -4,9 +4,9 @@
 2. No host sync: a few manual training steps (cbow_loss, backward, torch.optim.SGD) run under
    torch.cuda.set_sync_debug_mode("error"), which raises on any synchronising call.
 3. Speed and memory, float32: manual against autograd against the matmul bound (the step's three
-   products into preallocated outputs), timed interleaved (the device synchronised around each
-   block), median of repeats;
-   peak memory above the parameters from torch.cuda.max_memory_allocated, in m×V buffers.
+   products into preallocated outputs), timed interleaved (benchlib.common.interleaved, the
+   device synchronised around each block); peak memory above the parameters from
+   torch.cuda.max_memory_allocated, in m×V buffers.
 4. Negative sampling (word2vec's objective): loss and gradients against the CPU in float64, no
    host sync in a training step (noise drawn on the device, sparse SGD), and windows/s of the
    plain step (noise, forward, backward, sparse SGD) at V = 10⁶, N = 300 and at N = 100.
@@ -28,7 +28,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchlib
 from benchlib.common import HelpFormatter, batches, interleaved, shapes, time_block  # noqa: E402
 from benchlib.docs import table  # noqa: E402
-from benchlib.speed import make_step  # noqa: E402
+from benchlib.step import make_step  # noqa: E402
 
 from cbow_torch import CBOW, CBOWNegativeSampling  # noqa: E402
 from cbow_torch.sampling import UnigramNoise  # noqa: E402

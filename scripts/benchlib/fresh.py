@@ -15,15 +15,11 @@ before the function that needs it, so a start-up is timed from the bare interpre
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 from . import BenchError
-
-SCRIPTS = Path(__file__).resolve().parents[1]
 
 
 def memory(kind: str, shape: str, dtype: str = "float32", threads: int | None = None) -> dict:
@@ -31,7 +27,7 @@ def memory(kind: str, shape: str, dtype: str = "float32", threads: int | None = 
 
     from .common import DTYPES, shapes
     from .rss import PeakAbove
-    from .speed import make_step
+    from .step import make_step
 
     if threads:
         torch.set_num_threads(threads)
@@ -67,11 +63,11 @@ def startup(ids_dtype: str = "int32") -> dict:
 def run(function: str, env: dict | None = None, **options) -> dict:
     """``python -m benchlib.fresh FUNCTION KEY=VALUE …`` in a fresh process; its figures.
     ``env``: more environment variables. A failure is a BenchError with its last line."""
+    from .runs import scripts_env
+
     argv = [function, *(f"{k}={v}" for k, v in options.items())]
-    path = os.pathsep.join(filter(None, [str(SCRIPTS), os.environ.get("PYTHONPATH")]))
-    environ = {**os.environ, "PYTHONPATH": path, **(env or {})}
     command = [sys.executable, "-m", "benchlib.fresh", *argv]
-    out = subprocess.run(command, env=environ, capture_output=True, text=True)
+    out = subprocess.run(command, env=scripts_env(**(env or {})), capture_output=True, text=True)
     if out.returncode:
         last = (out.stderr.strip().splitlines() or ["no output"])[-1]
         raise BenchError(f"benchlib.fresh {' '.join(argv)} failed: {last}")
@@ -87,11 +83,9 @@ def _value(text: str):
 
 def main(argv: list[str]) -> None:
     functions = {"memory": memory, "startup": startup}
-    if argv in (["-h"], ["--help"]):
-        print(__doc__)
-        return
     if not argv or argv[0] not in functions or not all("=" in a for a in argv[1:]):
-        sys.exit(__doc__)  # --help, or a call that is not one of the above
+        print(__doc__)  # --help, or a call that is none of the above
+        sys.exit(0 if argv in (["-h"], ["--help"]) else 2)
     options = dict(a.split("=", 1) for a in argv[1:])
     try:
         figures = functions[argv[0]](**{k: _value(v) for k, v in options.items()})

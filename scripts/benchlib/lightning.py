@@ -18,6 +18,7 @@ import contextlib
 import statistics
 import sys
 import tempfile
+import warnings
 from collections.abc import Callable
 
 from . import BenchError
@@ -93,39 +94,32 @@ def plain_loop(trainer, pl_module) -> Callable[[int], None]:
     return run
 
 
-def lightning_overhead(progress_bar: bool, log_every: int | None, args) -> dict[str, float]:
-    """One default-config fit: median seconds per step of the Trainer and of a plain loop."""
-    timer = Interleave(max(args.warmup, 20), args.block_time, args.repeats, args.clock)
-    with tempfile.TemporaryDirectory(prefix="cbow-bench-") as tmp:
-        options = fit_args("default", progress_bar=progress_bar, out_dir=tmp, export=False)
-        options += fit_args(log_every=log_every) if log_every else []
-        with contextlib.redirect_stdout(sys.stderr):  # the progress bar, off the table's stream
-            cli = fit_here(options, timer)
-    if len(timer.samples["lightning"]) < args.repeats:
-        raise BenchError(
-            f"lightning: only {len(timer.samples['lightning'])} of {args.repeats} blocks fit "
-            "in the default config's run; lower --repeats or --block-time"
-        )
-    return {
-        "m": cli.datamodule.batch_size,
-        "V": cli.datamodule.vocab_size,
-        "block": timer.block,
-        "log_every": cli.trainer.log_every_n_steps,
-        **{kind: statistics.median(s) for kind, s in timer.samples.items()},
-    }
-
-
-def print_lightning_table(rows: list[tuple[bool, int, dict]]) -> None:
+def lightning(args) -> None:
+    """The section: one default-config fit per variant; the Trainer's and the plain loop's
+    examples/s, each the median of its blocks."""
+    warnings.filterwarnings("ignore", ".*does not have many workers.*")
+    rows = []
+    for every in args.lightning_log_every or [None]:
+        for bar in args.lightning_progress_bar:
+            print(f"lightning: progress bar {bar}, log every {every} ...", file=sys.stderr)
+            timer = Interleave(max(args.warmup, 20), args.block_time, args.repeats, args.clock)
+            with tempfile.TemporaryDirectory(prefix="cbow-bench-") as tmp:
+                options = fit_args("default", progress_bar=bar == "on", out_dir=tmp, export=False)
+                options += fit_args(log_every=every) if every else []
+                with contextlib.redirect_stdout(sys.stderr):  # the progress bar, off the table
+                    cli = fit_here(options, timer)
+            if len(timer.samples["plain"]) < args.repeats:
+                raise BenchError(
+                    f"lightning: only {len(timer.samples['plain'])} of {args.repeats} blocks fit "
+                    "in the default config's run; lower --repeats or --block-time"
+                )
+            m = cli.datamodule.batch_size
+            trainer, plain = (m / statistics.median(timer.samples[k]) for k in timer.samples)
+            rows.append([bar, cli.trainer.log_every_n_steps, f"{cli.datamodule.vocab_size:,}", m])
+            rows[-1] += [timer.block, f"{trainer:,.0f}", f"{plain:,.0f}", f"{trainer / plain:.0%}"]
     print(
         "\n## Lightning overhead: default config, Trainer against a plain loop "
         "(examples/s, median of interleaved blocks)\n"
     )
     header = ["progress bar", "log_every_n_steps", "V", "m", "steps/block", "Trainer", "plain"]
-    cells = []
-    for bar, _every, r in rows:
-        lightning, plain = r["m"] / r["lightning"], r["m"] / r["plain"]
-        cells.append(
-            ["on" if bar else "off", r["log_every"], f"{r['V']:,}", r["m"], r["block"]]
-            + [f"{lightning:,.0f}", f"{plain:,.0f}", f"{lightning / plain:.0%}"]
-        )
-    print(table([*header, "Trainer/plain"], cells))
+    print(table([*header, "Trainer/plain"], rows))

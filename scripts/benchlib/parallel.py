@@ -12,6 +12,7 @@ Variants (--parallel-threads): "auto" is the config's threads.count: null; a num
 from __future__ import annotations
 
 import statistics
+import sys
 import tempfile
 from pathlib import Path
 
@@ -19,46 +20,42 @@ from .docs import table
 from .runs import finish, fit_args, launch
 
 
-def parallel(threads: str, args) -> dict:
-    """Median examples/s of lone runs and of the runs of pairs, over args.repeats rounds."""
-    options = fit_args(
-        "default",
-        threads=None if threads == "auto" else int(threads),
-        max_steps=args.parallel_steps,
-        progress_bar=False,
-        export=False,
-    )
-
-    def runs(count: int) -> list[dict]:
-        with tempfile.TemporaryDirectory(prefix="cbow-bench-") as tmp:
-            works = [Path(tmp, str(i)) for i in range(count)]
-            started = [launch(options, work, warmup=args.parallel_warmup) for work in works]
-            return [finish(p, w, "parallel: a run")[0] for p, w in zip(started, works, strict=True)]
-
-    alone, pair = [], []
-    for _ in range(args.repeats):
-        alone += runs(1)
-        pair += runs(2)
-    return {
-        "threads": threads,
-        "alone": statistics.median(r["words_per_sec"] for r in alone),
-        "pair": statistics.median(r["words_per_sec"] for r in pair),
-        "pair_min": min(r["words_per_sec"] for r in pair),
-        "threads_alone": sorted({r["threads"] for r in alone}),
-        "threads_pair": sorted({r["threads"] for r in pair}),
-    }
+def _runs(options: list[str], count: int, warmup: int) -> list[dict]:
+    """COUNT fits started at once, each in a fresh process; their records."""
+    with tempfile.TemporaryDirectory(prefix="cbow-bench-") as tmp:
+        works = [Path(tmp, str(i)) for i in range(count)]
+        started = [launch(options, work, warmup=warmup) for work in works]
+        return [finish(p, w, "parallel: a run")[0] for p, w in zip(started, works, strict=True)]
 
 
-def print_parallel_table(rows: list[dict], args) -> None:
+def parallel(args) -> None:
+    """The section: per threads.count, the median examples/s of lone runs and of the runs of
+    pairs, over args.repeats rounds."""
+    rows = []
+    for threads in filter(None, args.parallel_threads.split(",")):
+        print(f"parallel: threads.count {threads} ...", file=sys.stderr, flush=True)
+        options = fit_args(
+            "default", threads=None if threads == "auto" else int(threads), export=False,
+            max_steps=args.parallel_steps, progress_bar=False,
+        )  # fmt: skip
+        alone, pair = [], []
+        for _ in range(args.repeats):
+            alone += _runs(options, 1, args.parallel_warmup)
+            pair += _runs(options, 2, args.parallel_warmup)
+        rate = {
+            k: statistics.median(r["words_per_sec"] for r in v)
+            for k, v in (("alone", alone), ("pair", pair))
+        }
+        slowest = min(r["words_per_sec"] for r in pair)
+        ended = [sorted({r["threads"] for r in runs}) for runs in (alone, pair)]
+        rows.append([threads, f"{rate['alone']:,.0f}", f"{rate['pair']:,.0f} ({slowest:,.0f})"])
+        rows[-1] += [
+            f"{rate['pair'] / rate['alone']:.0%}",
+            f"{ended[0]} alone, {ended[1]} in a pair",
+        ]
     print(
         f"\n## Two runs at once: default config, {args.parallel_steps} steps each, timed after "
         f"step {args.parallel_warmup} (examples/s, median of {args.repeats} rounds)\n"
     )
     header = ["threads.count", "alone", "each of a pair (slowest)", "pair/alone"]
-    cells = [
-        [r["threads"], f"{r['alone']:,.0f}", f"{r['pair']:,.0f} ({r['pair_min']:,.0f})"]
-        + [f"{r['pair'] / r['alone']:.0%}"]
-        + [f"{r['threads_alone']} alone, {r['threads_pair']} in a pair"]
-        for r in rows
-    ]
-    print(table([*header, "threads at the end"], cells))
+    print(table([*header, "threads at the end"], rows))

@@ -50,9 +50,15 @@ KEYS = {  # a setting's name: the config keys it sets
 # go. When issue 25 makes the objective a class, these become {"softmax": "Softmax",
 # "negative": "NegativeSampling"} and "model.objective.{}".
 OBJECTIVES = {"softmax": "softmax", "negative": "negative"}
-OBJECTIVE_OPTIONS = ("engine", "negative")
+OBJECTIVE_OPTIONS = {"engine": "engine", "negative": "negatives"}  # a setting's name: its option
 OBJECTIVE_KEY = "model.{}"
-OBJECTIVE_NAMES = {"negative": "negatives"}  # gensim's name: the objective's
+
+
+def scripts_env(**more: str) -> dict[str, str]:
+    """This process's environment, with scripts/ on PYTHONPATH (and MORE), for a child process
+    that imports benchlib."""
+    path = os.pathsep.join(filter(None, [str(SCRIPTS), os.environ.get("PYTHONPATH")]))
+    return {**os.environ, "PYTHONPATH": path, **more}
 
 
 def config_file(name: str) -> Path:
@@ -74,7 +80,7 @@ def fit_args(*configs: str, objective: str | None = None, **settings: Any) -> li
         args.append(f"--model.objective={OBJECTIVES[objective]}")
     for name, value in settings.items():
         if name in OBJECTIVE_OPTIONS:
-            keys = [OBJECTIVE_KEY.format(OBJECTIVE_NAMES.get(name, name))]
+            keys = [OBJECTIVE_KEY.format(OBJECTIVE_OPTIONS[name])]
         elif name in KEYS:
             keys, value = KEYS[name], (not value if name == "bare" else value)
         else:
@@ -115,15 +121,8 @@ def launch(args: list[str], work: Path, warmup: int = 0) -> subprocess.Popen:
     command = [sys.executable, "-m", "cbow_torch", "fit", *args]
     command.append(f"--trainer.callbacks+={json.dumps(clock)}")
     work.mkdir(parents=True, exist_ok=True)
-    path = os.pathsep.join(filter(None, [str(SCRIPTS), os.environ.get("PYTHONPATH")]))
-    return subprocess.Popen(
-        command,
-        cwd=work,
-        env={**os.environ, "PYTHONPATH": path},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    env, pipe = scripts_env(), subprocess.PIPE
+    return subprocess.Popen(command, cwd=work, env=env, stdout=pipe, stderr=pipe, text=True)
 
 
 def finish(process: subprocess.Popen, work: Path, what: str) -> tuple[dict, Path]:

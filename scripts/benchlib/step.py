@@ -1,4 +1,4 @@
-"""Section "speed": one training step of each contender, timed interleaved in one process.
+"""Sections "speed", "threads" and "memory" of scripts/bench.py: one softmax training step.
 
 Contenders (each a full step: forward, backward, SGD update):
 
@@ -8,12 +8,20 @@ Contenders (each a full step: forward, backward, SGD update):
   bound     only the step's three products, into preallocated outputs: the logits H W2ᵀ,
             ∂W2 = (Ŷ−Y)ᵀ H and L1 = (Ŷ−Y) W2
 
-Every repeat times a block of steps of each, in rotating order; the table shows the median block.
-Section "threads" times the manual step the same way at 1, 2, … intra-op threads.
+"speed": every repeat times a block of steps of each, in rotating order; the table shows the
+median block. "threads" times the manual step the same way at 1, 2, … intra-op threads.
+
+"memory": each contender runs in a fresh process (``python -m benchlib.fresh memory``): it loads
+the kernels on a tiny model, builds the model, then reads the resident-set peak of two steps
+above the resident size before them (benchlib.rss), so it counts the gradients and anything a
+step keeps for the next; "extra" is that peak less the gradients' own size, in units of one m×V
+logits buffer.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from collections.abc import Callable
 
@@ -25,6 +33,7 @@ from cbow_torch.functional import cbow_loss_autograd
 
 from .common import DTYPES, batches, interleaved
 from .docs import table
+from .fresh import run
 
 CONTENDERS = ("manual", "autograd", "numpy", "bound")
 LR = 0.03
@@ -96,41 +105,56 @@ def make_step(
     return torch_step(kind, V, N, m, C, dtype, device)
 
 
-def speed(shape: tuple[int, int, int, int], kinds: list[str], args) -> dict[str, float]:
-    """Median seconds per step of each contender, timed interleaved."""
-    V, N, m, C = shape
-    steps = {kind: make_step(kind, V, N, m, C, DTYPES[args.dtype]) for kind in kinds}
-    return interleaved(steps, args, after=lambda kind: kind == "numpy" and time.sleep(NUMPY_REST))
-
-
-def threads(shape: tuple[int, int, int, int], counts: list[int], args) -> dict[int, float]:
-    """Median seconds per manual step at each thread count, timed interleaved."""
-    step = make_step("manual", *shape, DTYPES[args.dtype])
-    return interleaved(dict.fromkeys(counts, step), args, before=torch.set_num_threads)
-
-
 def _manual_over(eps: dict[str, float], other: str, form: str = "{:.2f}×") -> str:
     return form.format(eps["manual"] / eps[other]) if {"manual", other} <= eps.keys() else "–"
 
 
-def print_speed_table(results: dict[str, tuple[tuple, dict[str, float]]]) -> None:
-    print("\n## Speed (examples/s, median of interleaved blocks; higher is better)\n")
+def speed(args) -> None:
+    """The section: examples/s of each contender at each shape, timed interleaved."""
     rows = []
-    for name, ((V, N, m, _C), med) in results.items():
-        eps = {k: m / t for k, t in med.items()}
+    for name, (V, N, m, C) in args.shapes:
+        print(f"speed {name} ...", file=sys.stderr, flush=True)
+        kinds = [k for k in args.contenders if k != "numpy" or args.numpy_max_v >= V]
+        steps = {kind: make_step(kind, V, N, m, C, DTYPES[args.dtype]) for kind in kinds}
+        rest = lambda kind: kind == "numpy" and time.sleep(NUMPY_REST)  # noqa: E731
+        eps = {k: m / t for k, t in interleaved(steps, args, after=rest).items()}
         cells = [f"{eps[k]:,.0f}" if k in eps else "–" for k in CONTENDERS]
         ratios = [_manual_over(eps, "autograd"), _manual_over(eps, "numpy")]
         rows.append([name, f"{V:,}", N, m, *cells, *ratios, _manual_over(eps, "bound", "{:.0%}")])
+    print("\n## Speed (examples/s, median of interleaved blocks; higher is better)\n")
     ratios = ["manual/autograd", "manual/numpy", "manual/bound"]
     print(table(["shape", "V", "N", "m", *CONTENDERS, *ratios], rows))
 
 
-def print_threads_table(results: dict[str, tuple[tuple, dict[int, float]]]) -> None:
-    print("\n## Threads: the manual step (examples/s, median of interleaved blocks)\n")
-    counts = sorted({n for _, med in results.values() for n in med})
+def threads(args) -> None:
+    """The section: examples/s of the manual step at each thread count, timed interleaved."""
+    counts = args.thread_counts or list(range(1, (os.cpu_count() or 1) + 1))
     rows = []
-    for name, ((V, N, m, _C), med) in results.items():
+    for name, (V, N, m, C) in args.shapes:
+        print(f"threads {name} ...", file=sys.stderr, flush=True)
+        step = make_step("manual", V, N, m, C, DTYPES[args.dtype])
+        med = interleaved(dict.fromkeys(counts, step), args, before=torch.set_num_threads)
         eps = {n: m / t for n, t in med.items()}
         cells = [f"{eps[n]:,.0f}" for n in counts]
         rows.append([name, f"{V:,}", N, m, *cells, max(eps, key=eps.get)])
+    print("\n## Threads: the manual step (examples/s, median of interleaved blocks)\n")
     print(table(["shape", "V", "N", "m", *(f"{n} thread(s)" for n in counts), "fastest"], rows))
+
+
+def memory(args) -> None:
+    """The section: each contender's peak at each of args.memory_shapes."""
+    itemsize = torch.empty(0, dtype=DTYPES[args.dtype]).element_size()
+    threads, rows, method = torch.get_num_threads(), [], ""
+    for name, (V, N, m, _C) in args.memory_shapes:
+        print(f"memory {name} ...", file=sys.stderr, flush=True)
+        params_mib = (2 * V * N + V + N) * itemsize / 2**20  # W1, b1, W2, b2
+        logits_mib = m * V * itemsize / 2**20  # one m×V buffer
+        for kind in (k for k in args.contenders if k in ("manual", "autograd")):
+            res = run("memory", kind=kind, shape=name, dtype=args.dtype, threads=threads)
+            peak, method = res["peak_above_mib"], res["method"]
+            rows.append([name, kind, f"{params_mib:,.0f}", f"{logits_mib:,.0f}", f"{peak:,.0f}"])
+            rows[-1].append(f"{(peak - params_mib) / logits_mib:.2f}")
+    print("\n## Peak memory of one step above the parameters (resident set, MiB)\n")
+    header = ["shape", "contender", "params (= grads)", "one m×V buffer", "peak above params"]
+    print(table([*header, "extra beyond grads, in m×V buffers"], rows))
+    print(f"\nmethod: {method} (/proc/self/status), one fresh process per row")
