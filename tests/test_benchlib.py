@@ -31,6 +31,8 @@ def test_every_setting_reaches_the_config_key_it_names(tmp_path):
         "loader_workers": 0,
         "cache_dir": str(tmp_path / "cache"),
         "vector_size": 8,
+        "lr": 0.5,
+        "min_lr": 0.001,
         "epochs": 1,
         "max_steps": 4,
         "log_every": 1,
@@ -74,6 +76,8 @@ def test_configs_by_name_or_path_and_bad_settings():
         fit_args("default", objective="hierarchical")
     with pytest.raises(TypeError, match="unknown setting learning_rate"):
         fit_args(learning_rate=1)
+    with pytest.raises(BenchError, match=r"^cbow-torch fit: data.window must be >= 1 .*, got 0$"):
+        fit_here(fit_args("default", window=0))  # the CLI's own message, one line
     assert fit_args(threads=None, progress_bar=True, window=1) == [
         "--threads.count=null",
         "--trainer.enable_progress_bar=true",

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import warnings
+from argparse import ArgumentError
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,8 @@ KEYS = {  # a setting's name: the config keys it sets
     "loader_workers": ["data.num_workers"],
     "cache_dir": ["data.cache_dir"],
     "vector_size": ["model.embedding_dim"],
+    "lr": ["model.lr"],
+    "min_lr": ["model.min_lr"],
     "epochs": ["trainer.max_epochs"],
     "max_steps": ["trainer.max_steps"],
     "log_every": ["trainer.log_every_n_steps"],
@@ -94,8 +97,10 @@ def fit_here(args: list[str], *callbacks, around: Any = None):
     """``cbow-torch fit ARGS`` in this process with more callbacks, the fit (not the CLI's
     set-up, which prepares the corpus) inside the context manager ``around``; returns the CLI
     (``cli.model``, ``cli.datamodule``, ``cli.trainer``). A run without a logger writes its
-    config.yaml to a temporary directory, not the working directory."""
+    config.yaml to a temporary directory, not the working directory. A bad option or a
+    diverged run is a BenchError of one line."""
     from cbow_torch.train.cli import cli_main, lightning_noise_silenced
+    from cbow_torch.train.module import CBOWTrainingError
 
     with (
         warnings.catch_warnings(),
@@ -106,10 +111,13 @@ def fit_here(args: list[str], *callbacks, around: Any = None):
         # The script's own sys.argv is not for this CLI: args replace it, as in cbow_torch.fit.
         warnings.filterwarnings("ignore", message="LightningCLI's args parameter is intended")
         warnings.filterwarnings("ignore", message="Total length of .* across ranks is zero")
-        cli = cli_main(args, run=False)
-        cli.trainer.callbacks.extend(callbacks)
-        with around or contextlib.nullcontext():
-            cli.trainer.fit(cli.model, datamodule=cli.datamodule)
+        try:
+            cli = cli_main(args, run=False)
+            cli.trainer.callbacks.extend(callbacks)
+            with around or contextlib.nullcontext():
+                cli.trainer.fit(cli.model, datamodule=cli.datamodule)
+        except (ArgumentError, ValueError, CBOWTrainingError) as error:  # as the CLI's main
+            raise BenchError(f"cbow-torch fit: {' '.join(str(error).split())}") from None
     return cli
 
 

@@ -39,7 +39,7 @@ def speed(args) -> None:
         docs = documents(corpus, "whitespace")
         counts = collections.Counter(w for d in docs for w in d)
         kept = [c for c in counts.values() if c >= 5]  # min_count 5, as all four count
-        n_words, V = sum(kept), len(kept)
+        n_words, V, m = sum(kept), len(kept), args.batch_size  # α on the mean: 0.25 a window
         common = fit_args(
             corpus=corpus, tokenizer="whitespace", window=args.window, vector_size=args.dim,
             epochs=args.epochs, batch_size=args.batch_size, val_fraction=0, seed=args.seed,
@@ -47,10 +47,10 @@ def speed(args) -> None:
             threads=args.threads, bare=True, export=False, progress_bar=False,
         )  # fmt: skip
 
-        def ours(*configs: str):
+        def ours(*configs: str, **settings):
             def seconds(r: int) -> float:
                 clock = TrainingClock()
-                fit_here([*fit_args(*configs), *common], clock)
+                fit_here([*fit_args(*configs), *common, *fit_args(**settings)], clock)
                 return clock.seconds
 
             return seconds
@@ -62,8 +62,10 @@ def speed(args) -> None:
         times = rotating(
             {
                 "fused": ours("word2vec"),
-                "autograd": ours("word2vec", "presets/autograd"),
-                "gensim": lambda r: gensim_cbow(docs, args.epochs, args.threads, 0, **gensim)[1],
+                "autograd": ours("word2vec", "presets/autograd", lr=0.25 * m, min_lr=1e-4 * m),
+                "gensim": lambda r: gensim_cbow(
+                    docs, args.epochs, args.threads, args.seed, **gensim
+                )[1],
                 "fastText": fasttext_seconds,
             },
             args.rounds,
