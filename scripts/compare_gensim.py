@@ -50,7 +50,7 @@ sys.path.insert(0, str(SCRIPTS))
 from benchlib import BenchError  # noqa: E402
 from benchlib.common import HelpFormatter  # noqa: E402
 from benchlib.corpus import documents, wiki_excerpt  # noqa: E402
-from benchlib.docs import table_region, write_region  # noqa: E402
+from benchlib.docs import table, table_region, write_region  # noqa: E402
 from benchlib.rivals import fasttext_cbow, fasttext_vectors, gensim_cbow  # noqa: E402
 from benchlib.runs import finish, fit_args, launch  # noqa: E402
 
@@ -102,22 +102,18 @@ def train_fasttext(docs: list[list[str]], args, seed: int):
     return fasttext_vectors(model), seconds, args.epochs
 
 
-def ours_options(objective: str, config: str, args, seed: int, path: Path) -> list[str]:
-    """The `cbow-torch fit` options of our run: the whole corpus (no validation), as gensim."""
+def train_ours(path: Path, objective: str, config: str, args, seed: int):
+    """`cbow-torch fit` in a fresh process on the whole corpus (no validation, as gensim);
+    returns the run's vectors, training time and epochs."""
+    from cbow_torch.vectors.word_vectors import WordVectors
+
     options = fit_args(
         config, objective=objective, corpus=path.resolve(), tokenizer="simple",
         line_per_document=True, val_fraction=0, window=args.window, min_count=args.min_count,
         seed=seed, vector_size=args.dim, epochs=args.epochs, threads=args.threads,
         progress_bar=False, **({"max_steps": args.max_steps} if args.max_steps else {}),
     )  # fmt: skip
-    return options + shlex.split(args.ours_args)
-
-
-def train_ours(path: Path, objective: str, config: str, args, seed: int):
-    """`cbow-torch fit` in a fresh process; returns the run's vectors, training time and epochs."""
-    from cbow_torch.vectors.word_vectors import WordVectors
-
-    options = ours_options(objective, config, args, seed, path)
+    options += shlex.split(args.ours_args)
     print("$ cbow-torch fit", shlex.join(options), flush=True)
     with tempfile.TemporaryDirectory(prefix="compare_gensim_") as work:
         record, run = finish(launch(options, Path(work)), Path(work), f"ours ({objective})")
@@ -152,33 +148,26 @@ def fmt(row: dict, score: str, oov: str) -> str:
 
 
 def markdown(rows: list[dict], command: str, args) -> str:
-    lines = [
-        f"`{command}`",
-        "",
+    note = (
         f"N = {args.dim}, C = {args.window}, min_count = {args.min_count}, epochs = {args.epochs}; "
         f"gensim: {args.workers} workers; ours: {args.threads} torch threads. Training time is "
         "the training loop only (no vocabulary building or export); words/s = corpus words × "
         "epochs / training time."
-        + (
+    )
+    if args.repeats > 1:
+        note += (
             f" Each figure is the median of {args.repeats} runs (seeds {args.seed} to "
             f"{args.seed + args.repeats - 1}), [lowest, highest] after the scores."
-            if args.repeats > 1
-            else ""
-        ),
-        "",
-        "| corpus | trainer | V | "
-        + " | ".join(title for *_, title in METRICS)
-        + " | epochs | training time | words/s |",
-        "| --- | --- | ---: | " + " | ".join("---" for _ in METRICS) + " | ---: | ---: | ---: |",
-    ]
-    for r in rows:
-        scores = [fmt(r, s, o) for s, o, _ in METRICS]
-        lines.append(
-            f"| {r['corpus']} ({r['words']:,} words) | {r['trainer']} | {r['vocab_size']:,} | "
-            + " | ".join(scores)
-            + f" | {r['epochs']:.3g} | {r['seconds']:.3g} s | {r['words_per_sec']:,.0f} |"
         )
-    return "\n".join(lines) + "\n"
+    header = ["corpus", "trainer", "V:", *(title for *_, title in METRICS)]
+    cells = [
+        [f"{r['corpus']} ({r['words']:,} words)", r["trainer"], f"{r['vocab_size']:,}"]
+        + [fmt(r, s, o) for s, o, _ in METRICS]
+        + [f"{r['epochs']:.3g}", f"{r['seconds']:.3g} s", f"{r['words_per_sec']:,.0f}"]
+        for r in rows
+    ]
+    grid = table([*header, "epochs:", "training time:", "words/s:"], cells)
+    return f"`{command}`\n\n{note}\n\n{grid}\n"
 
 
 def plot(rows: list[dict], path: Path, title: str) -> None:
@@ -284,16 +273,9 @@ def run(args: argparse.Namespace) -> list[dict]:
                 print(f"training {trainer}, seed {seed}", flush=True)
                 vectors, seconds, epochs = train(args, seed)
                 scores = {k.removeprefix("eval/"): v for k, v in evaluate(vectors).items()}
-                runs[trainer].append(
-                    {
-                        "seed": seed,
-                        "vocab_size": len(vectors),
-                        **scores,
-                        "seconds": seconds,
-                        "epochs": epochs,
-                        "words_per_sec": words * epochs / seconds,
-                    }
-                )
+                run = {"seed": seed, "vocab_size": len(vectors), **scores, "seconds": seconds}
+                run.update(epochs=epochs, words_per_sec=words * epochs / seconds)
+                runs[trainer].append(run)
         for trainer, done in runs.items():
             medians = {k: float(np.median([r[k] for r in done])) for k in done[0] if k != "seed"}
             medians["vocab_size"] = done[0]["vocab_size"]

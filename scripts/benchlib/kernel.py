@@ -1,15 +1,8 @@
-"""Section "kernel" of scripts/bench_gensim.py: the fused numba kernel against gensim and fastText.
-
-One process, one corpus, rounds interleaved in rotating order:
-- fused kernel: ``train_chunk`` over the whole epoch at 2 threads and at 1;
-- gensim ``Word2Vec(sg=0, hs=0, negative=5)``: ``train()`` alone, vocabulary built beforehand;
-- fastText ``train_unsupervised(model="cbow", minn=0, maxn=0)``: its own training words/s
-  (words/sec/thread × threads, from its progress line) and its whole call's wall time.
-
-Words/s count the in-vocabulary tokens of an epoch, before subsampling, as all three count
-them (min_count 5). Then numba's first-call compile time against the cached load, each in a
-fresh process, and the kernel's noise draws: alias table against a cumulative table with binary
-search, both compiled.
+"""Section "kernel" of scripts/bench_gensim.py (its --help says what it measures): the fused
+kernel's ``train_chunk`` alone at 2 threads and 1 against gensim's ``train()`` and fastText's
+own training rate, in rotating rounds; numba's start-up in fresh processes; the kernel's noise
+draws, compiled: its alias table against a cumulative table with binary search. Words/s count
+an epoch's in-vocabulary tokens (min_count 5) before subsampling, as all three count them.
 """
 
 from __future__ import annotations
