@@ -25,7 +25,7 @@ from typing import Any
 
 import torch
 
-from .inputs.base import Input, input_from_config
+from .inputs import Input, input_from_config
 
 ENTRY = "cbow_torch"
 PathLike = str | os.PathLike
@@ -63,10 +63,22 @@ def read_torch_file(path: PathLike, trust_pickle: bool = False) -> Any:
         ) from None
 
 
-def write(checkpoint: dict[str, Any], **fields: Any) -> None:
-    """Set ``fields`` of the checkpoint's entry: the module writes its vocabulary, input,
-    vector keys and objective state; the export callback its ``source``."""
-    checkpoint.setdefault(ENTRY, {}).update(fields)
+def write(checkpoint: dict[str, Any], vocab: Any, input: Input, objective: Any) -> None:
+    """The training module's part of the entry: its vocabulary (a ``Vocabulary``), input piece,
+    where its objective's model keeps the vectors (under ``model.``), the objective's state."""
+    checkpoint.setdefault(ENTRY, {}).update(
+        vocabulary=vocab.to_dict(),
+        input=input.config(),
+        input_vectors=f"model.{objective.input_key}",
+        input_transposed=objective.input_transposed,
+        output_vectors=f"model.{objective.output_key}",
+        objective=objective.state_dict(),
+    )
+
+
+def write_source(checkpoint: dict[str, Any], source: str) -> None:
+    """The run's ``export.source``: the vectors its tools read from this checkpoint."""
+    checkpoint.setdefault(ENTRY, {})["source"] = source
 
 
 @dataclass

@@ -111,19 +111,14 @@ class CBOWNegativeSampling(nn.Module):
     The parameters are W1 [N, V] and W2 [V, N], as in ``CBOW``, held as the weights [V, N] of
     two ``nn.Embedding`` (``sparse=True``): ``input_vectors`` is W1ᵀ (row j is word j's input
     vector, word2vec's syn0) and ``output_vectors`` is W2 (syn1neg). A step's gradient is then a
-    set of rows that ``torch.optim.SGD`` applies without a V×N temporary, and that
-    DistributedDataParallel, which recognises sparse ``nn.Embedding``, all-reduces as rows.
-    The Embeddings only hold the weights: the cost and its backward are
-    ``cbow_negative_sampling_loss_rows``.
-
-    ``forward(context, center, negatives)`` takes the noise words; ``loss(context, center)``
-    draws them itself, ``negatives`` per example, from ``noise`` (see ``set_noise``).
+    set of rows that ``torch.optim.SGD`` applies without a V×N temporary, and that DDP
+    all-reduces as rows. The cost and its backward are ``cbow_negative_sampling_loss_rows``.
+    ``forward`` takes the noise words; ``loss`` draws them from ``noise`` (``set_noise``).
 
     Args:
         vocab_size: V.
         embedding_dim: N.
-        init: as for ``CBOW``; ``"word2vec"`` (the default here) starts W2 at zero, as
-            word2vec does.
+        init: as for ``CBOW``; ``"word2vec"`` (the default here) starts W2 at zero.
         seed: seeds the initialisation.
         sparse: sparse gradients (only the batch's rows); False gives dense [V, N] ones.
         dtype: parameter dtype; defaults to ``torch.get_default_dtype()``.
@@ -248,13 +243,11 @@ def embeddings(W1: torch.Tensor, W2: torch.Tensor, source: Source = "average") -
 
 
 def _input_size(input_size: int | None, V: int) -> int:
-    if input_size is None:
-        return V
-    if input_size < V:
+    if input_size is not None and input_size < V:
         raise ValueError(
-            f"input_size must be >= vocab_size = {V} (a column a word), got {input_size}"
+            f"input_size must be >= vocab_size {V} (a column a word), got {input_size}"
         )
-    return input_size
+    return V if input_size is None else input_size
 
 
 def initial_parameters(

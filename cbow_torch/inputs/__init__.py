@@ -6,8 +6,17 @@ A piece is chosen as any LightningCLI class (``--model.input Words``); the objec
 what ``Input`` offers, so a new piece is one module here plus its entry in ``INPUTS``.
 """
 
+from typing import Any
+
+from ..choices import from_config
 from .base import Input, Words
 
 INPUTS: dict[str, type[Input]] = {cls.__name__: cls for cls in (Words,)}
 
-__all__ = ["INPUTS", "Input", "Words"]
+
+def input_from_config(config: dict[str, Any] | None) -> Input:
+    """The piece a checkpoint recorded with ``Input.config()`` (None: ``Words``)."""
+    return from_config(config, INPUTS, "the checkpoint's model.input") or Words()
+
+
+__all__ = ["INPUTS", "Input", "Words", "input_from_config"]

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..choices import Source, check_choice, from_config
+from ..choices import Source, check_choice
 
 
 class Input:
@@ -63,10 +63,3 @@ class Input:
 
 class Words(Input):
     """Each context word is its own column of W1 (W1: N × V): the course's x̄."""
-
-
-def input_from_config(config: dict[str, Any] | None) -> Input:
-    """The piece a checkpoint recorded with ``Input.config()`` (None: ``Words``)."""
-    from . import INPUTS
-
-    return from_config(config, INPUTS, "the checkpoint's model.input") or Words()

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytorch_lightning as pl
 import torch
 
-from ..checkpoint import write as write_entry
+from ..checkpoint import write_source
 from ..choices import Source
 from .checkpoints import say
 from .module import CBOWLightningModule, CBOWTrainingError
@@ -45,7 +45,7 @@ class ExportEmbeddings(pl.Callback):
 
     def on_save_checkpoint(self, trainer, pl_module, checkpoint: dict) -> None:
         # The run's vectors: the tools read a checkpoint's vectors from this source by default.
-        write_entry(checkpoint, source=self.source)
+        write_source(checkpoint, self.source)
 
     def on_train_start(self, trainer: pl.Trainer, pl_module: CBOWLightningModule) -> None:
         if self.enabled and trainer.is_global_zero and pl_module.vocab is not None:

@@ -38,9 +38,8 @@ class CBOWLightningModule(pl.LightningModule):
         init, seed: the initialisation (``"normal"``, ``"word2vec"``, ``"course"``) and its seed.
         lr: α on the engine's cost: the batch mean (the autograd engines) or one window (the
             fused engine).
-        lr_schedule: ``"course"`` multiplies α by ``lr_decay`` after every ``lr_decay_steps``
-            updates; ``"linear"`` decays it from ``lr`` to ``min_lr`` over the run (word2vec);
-            ``"constant"`` keeps it.
+        lr_schedule: ``"course"`` (α × ``lr_decay`` every ``lr_decay_steps`` updates),
+            ``"linear"`` (from ``lr`` to ``min_lr`` over the run, word2vec's) or ``"constant"``.
         projector_words: how many words (most frequent first) the TensorBoard projector shows.
         projector_every_n_epochs: also log the projector every k epochs (0: only at the end).
     """
@@ -62,22 +61,18 @@ class CBOWLightningModule(pl.LightningModule):
         projector_every_n_epochs: int = 0,
     ) -> None:
         super().__init__()
-        for name, value, ok, rule in (
-            ("embedding_dim", embedding_dim, embedding_dim >= 1, ">= 1"),
-            ("lr", lr, 0 < lr <= torch.finfo(torch.float32).max, "> 0 and a float32"),
-            ("lr_decay", lr_decay, lr_decay > 0, "> 0"),
-            ("lr_decay_steps", lr_decay_steps, lr_decay_steps >= 1, ">= 1"),
-            ("min_lr", min_lr, min_lr >= 0, ">= 0"),
-            ("projector_words", projector_words, projector_words >= 1, ">= 1"),
-            (
-                "projector_every_n_epochs",
-                projector_every_n_epochs,
-                projector_every_n_epochs >= 0,
-                ">= 0",
-            ),
-        ):
+        rules = {
+            "embedding_dim": (embedding_dim >= 1, ">= 1"),
+            "lr": (0 < lr <= torch.finfo(torch.float32).max, "> 0 and a float32"),
+            "lr_decay": (lr_decay > 0, "> 0"),
+            "lr_decay_steps": (lr_decay_steps >= 1, ">= 1"),
+            "min_lr": (min_lr >= 0, ">= 0"),
+            "projector_words": (projector_words >= 1, ">= 1"),
+            "projector_every_n_epochs": (projector_every_n_epochs >= 0, ">= 0"),
+        }
+        for name, (ok, rule) in rules.items():
             if not ok:
-                raise ValueError(f"model.{name} must be {rule}, got {value}")
+                raise ValueError(f"model.{name} must be {rule}, got {locals()[name]}")
         check_choice("model.init", init, Init)
         check_choice("model.lr_schedule", lr_schedule, Schedule)
         self.objective = from_config(objective, OBJECTIVES, "objective") or Softmax()
@@ -103,7 +98,7 @@ class CBOWLightningModule(pl.LightningModule):
             return
         try:
             trainer = self.trainer
-        except RuntimeError:  # built by hand, outside a Trainer: on the module's device
+        except RuntimeError:  # built by hand, outside a Trainer
             trainer = None
         if self.vocab is None and trainer is not None:  # the data's vocabulary
             self.vocab = getattr(trainer.datamodule, "vocab", None)
@@ -112,12 +107,13 @@ class CBOWLightningModule(pl.LightningModule):
                 "the model has no vocabulary: pass vocab=datamodule.vocab, or train with "
                 "CBOWDataModule"
             )
-        device = trainer.strategy.root_device if trainer else self.device
-        self.objective.prepare(device, trainer.gradient_clip_val if trainer else None)
+        device, clip, cache = self.device, None, None  # built by hand: on the module's device
+        if trainer is not None:  # the prepared data's folder keeps what the input computes
+            device, clip = trainer.strategy.root_device, trainer.gradient_clip_val
+            cache = getattr(trainer.datamodule, "path", None)
+        self.objective.prepare(device, clip)
         self.automatic_optimization = self.objective.automatic_optimization
-        self.input.setup(
-            self.vocab.index_to_key, getattr(trainer.datamodule, "path", None) if trainer else None
-        )
+        self.input.setup(self.vocab.index_to_key, cache)
         hp = self.hparams
         self.model = self.objective.build(
             self.vocab, self.input, hp.embedding_dim, hp.init, hp.seed
@@ -271,16 +267,7 @@ class CBOWLightningModule(pl.LightningModule):
     # ---- checkpoints and vectors ----------------------------------------------------------
 
     def on_save_checkpoint(self, checkpoint: dict) -> None:
-        obj = self.objective
-        write_entry(
-            checkpoint,
-            vocabulary=self.vocab.to_dict(),
-            input=self.input.config(),
-            input_vectors=f"model.{obj.input_key}",
-            input_transposed=obj.input_transposed,
-            output_vectors=f"model.{obj.output_key}",
-            objective=obj.state_dict(),
-        )
+        write_entry(checkpoint, self.vocab, self.input, self.objective)
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
         saved = TrainingCheckpoint.from_dict(checkpoint)
