@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import torch
+import numpy as np
 
 if TYPE_CHECKING:
     from .word_vectors import PathLike, WordVectors
@@ -26,7 +26,9 @@ def write_projector(
         raise ValueError(f"top_n must be >= 1 or None, got {top_n}")
     rows = vectors.most_frequent(len(vectors) if top_n is None else top_n)
     labels = [projector_label(vectors.index_to_key[i]) for i in rows]
-    mat = vectors.vectors[rows].to(torch.float32)  # [top_n, N]
+    import torch
+
+    mat = torch.from_numpy(np.asarray(vectors.vectors[rows], dtype=np.float32))  # [top_n, N]
     tag = tag or f"embeddings/{vectors.source or 'vectors'}"
     if hasattr(log_dir_or_writer, "add_embedding"):
         log_dir_or_writer.add_embedding(mat, metadata=labels, tag=tag, global_step=global_step)
