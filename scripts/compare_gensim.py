@@ -206,7 +206,7 @@ def train_fasttext(docs: list[list[str]], args, seed: int):
         seconds = time.perf_counter() - start
     words = [w for w in model.words if w != "</s>"]  # fastText's end-of-line token
     vectors = np.stack([model.get_word_vector(w) for w in words])  # [V, N]
-    return WordVectors(words, vectors), seconds, args.epochs
+    return WordVectors.from_vectors(words, vectors), seconds, args.epochs
 
 
 def has_objective_option() -> bool:
