@@ -626,3 +626,52 @@ def test_word2vec_cut_mid_line_names_the_line(wv, tmp_path):
         ValueError, match="line 4 holds [0-4] numbers, not 5: the file ends mid-line"
     ):
         WordVectors.load(tmp_path / "cut.txt")
+
+
+# ---- word2vec files at numpy speed ------------------------------------------------------
+
+
+def test_float32_rows_are_numpys_str_of_each_value():
+    """The writer's digits, against str(numpy.float32) (what gensim writes) value by value:
+    every float32 bit pattern drawn at random, embedding-like values, and the edge cases."""
+    from cbow_torch.vectors.float_text import float32_rows
+
+    rng = np.random.default_rng(0)
+    bits = rng.integers(0, 2**32, 300_000, dtype=np.uint64).astype(np.uint32).view(np.float32)
+    edges = [0.0, -0.0, np.inf, -np.inf, np.nan, 1e-45, 1.1754944e-38, 3.4028235e38]
+    edges += [1e-14, 9.9e-15, 1e22, 9.99e21, 1e-5, 1e-4, 9.9999997e-05, 999999.94, 1e6, 1e7]
+    edges += [0.1, 1 / 3, 100.0, 1024.0, 0.5, 9.9999999, 123456789.0, -1.5e-7, 65504.0]
+    for x in (
+        bits,
+        (rng.standard_normal(300_000) * 0.3).astype(np.float32),
+        (10.0 ** rng.uniform(-16, 24, 100_000)).astype(np.float32),
+        np.round(rng.standard_normal(100_000) * 1000, 2).astype(np.float32),
+        np.array(edges * 4, np.float32),
+    ):
+        x = x[: x.size - x.size % 4].reshape(-1, 4)  # [k, 4]
+        want = [(" ".join(str(v) for v in row) + "\n").encode() for row in x]
+        assert float32_rows(x) == want
+
+
+def test_the_fast_reader_gives_gensims_values_bit_for_bit(tmp_path):
+    from cbow_torch.vectors.word2vec_format import read_word2vec
+
+    rng = np.random.default_rng(1)
+    kv = KeyedVectors(7)
+    values = rng.standard_normal((300, 7)) * 10.0 ** rng.integers(-6, 6, (300, 1))
+    kv.add_vectors([f"w{i}" for i in range(300)], values)
+    path = tmp_path / "emb.txt"
+    kv.save_word2vec_format(str(path))
+    text = path.read_text().splitlines(keepends=True)  # long digit strings as well
+    text[5] = "w4 " + " ".join(f"{v:.17g}" for v in values[4]) + "\n"
+    path.write_text("".join(text))
+    words, vectors = read_word2vec(path, binary=False)
+    gensim = KeyedVectors.load_word2vec_format(str(path))
+    assert words == gensim.index_to_key
+    assert np.array_equal(vectors.view(np.int32), gensim.vectors.view(np.int32))
+    (tmp_path / "ragged.txt").write_text("2 2\na 1 2\nb 1  2\n")  # gensim's reader decides
+    assert read_word2vec(tmp_path / "ragged.txt", binary=False) is None
+    (tmp_path / "twice.txt").write_text("2 2\na 1 2\na 3 4\n")  # gensim keeps the first
+    assert read_word2vec(tmp_path / "twice.txt", binary=False) is None
+    twice = WordVectors.load(tmp_path / "twice.txt")
+    assert twice.index_to_key == ["a"] and twice["a"].tolist() == [1.0, 2.0]

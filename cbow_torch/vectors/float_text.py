@@ -18,6 +18,7 @@ POW10 = [float(10**i) for i in range(23)]  # exact in float64
 EXP10 = 10.0 ** np.arange(-16, 24, dtype=np.float64)  # 10^e at index e + 16
 WIDTH = 16  # sign, then at most 14 characters ("-0.00012345678" or "1.2345678e+08"), then a gap
 SLOW = 99  # the exponent group of the values left to str()
+CHUNK = 1 << 18  # values formatted at a time
 
 
 def float32_rows(x: np.ndarray) -> list[bytes]:
@@ -26,21 +27,24 @@ def float32_rows(x: np.ndarray) -> list[bytes]:
     if x.ndim != 2:
         raise ValueError(f"float32_rows takes a [V, N] matrix, got shape {x.shape}")
     V, N = x.shape
-    cells = _cells(x.ravel())  # [V·N, WIDTH], 0 where there is no character
+    flat = x.ravel()  # [V·N]
+    cells = np.empty((flat.size, WIDTH), np.uint8)  # 0 where there is no character
+    for lo in range(0, flat.size, CHUNK):  # a chunk's temporaries stay in the cache
+        cells[lo : lo + CHUNK] = _cells(flat[lo : lo + CHUNK])
     cells[:, -1] = 32  # " " after each value
     cells.reshape(V, N, WIDTH)[:, -1, -1] = 10  # "\n" after each row's last one
     keep = cells != 0  # [V·N, WIDTH]
-    flat = cells[keep].tobytes()
+    text = cells[keep].tobytes()
     ends = np.cumsum(keep.reshape(V, -1).sum(axis=1)).tolist()  # [V]
-    return [flat[i:j] for i, j in zip([0, *ends[:-1]], ends, strict=True)]
+    return [text[i:j] for i, j in zip([0, *ends[:-1]], ends, strict=True)]
 
 
 def _cells(x: np.ndarray) -> np.ndarray:
     """x [n] float32 -> [n, WIDTH] uint8: column 0 the sign, then the digits, 0 for nothing."""
     n = x.size
     ax = np.abs(x)  # [n]
-    a = ax.astype(np.float64)  # [n], exact
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore"):  # a signalling nan
+        a = ax.astype(np.float64)  # [n], exact
         fast = (a >= 1e-14) & (a < 1e22)  # [n]; False for 0, nan, inf
     safe = np.where(fast, a, 1.0)  # [n]
     e = np.floor(np.log10(safe)).astype(np.intp)  # [n], the leading digit's power of ten

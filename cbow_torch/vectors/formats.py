@@ -137,7 +137,9 @@ def read_vectors(path: PathLike, source: str | None = None, trust_pickle: bool =
     surplus = word2vec_surplus(path, kind, kv.index_to_key, kv.vector_size)
     if surplus:
         raise ValueError(f"{path}: not a valid {kind} file ({surplus})")
-    return Found(kv.index_to_key, kv.vectors, tokenizer=run_tokenizer(path), gensim=kv)
+    rows = [i for i, key in enumerate(kv.index_to_key) if key is not None]  # a repeated word
+    words = [kv.index_to_key[i] for i in rows]  # leaves gensim an empty slot
+    return Found(words, kv.vectors[rows], tokenizer=run_tokenizer(path), gensim=kv)
 
 
 def _read_torch(path: PathLike, kind: str, source: str | None, trust_pickle: bool) -> Found:
