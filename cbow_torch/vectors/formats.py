@@ -39,7 +39,6 @@ class Found:
     counts: np.ndarray | None = None  # [V]
     source: str | None = None
     tokenizer: str | None = None
-    gensim: Any = None  # the KeyedVectors that gensim read, when it did
 
 
 def checked(
@@ -139,7 +138,7 @@ def read_vectors(path: PathLike, source: str | None = None, trust_pickle: bool =
         raise ValueError(f"{path}: not a valid {kind} file ({surplus})")
     rows = [i for i, key in enumerate(kv.index_to_key) if key is not None]  # a repeated word
     words = [kv.index_to_key[i] for i in rows]  # leaves gensim an empty slot
-    return Found(words, kv.vectors[rows], tokenizer=run_tokenizer(path), gensim=kv)
+    return Found(words, kv.vectors[rows], tokenizer=run_tokenizer(path))
 
 
 def _read_torch(path: PathLike, kind: str, source: str | None, trust_pickle: bool) -> Found:
@@ -251,7 +250,7 @@ def _gensim_pickle(path: PathLike, source: str | None) -> Found:
     if not isinstance(kv, KeyedVectors):
         raise ValueError(f"{path}: a pickle of {type(kv).__name__}, not of a KeyedVectors")
     counts = kv.expandos.get("count")
-    return Found(list(kv.index_to_key), kv.vectors, counts, gensim=kv)
+    return Found(list(kv.index_to_key), kv.vectors, counts)
 
 
 def _no_source(path: PathLike, source: str | None) -> None:
