@@ -18,7 +18,7 @@ def main(argv: list[str] | None = None) -> None:
         from .vectors.commands import main as tools_main
 
         sys.exit(tools_main(args))
-    from .train.cli import main as train_main
+    from .train.run import main as train_main
 
     train_main(argv)
 

@@ -6,9 +6,9 @@ and lists the choices in ``--help``; code called without the CLI checks with ``c
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal, get_args
 
-Objective = Literal["softmax", "negative"]
 Init = Literal["normal", "word2vec", "course"]
 GradMode = Literal["exact", "lecture"]
 Hidden = Literal["relu", "linear"]
@@ -25,3 +25,18 @@ def check_choice(name: str, value: Any, literal: Any) -> None:
     choices = get_args(literal)
     if value not in choices:
         raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+
+
+def from_config(value: Any, classes: Mapping[str, type], option: str) -> Any:
+    """An option that takes a class (``model.objective``, ``model.input``): an instance stays as
+    given, and the ``{"class_path": ..., "init_args": {...}}`` form that checkpoints and
+    ``hparams`` hold becomes one; None stays None."""
+    if not isinstance(value, Mapping):
+        return value
+    name = str(value.get("class_path", "")).rpartition(".")[2]
+    if name not in classes:
+        raise ValueError(
+            f"{option} {value.get('class_path')!r} is not one of this cbow_torch's "
+            f"({', '.join(classes)})"
+        )
+    return classes[name](**(value.get("init_args") or {}))

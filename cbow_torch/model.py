@@ -40,6 +40,8 @@ class CBOW(nn.Module):
         hidden: ``"relu"``, the course's h = ReLU(W1 x̄ + b1), or ``"linear"``, word2vec's plain
             mean h = W1 x̄ + b1.
         dtype: parameter dtype; defaults to ``torch.get_default_dtype()``.
+        input_size: W1's columns (default V): more than V when the input has columns besides
+            the words' own (subword buckets, ``cbow_torch.inputs``).
     """
 
     def __init__(
@@ -51,6 +53,7 @@ class CBOW(nn.Module):
         grad_mode: GradMode = "exact",
         dtype: torch.dtype | None = None,
         hidden: Hidden = "relu",
+        input_size: int | None = None,
     ) -> None:
         super().__init__()
         if vocab_size < 1 or embedding_dim < 1:
@@ -61,29 +64,30 @@ class CBOW(nn.Module):
         check_hidden(hidden, grad_mode)
         self.vocab_size, self.embedding_dim, self.grad_mode = vocab_size, embedding_dim, grad_mode
         self.hidden = hidden
-        W1T, W2, b1, b2 = initial_parameters(init, vocab_size, embedding_dim, seed, dtype)
+        self.input_size = _input_size(input_size, vocab_size)
+        W1T, W2, b1, b2 = initial_parameters(
+            init, vocab_size, embedding_dim, seed, dtype, input_size=self.input_size
+        )
         # W1 is [N, V] as in the course, but stored as the transpose of a contiguous [V, N]
         # so that gathering a word's column reads contiguous memory.
-        self.W1 = nn.Parameter(W1T.t())  # [N, V], strides (1, N)
+        self.W1 = nn.Parameter(W1T.t())  # [N, V_in], strides (1, N)
         self.b1 = nn.Parameter(b1)  # [N]
         self.W2 = nn.Parameter(W2)  # [V, N]
         self.b2 = nn.Parameter(b2)  # [V]
         self.pool = LogitsPool()  # this model's recycled m×V buffer (CPU)
 
-    def forward(self, context: torch.Tensor, center: torch.Tensor) -> torch.Tensor:
-        """J for a batch: context [m, 2C], center [m] -> scalar."""
+    def forward(
+        self,
+        context: torch.Tensor,
+        center: torch.Tensor,
+        context_weights: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """J for a batch: context [m, L] W1 columns (2C words), center [m] -> scalar;
+        ``context_weights`` [m, L] (rows summing to 1) or None (1/L each)."""
         W1, b1, W2, b2 = self.W1, self.b1, self.W2, self.b2
-        return cbow_loss(
-            context,
-            center,
-            W1,
-            b1,
-            W2,
-            b2,
-            grad_mode=self.grad_mode,
-            pool=self.pool,
-            hidden=self.hidden,
-        )
+        bag = {} if context_weights is None else {"context_weights": context_weights}
+        options = {"grad_mode": self.grad_mode, "pool": self.pool, "hidden": self.hidden}
+        return cbow_loss(context, center, W1, b1, W2, b2, **options, **bag)
 
     def logits(self, context: torch.Tensor) -> torch.Tensor:
         """Scores for the centre word: context [m, 2C] -> [m, V]."""
@@ -126,6 +130,8 @@ class CBOWNegativeSampling(nn.Module):
         negatives: k, the noise words per example that ``loss`` draws (word2vec: 5).
         noise: the noise words' distribution over the V words, for ``loss``; None until
             ``set_noise`` gives it.
+        input_size: the input vectors' rows (default V): more than V when the input has rows
+            besides the words' own (subword buckets, ``cbow_torch.inputs``).
     """
 
     def __init__(
@@ -138,6 +144,7 @@ class CBOWNegativeSampling(nn.Module):
         dtype: torch.dtype | None = None,
         negatives: int = 5,
         noise: UnigramNoise | None = None,
+        input_size: int | None = None,
     ) -> None:
         super().__init__()
         if vocab_size < 2 or embedding_dim < 1:
@@ -150,9 +157,10 @@ class CBOWNegativeSampling(nn.Module):
         check_choice("init", init, Init)
         self.vocab_size, self.embedding_dim, self.sparse = vocab_size, embedding_dim, sparse
         self.negatives = negatives
+        self.input_size = _input_size(input_size, vocab_size)
         W1T, W2, _, _ = initial_parameters(
-            init, vocab_size, embedding_dim, seed, dtype, biases=False
-        )  # [V, N], [V, N]
+            init, vocab_size, embedding_dim, seed, dtype, biases=False, input_size=self.input_size
+        )  # [V_in, N], [V, N]
         self.input_vectors = nn.Embedding.from_pretrained(W1T, freeze=False, sparse=sparse)
         self.output_vectors = nn.Embedding.from_pretrained(W2, freeze=False, sparse=sparse)
         self.noise: UnigramNoise | None = None
@@ -182,20 +190,29 @@ class CBOWNegativeSampling(nn.Module):
         self.noise = noise
 
     def forward(
-        self, context: torch.Tensor, center: torch.Tensor, negatives: torch.Tensor
+        self,
+        context: torch.Tensor,
+        center: torch.Tensor,
+        negatives: torch.Tensor,
+        context_weights: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """J for a batch: context [m, 2C], center [m], negatives [m, k] -> scalar."""
-        W1T, W2 = self.input_vectors.weight, self.output_vectors.weight  # [V, N], [V, N]
-        return cbow_negative_sampling_loss_rows(context, center, negatives, W1T, W2, self.sparse)
+        """J for a batch: context [m, L] input rows (2C words), center [m], negatives [m, k]
+        -> scalar; ``context_weights`` [m, L] (rows summing to 1) or None (1/L each)."""
+        W1T, W2 = self.input_vectors.weight, self.output_vectors.weight  # [V_in, N], [V, N]
+        bag = {} if context_weights is None else {"context_weights": context_weights}
+        return cbow_negative_sampling_loss_rows(
+            context, center, negatives, W1T, W2, self.sparse, **bag
+        )
 
     def loss(
         self,
         context: torch.Tensor,
         center: torch.Tensor,
         generator: torch.Generator | None = None,
+        context_weights: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """J for a batch, with ``negatives`` noise words per example drawn from ``noise`` with
-        ``generator`` (on W2's device): context [m, 2C], center [m] -> scalar."""
+        ``generator`` (on W2's device): context [m, L], center [m] -> scalar."""
         if self.noise is None:
             raise ValueError(
                 "CBOWNegativeSampling.loss needs a noise distribution: call "
@@ -204,7 +221,7 @@ class CBOWNegativeSampling(nn.Module):
         if self.noise.device != self.W2.device:  # the model moved since set_noise
             self.noise.to(self.W2.device)
         negatives = self.noise.sample((center.shape[0], self.negatives), generator)  # [m, k]
-        return self(context, center, negatives)
+        return self(context, center, negatives, context_weights)
 
     def embeddings(self, source: Source = "average") -> torch.Tensor:
         """Word j's vector in row j [V, N]: column j of W1 (word2vec's vectors), row j of W2,
@@ -219,13 +236,25 @@ class CBOWNegativeSampling(nn.Module):
 
 
 def embeddings(W1: torch.Tensor, W2: torch.Tensor, source: Source = "average") -> torch.Tensor:
-    """The course's three sources of word vectors from W1 [N, V] and W2 [V, N], as [V, N]."""
+    """The course's three sources of word vectors from W1 [N, V_in] and W2 [V, N], as [V, N]:
+    the words' own columns of W1 (a subword input composes them: ``Input.vectors``)."""
     check_choice("source", source, Source)
+    W1T = W1.t()[: W2.shape[0]]  # [V, N]
     if source == "W1":
-        return W1.t()  # [V, N]
+        return W1T  # [V, N]
     if source == "W2":
         return W2  # [V, N]
-    return (W1.t() + W2) / 2  # [V, N], (W1ᵀ + W2) / 2
+    return (W1T + W2) / 2  # [V, N], (W1ᵀ + W2) / 2
+
+
+def _input_size(input_size: int | None, V: int) -> int:
+    if input_size is None:
+        return V
+    if input_size < V:
+        raise ValueError(
+            f"input_size must be >= vocab_size = {V} (a column a word), got {input_size}"
+        )
+    return input_size
 
 
 def initial_parameters(
@@ -235,9 +264,11 @@ def initial_parameters(
     seed: int,
     dtype: torch.dtype | None = None,
     biases: bool = True,
+    input_size: int | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
-    """(W1ᵀ [V, N] contiguous, W2 [V, N], b1 [N], b2 [V]) in ``dtype`` (default: torch's), the
-    biases None without ``biases``; ``seed`` alone decides the draw.
+    """(W1ᵀ [V_in, N] contiguous, W2 [V, N], b1 [N], b2 [V]) in ``dtype`` (default: torch's),
+    the biases None without ``biases``; ``seed`` alone decides the draw. V_in is
+    ``input_size`` (default V): W1's columns.
 
     - ``"normal"``: W1 and W2 from N(0, 1/N), biases zero: unit-scale pre-activations, and W1
       learns from the first step.
@@ -250,11 +281,12 @@ def initial_parameters(
     """
     check_choice("init", init, Init)
     dtype = dtype or torch.get_default_dtype()
+    V_in = _input_size(input_size, V)
     b1 = b2 = None
     if init == "course":
         rng = np.random.RandomState(seed)
-        W1 = torch.from_numpy(rng.rand(N, V))  # [N, V] float64
-        W1T = torch.empty(V, N, dtype=dtype).copy_(W1.t())  # [V, N], one copy, in dtype
+        W1 = torch.from_numpy(rng.rand(N, V_in))  # [N, V_in] float64
+        W1T = torch.empty(V_in, N, dtype=dtype).copy_(W1.t())  # [V_in, N], one copy, in dtype
         del W1
         W2 = torch.from_numpy(rng.rand(V, N)).to(dtype)  # [V, N]
         if biases:
@@ -263,10 +295,10 @@ def initial_parameters(
         return W1T, W2, b1, b2
     gen = torch.Generator().manual_seed(seed)
     if init == "normal":
-        W1T = torch.randn(V, N, dtype=dtype, generator=gen).div_(N**0.5)  # [V, N]
+        W1T = torch.randn(V_in, N, dtype=dtype, generator=gen).div_(N**0.5)  # [V_in, N]
         W2 = torch.randn(V, N, dtype=dtype, generator=gen).div_(N**0.5)  # [V, N]
     else:  # "word2vec": input vectors uniform on ±0.5/N, output vectors zero
-        W1T = torch.rand(V, N, dtype=dtype, generator=gen).sub_(0.5).div_(N)  # [V, N]
+        W1T = torch.rand(V_in, N, dtype=dtype, generator=gen).sub_(0.5).div_(N)  # [V_in, N]
         W2 = torch.zeros(V, N, dtype=dtype)  # [V, N]
     if biases:
         b1, b2 = torch.zeros(N, dtype=dtype), torch.zeros(V, dtype=dtype)  # [N], [V]

@@ -4,8 +4,9 @@
 2. No host sync: a few manual training steps (cbow_loss, backward, torch.optim.SGD) run under
    torch.cuda.set_sync_debug_mode("error"), which raises on any synchronising call.
 3. Speed and memory, float32: manual against autograd against the matmul bound (the step's three
-   products into preallocated outputs), timed interleaved with CUDA events, median of repeats;
-   peak memory above the parameters from torch.cuda.max_memory_allocated, in m×V buffers.
+   products into preallocated outputs), timed interleaved (benchlib.common.interleaved, the
+   device synchronised around each block); peak memory above the parameters from
+   torch.cuda.max_memory_allocated, in m×V buffers.
 4. Negative sampling (word2vec's objective): loss and gradients against the CPU in float64, no
    host sync in a training step (noise drawn on the device, sparse SGD), and windows/s of the
    plain step (noise, forward, backward, sparse SGD) at V = 10⁶, N = 300 and at N = 100.
@@ -19,15 +20,15 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+from functools import partial
 from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # scripts/, for benchlib
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout
-
-from benchlib import common as bench  # noqa: E402
-from benchlib.speed import make_step, torch_step  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchlib
+from benchlib.common import HelpFormatter, batches, interleaved, shapes, time_block  # noqa: E402
+from benchlib.docs import table  # noqa: E402
+from benchlib.step import make_step  # noqa: E402
 
 from cbow_torch import CBOW, CBOWNegativeSampling  # noqa: E402
 from cbow_torch.sampling import UnigramNoise  # noqa: E402
@@ -36,32 +37,34 @@ CHECK_SHAPES = [(50, 8, 16, 2), (5778, 50, 128, 2), (20_000, 300, 512, 3)]  # (V
 KINDS = ("manual", "autograd", "bound")
 
 
-def check_against_cpu(device: str) -> float:
-    """Largest |CUDA − CPU| over the loss and gradients; raises if one exceeds the tolerance."""
+def max_diff(make_model, inputs: tuple, device: str, what: str) -> float:
+    """Largest |device − CPU| over a float64 model's loss and gradients; a SystemExit naming
+    WHAT where one is beyond 1e-9 of its scale."""
+    results = []
+    for dev in ("cpu", device):
+        model = make_model().to(dev)
+        loss = model(*(x.to(dev) for x in inputs))
+        loss.backward()
+        grads = {f"∂{name}": p.grad.to_dense() for name, p in model.named_parameters()}
+        results.append({"J": loss.detach(), **grads})
     worst = 0.0
-    for grad_mode in ("exact", "lecture"):
-        for V, N, m, C in CHECK_SHAPES:
-            context, center = bench.batches(V, m, C, count=1, seed=V)[0]
-            results = []
-            for dev in ("cpu", device):
-                model = CBOW(V, N, init="course", grad_mode=grad_mode, dtype=torch.float64)
-                model = model.to(dev)
-                loss = model(context.to(dev), center.to(dev))
-                loss.backward()
-                results.append([loss.detach().cpu()] + [p.grad.cpu() for p in model.parameters()])
-            for name, a, b in zip(("J", "dW1", "db1", "dW2", "db2"), *results, strict=True):
-                err = (a - b).abs().max().item()
-                worst = max(worst, err)
-                tol = 1e-9 * max(1.0, a.abs().max().item())
-                if err > tol:
-                    raise SystemExit(f"{name} differs by {err:.3g} at {(V, N, m, C)}, {grad_mode}")
+    for name, a in results[0].items():
+        err = (a - results[1][name].cpu()).abs().max().item()
+        if err > 1e-9 * max(1.0, a.abs().max().item()):
+            raise SystemExit(f"{name} differs by {err:.3g}: {what}")
+        worst = max(worst, err)
     return worst
 
 
-def check_no_sync(device: str) -> str:
-    if not device.startswith("cuda"):
-        return "not checked (CPU)"
-    return no_sync(torch_step("manual", 5778, 50, 128, 2, torch.float32, device))
+def check_against_cpu(device: str) -> float:
+    """max_diff of the softmax CBOW at CHECK_SHAPES, in both grad modes."""
+    worst = 0.0
+    for grad_mode in ("exact", "lecture"):
+        for V, N, m, C in CHECK_SHAPES:
+            inputs = batches(V, m, C, count=1, seed=V)[0]
+            model = partial(CBOW, V, N, init="course", grad_mode=grad_mode, dtype=torch.float64)
+            worst = max(worst, max_diff(model, inputs, device, f"{(V, N, m, C)}, {grad_mode}"))
+    return worst
 
 
 def no_sync(step) -> str:
@@ -78,54 +81,30 @@ def no_sync(step) -> str:
     return "none in 3 steps (set_sync_debug_mode('error'))"
 
 
-def sync(device: str) -> None:
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
-
-
-def time_block(step, n: int, device: str) -> float:
-    if device.startswith("cuda"):
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        for _ in range(n):
-            step()
-        end.record()
-        end.synchronize()
-        return start.elapsed_time(end) / 1e3 / n
-    return bench.time_block(step, n)
-
-
-def peak_above(kind: str, shape, device: str) -> float | None:
-    """Peak bytes allocated by two steps above what was allocated before, in m×V buffers."""
+def extra_memory(kind: str, shape, device: str) -> float | None:
+    """Peak bytes allocated by two steps above the parameters and gradients, in m×V buffers."""
     if not device.startswith("cuda") or kind == "bound":
         return None
     V, N, m, C = shape
-    sync(device)
+    torch.cuda.synchronize()
     torch.cuda.empty_cache()
     torch.cuda.reset_peak_memory_stats()
     before = torch.cuda.memory_allocated()
-    step = torch_step(kind, V, N, m, C, torch.float32, device)
+    step = make_step(kind, V, N, m, C, torch.float32, device)
     params = torch.cuda.memory_allocated() - before  # parameters and batches
     step()
     step()
-    sync(device)
+    torch.cuda.synchronize()
     peak = torch.cuda.max_memory_allocated() - before - params
-    del step
-    grads = (2 * V * N + V + N) * 4
-    return (peak - grads) / (m * V * 4)
+    return (peak - (2 * V * N + V + N) * 4) / (m * V * 4)
 
 
-def bench_shape(shape, device: str, repeats: int, steps: int) -> dict[str, tuple[float, ...]]:
-    V, N, m, C = shape
-    memory = {kind: peak_above(kind, shape, device) for kind in KINDS}
-    made = {kind: make_step(kind, V, N, m, C, torch.float32, device) for kind in KINDS}
-    for step in made.values():  # warm-up
-        time_block(step, 2, device)
-    times: dict[str, list[float]] = {kind: [] for kind in KINDS}
-    for r in range(repeats):
-        for kind in KINDS[r % 3 :] + KINDS[: r % 3]:
-            times[kind].append(time_block(made[kind], steps, device))
-    return {kind: (m / statistics.median(times[kind]), memory[kind]) for kind in KINDS}
+def bench_shape(shape, device: str, args) -> dict[str, tuple[float, float | None]]:
+    """examples/s and extra memory of each of KINDS."""
+    memory = {kind: extra_memory(kind, shape, device) for kind in KINDS}
+    steps = {kind: make_step(kind, *shape, torch.float32, device) for kind in KINDS}
+    times = interleaved(steps, args, device=device)
+    return {kind: (shape[2] / times[kind], memory[kind]) for kind in KINDS}
 
 
 def ns_step(V: int, N: int, m: int, C: int, k: int, dtype, device: str, seed: int = 0):
@@ -155,21 +134,11 @@ def negative_sampling(device: str, repeats: int) -> None:
     worst = 0.0
     for V, N, m, C, k in ((50, 8, 16, 2, 5), (20_000, 100, 512, 5, 5)):
         gen = torch.Generator().manual_seed(V)
-        context = torch.randint(0, V, (m, 2 * C), generator=gen)
-        center, negatives = torch.randint(0, V, (m,), generator=gen), torch.randint(0, V, (m, k))
-        results = []
-        for dev in ("cpu", device):
-            model = CBOWNegativeSampling(V, N, init="normal", dtype=torch.float64).to(dev)
-            loss = model(context.to(dev), center.to(dev), negatives.to(dev))
-            loss.backward()
-            results.append(
-                [loss.detach().cpu()] + [p.grad.to_dense().cpu() for p in model.parameters()]
-            )
-        for a, b in zip(*results, strict=True):
-            worst = max(worst, (a - b).abs().max().item())
-    print(
-        f"negative sampling, float64 {device} vs CPU, loss and gradients: max |diff| = {worst:.2e}"
-    )
+        context, center = batches(V, m, C, count=1, seed=V)[0]
+        inputs = (context, center, torch.randint(0, V, (m, k), generator=gen))  # noise [m, k]
+        model = partial(CBOWNegativeSampling, V, N, init="normal", dtype=torch.float64)
+        worst = max(worst, max_diff(model, inputs, device, f"negative sampling at {(V, N, m)}"))
+    print(f"negative sampling, float64 {device} vs CPU, loss and gradients: max |diff| {worst:.2e}")
     if device.startswith("cuda"):
         _, step = ns_step(5778, 50, 1024, 5, 5, torch.float32, device)
         print(f"host syncs in the negative-sampling step: {no_sync(step)}")
@@ -179,26 +148,24 @@ def negative_sampling(device: str, repeats: int) -> None:
         if not device.startswith("cuda"):
             m = 1024
         model, step = ns_step(V, N, m, 5, 5, torch.float32, device)
-        time_block(step, 2, device)
-        rate = m / statistics.median(time_block(step, 10, device) for _ in range(repeats))
+        time_block(step, 2, device=device)
+        times = [time_block(step, 10, device=device) for _ in range(repeats)]
+        rate = m / statistics.median(times)
         print(f"| {V:,} | {N} | {m} | 5 | 5 | {rate:,.0f} |", flush=True)
         del model, step
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--device", default="cuda")
-    parser.add_argument(
-        "--shapes",
-        default="50000x300x4096x2,200000x300x4096x2",
-        help="VxNxmxC, comma-separated (default: %(default)s)",
-    )
-    parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--steps", type=int, default=5, help="steps per timed block")
-    parser.add_argument("--sections", default="softmax,negative", help="comma-separated")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=HelpFormatter)
+    add = parser.add_argument
+    add("--device", default="cuda", help="cuda, cuda:1, or cpu for a smoke test")
+    add("--shapes", type=shapes, default="50000x300x4096x2,200000x300x4096x2", help="VxNxmxC")
+    add("--repeats", type=int, default=7, help="timed blocks per contender")
+    add("--warmup", type=int, default=2, help="untimed steps per contender")
+    add("--block-time", type=float, default=0.3, help="target seconds per timed block")
+    add("--sections", default="softmax,negative", help="comma-separated")
     args = parser.parse_args()
+    args.clock = "wall"  # around a synchronised device
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         raise SystemExit("CUDA is not available; run with --device cpu for a smoke test")
     name = torch.cuda.get_device_name() if args.device.startswith("cuda") else "CPU"
@@ -207,35 +174,25 @@ def main() -> None:
         negative_sampling(args.device, args.repeats)
     if "softmax" not in args.sections:
         return
-
     worst = check_against_cpu(args.device)
     print(f"float64 CUDA vs CPU, loss and gradients, both modes: max |diff| = {worst:.2e}")
-    no_sync = check_no_sync(args.device)
-    print(f"host syncs in the manual step: {no_sync}", flush=True)
-
+    syncs = "not checked (CPU)"
+    if args.device.startswith("cuda"):
+        syncs = no_sync(make_step("manual", 5778, 50, 128, 2, torch.float32, args.device))
+    print(f"host syncs in the manual step: {syncs}", flush=True)
     rows = []
-    for text in args.shapes.split(","):
-        shape = bench.parse_shape(text)[1]
-        print(f"timing {shape} ...", flush=True)
-        rows.append((shape, bench_shape(shape, args.device, args.repeats, args.steps)))
-
+    for _, (V, N, m, C) in args.shapes:
+        print(f"timing {(V, N, m, C)} ...", flush=True)
+        r = bench_shape((V, N, m, C), args.device, args)
+        eps, mem = {k: v[0] for k, v in r.items()}, {k: v[1] for k, v in r.items()}
+        cells = [f"{eps[k]:,.0f}" for k in KINDS]
+        ratios = [f"{eps['manual'] / eps['autograd']:.2f}×", f"{eps['manual'] / eps['bound']:.0%}"]
+        extra = ["–" if mem[k] is None else f"{mem[k]:.2f}" for k in ("manual", "autograd")]
+        rows.append([f"{V:,}", N, m, *cells, *ratios, *extra])
     print(f"\n## CBOW step on {name}, float32 (examples/s, median of {args.repeats})\n")
-    print(
-        "| V | N | m | manual | autograd | bound | manual/autograd | manual/bound "
-        "| extra memory, m×V buffers: manual | autograd |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    for (V, N, m, _C), r in rows:
-
-        def mem(kind: str, r=r) -> str:
-            return "–" if r[kind][1] is None else f"{r[kind][1]:.2f}"
-
-        print(
-            f"| {V:,} | {N} | {m} | {r['manual'][0]:,.0f} | {r['autograd'][0]:,.0f} "
-            f"| {r['bound'][0]:,.0f} | {r['manual'][0] / r['autograd'][0]:.2f}× "
-            f"| {r['manual'][0] / r['bound'][0]:.0%} | {mem('manual')} | {mem('autograd')} |"
-        )
-    print(f"\ncorrectness: max |diff| {worst:.2e}; host syncs: {no_sync}")
+    header = ["V", "N", "m", *KINDS, "manual/autograd", "manual/bound"]
+    print(table([*header, "extra memory, m×V buffers: manual", "autograd"], rows))
+    print(f"\ncorrectness: max |diff| {worst:.2e}; host syncs: {syncs}")
 
 
 if __name__ == "__main__":

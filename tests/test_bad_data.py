@@ -189,7 +189,7 @@ def test_fit_on_a_binary_exits_in_one_line_with_no_run_directory(tmp_path):
     """`cbow-torch fit --data.corpus /bin/ls`: refused when the data is built, before the run."""
     from test_training import fit_args
 
-    from cbow_torch.train.cli import main as fit_main
+    from cbow_torch.train.run import main as fit_main
 
     corpus = elf_like(tmp_path / "ls")
     args = [a for a in fit_args(tmp_path) if not a.startswith("--data.corpus")]

@@ -19,7 +19,8 @@ import pytorch_lightning as pl
 import torch
 
 from cbow_torch.train.checkpoints import PAUSE_ENV
-from cbow_torch.train.cli import cli_main, main
+from cbow_torch.train.cli import cli_main
+from cbow_torch.train.run import main
 from cbow_torch.vectors.commands import main as tools_main
 
 TESTS = Path(__file__).parent

@@ -283,13 +283,18 @@ def test_the_tokenizer_decides_and_without_one_case_is_ignored(capsys, tmp_path)
 def test_checkpoint_names_its_tokenizer(capsys, model, tmp_path):
     path = tmp_path / "last.ckpt"
     state = {f"model.{k}": v for k, v in model.state_dict().items()}
-    entry = {"vocabulary": {"words": WORDS, "counts": COUNTS}, "tokenizer": "simple"}
+    vocabulary = {"words": WORDS, "counts": COUNTS, "tokenizer": "simple"}
+    entry = {"vocabulary": vocabulary, "source": "W1"}  # the run's tokenizer and export.source
     entry.update(input_vectors="model.W1", input_transposed=True, output_vectors="model.W2")
     torch.save({"state_dict": state, "cbow_torch": entry}, path)
     status, out, _ = run(capsys, "analogy", path, "Man", "KING", "woman", "--topn", "1")
     assert status == 0 and out.splitlines()[0] == "Man (as man) : KING (as king) :: woman : ?"
-    assert WordVectors.load(path).tokenizer == "simple"
-    assert WordVectors.load(path).lookup("Queen") == "queen"
+    vectors = WordVectors.load(path)
+    assert vectors.tokenizer == "simple" and vectors.lookup("Queen") == "queen"
+    assert vectors.source == "W1"  # without --source: what the run's embeddings.txt holds
+    np.testing.assert_array_equal(vectors.vectors, model.embeddings("W1").numpy())
+    status, out, _ = run(capsys, "export", path, "--out", tmp_path / "e.txt")
+    assert out.endswith("(word2vec, W1)\n")
 
 
 def test_neighbors_answers_the_known_words_and_names_the_others(capsys, txt):

@@ -91,7 +91,7 @@ def test_an_objective_we_lack_is_a_one_line_error(tmp_path):
 def test_bad_corpus_and_config_are_one_line_errors(tmp_path):
     for argv, fragment in (
         (["--corpus", str(tmp_path / "missing.txt")], "missing.txt: no such file"),
-        (["--ours", "softmax:missing.yaml"], "no config file missing.yaml"),
+        (["--ours", "softmax:missing.yaml"], "config 'missing.yaml': no such file"),
         (["--ours", "", "--skip-gensim", "--skip-fasttext"], "nothing to train"),
     ):
         with pytest.raises(SystemExit) as exit_info:

@@ -24,6 +24,7 @@ from torch.utils.data import DataLoader, DistributedSampler
 
 from cbow_torch import reference
 from cbow_torch.__main__ import main as cbow_torch_main
+from cbow_torch.checkpoint import read_checkpoint
 from cbow_torch.data import suggest
 from cbow_torch.data.corpus import CBOWDataError, read_chunks, resolve_corpus
 from cbow_torch.data.datamodule import CBOWDataModule
@@ -32,8 +33,8 @@ from cbow_torch.data.prepare import FILES, FORMAT, cache_key, prepare
 from cbow_torch.data.suggest import softmax_epoch_seconds, suggest_config
 from cbow_torch.data.text import Vocabulary
 from cbow_torch.data.windows import CBOWWindowDataset, WindowSampler, collate_batch
-from cbow_torch.train.cli import cli_main, main
-from cbow_torch.vectors.files import read_checkpoint
+from cbow_torch.train.cli import cli_main
+from cbow_torch.train.run import main
 
 ROOT = Path(__file__).resolve().parents[1]
 

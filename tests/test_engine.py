@@ -11,7 +11,7 @@ import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from cbow_torch.data.chunks import ChunkDataset, make_spans
-from cbow_torch.objectives import OBJECTIVES, NegativeSamplingObjective
+from cbow_torch.objectives import OBJECTIVES, NegativeSampling, Softmax
 
 CONFIG = Path(__file__).resolve().parents[1] / "configs" / "word2vec.yaml"
 
@@ -47,26 +47,30 @@ def scalars(run_dir: Path) -> dict[str, list[float]]:
     return {tag: [e.value for e in events.Scalars(tag)] for tag in events.Tags()["scalars"]}
 
 
-def test_each_objective_is_one_object_named_by_the_config():
-    assert set(OBJECTIVES) == {"softmax", "negative"}
-    assert all(cls.name == name for name, cls in OBJECTIVES.items())
+def test_each_objective_is_a_class_with_its_own_options():
+    assert {"Softmax": Softmax, "NegativeSampling": NegativeSampling} == OBJECTIVES
+    assert Softmax().options == {"grad_mode": "exact", "hidden": "relu"}
+    assert set(NegativeSampling(negatives=7).options) == {
+        "negatives", "engine", "input_step", "sync_every"
+    }  # fmt: skip
+    assert NegativeSampling(negatives=7).config() == {
+        "class_path": "cbow_torch.objectives.negative_sampling.NegativeSampling",
+        "init_args": {"negatives": 7, "engine": "auto", "input_step": "mean", "sync_every": 8},
+    }
 
 
 def test_auto_is_fused_on_the_cpu_and_autograd_on_a_gpu():
-    from cbow_torch.train.module import CBOWLightningModule
-
-    hp = CBOWLightningModule(objective="negative").hparams
     for device, engine in (("cpu", "fused"), ("cuda", "autograd")):
-        objective = NegativeSamplingObjective(hp)
-        objective.resolve_engine(torch.device(device))
-        assert objective.engine == engine
+        objective = NegativeSampling()
+        objective.prepare(torch.device(device), gradient_clip_val=None)
+        assert objective.engine == "auto" and objective.trainer_engine == engine
         assert objective.automatic_optimization == (engine == "autograd")
 
 
 def test_the_fused_engine_trains_logs_and_exports(tmp_path):
     cli = run_cli(fused_args(tmp_path))
     module = cli.model
-    assert module.objective.engine == "fused" and not module.automatic_optimization
+    assert module.objective.trainer_engine == "fused" and not module.automatic_optimization
     run_dir = tmp_path / "runs" / "run" / "version_0"
     assert (run_dir / "embeddings.txt").is_file()
     logged = scalars(run_dir)
@@ -92,19 +96,52 @@ class SaveAndStop(pl.Callback):
             trainer.should_stop = True
 
 
-def test_the_fused_engine_resumes_bit_for_bit_mid_epoch(tmp_path):
-    """Stopped after 7 chunks (mid-epoch) and resumed, a 1-thread run ends bit for bit where
-    an unbroken run ends: the kernel's generators derive from (seed, rank, epoch, chunk)."""
+class ChunkOrder(pl.Callback):
+    """The chunk indices each epoch trained, in order."""
+
+    def __init__(self) -> None:
+        self.epochs: list[list[int]] = []
+
+    def on_train_epoch_start(self, trainer, pl_module) -> None:
+        self.epochs.append([])
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        self.epochs[-1].append(batch.index)
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_the_fused_engine_orders_its_chunks_as_data_shuffle_says(tmp_path, shuffle):
     from cbow_torch.train.cli import cli_main
 
-    no_export = "--export.enabled=false"  # the parameters are compared, not the vectors' files
-    whole = run_cli([*fused_args(tmp_path, name="whole"), no_export]).model.model.state_dict()
-    cut = cli_main([*fused_args(tmp_path, name="cut")[1:], no_export], run=False)
+    args = [*fused_args(tmp_path)[1:], f"--data.shuffle={shuffle}", "--export.enabled=false"]
+    cli = cli_main(args, run=False)
+    order = ChunkOrder()
+    cli.trainer.callbacks.append(order)
+    cli.trainer.fit(cli.model, datamodule=cli.datamodule)
+    first, second = order.epochs
+    assert sorted(first) == sorted(second) == list(range(len(first))) and len(first) >= 10
+    if shuffle:  # a seeded order a epoch, another the next epoch
+        assert first != sorted(first) and second != first
+    else:  # the corpus in order, as word2vec reads it
+        assert first == second == sorted(first)
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_the_fused_engine_resumes_bit_for_bit_mid_epoch(tmp_path, shuffle):
+    """Stopped after 7 chunks (mid-epoch) and resumed, a 1-thread run ends bit for bit where
+    an unbroken run ends: the kernel's generators derive from (seed, rank, epoch, chunk), and
+    the shuffled order of the chunks from (data.seed, epoch)."""
+    from cbow_torch.train.cli import cli_main
+
+    # the parameters are compared, not the vectors' files
+    no_export = ["--export.enabled=false", f"--data.shuffle={shuffle}"]
+    whole = run_cli([*fused_args(tmp_path, name="whole"), *no_export]).model.model.state_dict()
+    cut = cli_main([*fused_args(tmp_path, name="cut")[1:], *no_export], run=False)
     cut.trainer.callbacks.append(SaveAndStop(7, tmp_path / "mid.ckpt"))
     cut.trainer.fit(cut.model, datamodule=cut.datamodule)
     assert cut.trainer.global_step == 7
     resumed = run_cli(
-        [*fused_args(tmp_path, name="cut"), no_export, f"--ckpt_path={tmp_path / 'mid.ckpt'}"]
+        [*fused_args(tmp_path, name="cut"), *no_export, f"--ckpt_path={tmp_path / 'mid.ckpt'}"]
     )
     assert resumed.trainer.global_step == 2 * len(resumed.datamodule.train_dataloader())
     for name, value in resumed.model.model.state_dict().items():
@@ -114,7 +151,7 @@ def test_the_fused_engine_resumes_bit_for_bit_mid_epoch(tmp_path):
 def test_the_fused_engine_under_ddp_ends_with_equal_ranks(tmp_path, ddp_fit):
     """Each rank trains its own chunks; the parameters are averaged every sync_every steps and
     at each epoch end, so both ranks end equal (ddp_fit checks it)."""
-    ranks = ddp_fit(fused_args(tmp_path, "--model.sync_every=2"))
+    ranks = ddp_fit(fused_args(tmp_path, "--model.objective.sync_every=2"))
     assert ranks[0]["losses"] != ranks[1]["losses"]  # different chunks, different windows
     assert (tmp_path / "runs" / "run" / "version_0" / "embeddings.txt").is_file()
 
@@ -122,13 +159,14 @@ def test_the_fused_engine_under_ddp_ends_with_equal_ranks(tmp_path, ddp_fit):
 @pytest.mark.parametrize(
     "extra, expected",
     [
-        (["--model.objective=softmax", "--model.engine=fused"], "model.engine fused does not"),
+        (["--model.objective=Softmax", "--model.objective.engine=fused"], "option 'engine'"),
+        (["--model.objective.engine=autograd"], "input_step sum is the fused engine's"),
         (["--data.chunk_words=0"], "data.chunk_words must be >= 1"),
         (["--trainer.gradient_clip_val=1.0"], "gradient_clip_val does not apply"),
     ],
 )
 def test_what_the_fused_engine_cannot_do_is_a_one_line_error(tmp_path, capsys, extra, expected):
-    from cbow_torch.train.cli import main
+    from cbow_torch.train.run import main
 
     with pytest.raises(SystemExit) as exit_info:
         main(fused_args(tmp_path, *extra))
@@ -137,15 +175,12 @@ def test_what_the_fused_engine_cannot_do_is_a_one_line_error(tmp_path, capsys, e
 
 
 def test_fused_on_a_gpu_is_refused():
-    from cbow_torch.train.module import CBOWLightningModule
-
-    hp = CBOWLightningModule(objective="negative", engine="fused").hparams
-    with pytest.raises(ValueError, match="model.engine fused runs on the CPU"):
-        NegativeSamplingObjective(hp).resolve_engine(torch.device("cuda"))
+    with pytest.raises(ValueError, match="engine fused runs on the CPU"):
+        NegativeSampling(engine="fused").prepare(torch.device("cuda"), gradient_clip_val=None)
 
 
 def test_ids_outside_the_vocabulary_are_refused_before_the_kernel_runs(tmp_path, capsys):
-    from cbow_torch.train.cli import main
+    from cbow_torch.train.run import main
 
     out = tmp_path / "prepared"
     from cbow_torch.data.prepare import main as prepare_main

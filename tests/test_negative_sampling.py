@@ -337,7 +337,9 @@ def w2v_args(tmp_path, *extra, name="run"):
     return [
         "fit",
         f"--config={CONFIG}",
-        "--model.engine=autograd",  # the minibatch engine; tests/test_engine.py has the fused
+        # the minibatch engine, whose step is the gradient; tests/test_engine.py has the fused
+        "--model.objective.engine=autograd",
+        "--model.objective.input_step=mean",
         "--data.batch_size=256",
         "--model.lr=6.4",
         "--model.lr_schedule=constant",  # linear decay would depend on max_epochs
@@ -406,13 +408,13 @@ def test_word2vec_ddp_two_cpu_processes(tmp_path, ddp_fit):
 @pytest.mark.parametrize(
     "extra, expected",
     [
-        (["--model.negatives=0"], "model.negatives must be >= 1"),
+        (["--model.objective.negatives=0"], "model.objective.negatives must be >= 1"),
         (["--data.sample=-0.001"], "data.sample must be >= 0"),
-        (["--model.objective=hierarchical"], "objective"),
+        (["--model.objective=Hierarchical"], "model.objective Hierarchical: no such class"),
     ],
 )
 def test_bad_word2vec_options_are_one_line_errors(tmp_path, capsys, extra, expected):
-    from cbow_torch.train.cli import main
+    from cbow_torch.train.run import main
 
     with pytest.raises(SystemExit) as exit_info:
         main(w2v_args(tmp_path, *extra))
@@ -421,7 +423,7 @@ def test_bad_word2vec_options_are_one_line_errors(tmp_path, capsys, extra, expec
 
 
 def test_a_one_word_vocabulary_is_a_one_line_error(tmp_path):
-    from cbow_torch.train.cli import main
+    from cbow_torch.train.run import main
 
     corpus = tmp_path / "one.txt"
     corpus.write_text("buffalo " * 50 + "\n")
@@ -437,10 +439,11 @@ def test_validate_a_fresh_module_draws_noise_from_the_datas_counts(tmp_path):
     import pytorch_lightning as pl
 
     from cbow_torch.data import CBOWDataModule
+    from cbow_torch.objectives import NegativeSampling
     from cbow_torch.train.module import CBOWLightningModule
 
     data = CBOWDataModule(corpus="lee", min_count=5, batch_size=256, cache_dir=str(tmp_path))
-    module = CBOWLightningModule(embedding_dim=16, objective="negative", init="word2vec")
+    module = CBOWLightningModule(embedding_dim=16, objective=NegativeSampling(), init="word2vec")
     trainer = pl.Trainer(logger=False, enable_progress_bar=False, limit_val_batches=3)
     (metrics,) = trainer.validate(module, datamodule=data, verbose=False)
     assert metrics["val/loss"] == pytest.approx(6 * math.log(2), rel=1e-6)  # W2 = 0: σ(0) = 1/2

@@ -17,13 +17,15 @@ import numpy as np
 import pytest
 import pytorch_lightning as pl
 import torch
+import yaml
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from cbow_torch import CBOW
 from cbow_torch.data.text import Vocabulary
-from cbow_torch.train.cli import cli_main, main
+from cbow_torch.train.cli import cli_main
 from cbow_torch.train.export import ExportEmbeddings, mean_pairwise_cosine
 from cbow_torch.train.module import CBOWLightningModule, CBOWTrainingError
+from cbow_torch.train.run import main
 from cbow_torch.train.runtime import IntraOpThreads, threads_for
 
 TESTS = Path(__file__).parent
@@ -422,8 +424,8 @@ def test_threads_yield_to_what_other_programs_keep_busy():
     "option, expected",
     [
         ("--model.init=bogus", "normal', 'word2vec', 'course'"),
-        ("--model.grad_mode=bogus", "exact', 'lecture'"),
-        ("--model.hidden=bogus", "relu', 'linear'"),
+        ("--model.objective.grad_mode=bogus", "exact', 'lecture'"),
+        ("--model.objective.hidden=bogus", "relu', 'linear'"),
         ("--model.lr_schedule=bogus", "course', 'linear', 'constant'"),
         ("--export.source=bogus", "W1', 'W2', 'average'"),
         ("--threads.count=0", "threads.count must be >= 1"),
@@ -449,22 +451,25 @@ def test_bad_options_are_one_line_errors(tmp_path, option, expected):
 
 def test_lecture_gradient_with_a_linear_hidden_layer_is_a_one_line_error(tmp_path):
     with pytest.raises(SystemExit) as error:
-        main(fit_args(tmp_path, "--model.hidden=linear", "--model.grad_mode=lecture"))
+        main(
+            fit_args(
+                tmp_path, "--model.objective.hidden=linear", "--model.objective.grad_mode=lecture"
+            )
+        )
     message = str(error.value.code)
-    assert (
-        message.startswith("cbow-torch: error: model.grad_mode 'lecture'") and "\n" not in message
-    )
-    assert "model.hidden 'relu'" in message and "model.grad_mode 'exact'" in message
+    assert message.startswith("cbow-torch: error: ") and "\n" not in message
+    assert "model.objective.grad_mode 'lecture'" in message
+    assert "model.objective.hidden 'relu'" in message and "grad_mode 'exact'" in message
 
 
 def test_linear_hidden_layer_trains_through_the_cli(tmp_path):
     for hidden in ("relu", "linear"):
-        cli_main(fit_args(tmp_path, f"--model.hidden={hidden}", name=hidden))
+        cli_main(fit_args(tmp_path, f"--model.objective.hidden={hidden}", name=hidden))
     runs = tmp_path / "runs"
     ckpt = torch.load(
         runs / "linear" / "version_0" / "checkpoints" / "last.ckpt", weights_only=False
     )
-    assert ckpt["hyper_parameters"]["hidden"] == "linear"
+    assert ckpt["hyper_parameters"]["objective"]["init_args"]["hidden"] == "linear"
     relu = load_params(runs / "relu" / "version_0" / "checkpoints" / "last.ckpt")
     # The same seed and batches: only the hidden layer differs, and so do the parameters.
     assert not torch.allclose(ckpt["state_dict"]["model.W1"], relu["model.W1"])
@@ -480,12 +485,17 @@ def test_help_lists_the_choices(capsys):
     shown = capsys.readouterr().out
     for choices in (
         "--model.init {normal,word2vec,course}",
-        "--model.grad_mode {exact,lecture}",
-        "--model.hidden {relu,linear}",
+        "--model.objective OBJECTIVE",
+        "cbow_torch.objectives.NegativeSampling",
         "--model.lr_schedule {course,linear,constant}",
         "--export.source {W1,W2,average}",
     ):
         assert choices in shown
+    with pytest.raises(SystemExit):
+        main(["fit", "--model.objective.help", "NegativeSampling"])
+    shown = capsys.readouterr().out
+    assert "--model.objective.engine {auto,fused,autograd}" in shown
+    assert "--model.objective.input_step {mean,sum}" in shown
 
 
 def test_debug_preset_writes_nothing(tmp_path, monkeypatch):
@@ -609,10 +619,12 @@ def test_fit_without_a_config_is_the_default_config(tmp_path, capsys):
     )
     with pytest.raises(SystemExit):  # with a --config, its values
         main(["fit", f"--config={TESTS.parent / 'configs' / 'word2vec.yaml'}", "--help"])
-    assert "(fused). (type: float, default: 0.1)" in " ".join(capsys.readouterr().out.split())
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "(the fused engine). (type: float, default: 0.1)" in shown
     # A --config is a whole recipe: none of default.yaml's values leak into it.
     word2vec = cli_main(["--config", str(TESTS.parent / "configs" / "word2vec.yaml")], run=False)
-    assert word2vec.trainer.gradient_clip_val is None and word2vec.model.hparams.hidden == "relu"
+    assert word2vec.trainer.gradient_clip_val is None and word2vec.model.hparams.init == "word2vec"
+    assert word2vec.model.hparams.objective["init_args"]["negatives"] == 5
 
 
 def test_no_optimizer_options_and_a_suggestion_for_a_misspelt_one(capsys):
@@ -669,3 +681,35 @@ def test_the_bar_redraws_by_time_with_words_per_second_and_the_run_eta(
     train = [d for d in drawn.split("\r") if d.startswith("Epoch 0")]
     assert {int(n) for d in train for n in re.findall(r"\| *(\d+)/15 ", d)} == counts
     assert "words/s=" in train[-1] and "ETA=" in train[-1]
+
+
+def test_a_config_files_unknown_keys_are_all_named_with_suggestions(tmp_path):
+    bad = tmp_path / "mine.yaml"
+    bad.write_text(
+        "model:\n  embeding_dim: 3\n  lrr: 2\n  objective:\n    init_args: {}\ndata:\n  windw: 5\n"
+    )
+    with pytest.raises(SystemExit) as error:
+        main(fit_args(tmp_path, f"--config={bad}"))
+    message = str(error.value.code)
+    assert message == (
+        f"cbow-torch: error: config {bad}: unknown keys: model.embeding_dim (did you mean "
+        "model.embedding_dim?), model.lrr (did you mean model.lr?), data.windw (did you mean "
+        "data.window?)"
+    )
+
+
+def test_bundled_configs_load_by_name_from_any_directory(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)  # no configs/ here
+    for name in ("word2vec", "configs/word2vec.yaml", "presets/gpu"):
+        with pytest.raises(SystemExit) as done:
+            main(["fit", "--config", "default", "--config", name, "--print_config"])
+        assert done.value.code == 0, name
+    shown = yaml.safe_load(
+        capsys.readouterr().out.split("# pytorch_lightning")[-2].split("\n", 1)[1]
+    )
+    assert shown["model"]["objective"]["class_path"] == "cbow_torch.objectives.NegativeSampling"
+    with pytest.raises(SystemExit) as error:
+        main(["fit", "--config", "word2vc"])
+    assert "config 'word2vc': no such file and no bundled config of that name" in str(
+        error.value.code
+    )

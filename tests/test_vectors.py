@@ -15,10 +15,10 @@ from gensim.test.utils import datapath
 from torch import nn
 
 from cbow_torch import CBOW, CBOWNegativeSampling, atomic
+from cbow_torch.checkpoint import read_checkpoint
 from cbow_torch.data.text import Vocabulary
 from cbow_torch.vectors import evaluation as ev
 from cbow_torch.vectors.evaluation import COURSE_WORDS
-from cbow_torch.vectors.files import read_checkpoint
 from cbow_torch.vectors.word_vectors import UnknownWordError, WordVectors
 
 WORDS = ["the", "king", "queen", "man", "woman", "dog", "wolf", "happy", "sad", "rich", "of", "a"]
@@ -111,10 +111,10 @@ def test_read_checkpoint_reads_through_the_named_keys(tmp_path):
     path = save_checkpoint(tmp_path / "run.ckpt", model, prefix="anything.")
     found = read_checkpoint(path)
     assert found.words == WORDS and found.counts == COUNTS and found.path == path
-    assert (found.global_step, found.epoch, found.hparams) == (10, 0, {"vocab_size": 12})
+    assert (found.global_step, found.epochs_done, found.hparams) == (10, 0, {"vocab_size": 12})
     assert torch.equal(found.input_vectors, model.W1.detach().t())  # [V, N]
     assert torch.equal(found.output_vectors, model.W2.detach())
-    assert set(found.raw) >= {"state_dict", "cbow_torch"}
+    assert set(found.entry) >= {"vocabulary", "input_vectors", "output_vectors"}
     assert WordVectors.load(path, source="W1").index_to_key == WORDS
 
 

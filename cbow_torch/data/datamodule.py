@@ -58,7 +58,8 @@ class CBOWDataModule(pl.LightningDataModule):
             1e-3): word w's occurrences are kept with chance (sqrt(f_w/sample) + 1)·sample/f_w,
             drawn anew every epoch, for the training windows (validation sees every word).
         batch_size: m.
-        shuffle: shuffle the training windows each epoch (seeded by ``seed``).
+        shuffle: shuffle the training windows each epoch (seeded by ``seed``); the fused
+            engine's chunks of documents, whose windows stay in order as word2vec reads them.
         seed: seeds the shuffle, on one process and under DDP.
         val_fraction: the share of the corpus held out for validation, in [0, 1).
         num_workers: DataLoader worker processes.
@@ -234,7 +235,8 @@ class CBOWDataModule(pl.LightningDataModule):
     def train_dataloader(self) -> ResumableLoader:
         module = self.trainer.lightning_module if self.trainer else None
         if getattr(module, "trains_on_chunks", False):  # the fused engine: document chunks
-            self._train_loader = self._loader(self._chunks(), shuffle=False, batch_size=1)
+            # A seeded order of the chunks each epoch (data.shuffle), as windows are shuffled.
+            self._train_loader = self._loader(self._chunks(), self.shuffle, batch_size=1)
         else:
             self._train_loader = self._loader(self.train_dataset, self.shuffle)
         self._train_loader.skip, self._resume_batches = self._resume_batches, 0

@@ -1,54 +1,54 @@
-"""What every objective offers the LightningModule: model, loss, optimizer, training steps."""
+"""The objective protocol: what every objective gives the LightningModule."""
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, ClassVar
 
 import torch
 from torch import nn
 
 from ..data.text import Vocabulary
+from ..inputs import Input
 
 
 class Objective:
-    """One training objective: the cost, the model that holds its parameters, the noise it draws
-    (if any), the optimizer and clipping that suit its gradients, and its training step for each
-    engine it supports. ``CBOWLightningModule`` holds one and keeps only what every objective
-    shares: logging, the α schedule, checkpoints and the projector.
+    """One training objective, chosen as a class (``model.objective``, LightningCLI's
+    ``class_path``/``init_args``) whose ``__init__`` holds its own options. It owns the cost, the
+    model that holds the parameters, its noise (if any), whether its gradients are sparse rows,
+    its engines and the checkpoint state beyond the model. ``CBOWLightningModule`` holds one and
+    keeps what every objective shares: the α schedule, logging, checkpoints, the projector.
 
-    A subclass sets ``name`` (the ``model.objective`` value) and implements ``build`` and
-    ``loss``; the rest has defaults for an autograd objective with dense gradients.
+    Everything it needs comes in as arguments: the vocabulary and input piece at ``build``, the
+    device and ranks at ``start``, α and the thread count at each ``step``.
     """
 
-    name: ClassVar[str]
-    # The checkpoint's names for the vectors (see ``export_keys``), relative to the model.
+    # Where a checkpoint's state_dict holds the vectors, relative to the model.
     input_key: ClassVar[str]
     input_transposed: ClassVar[bool]  # the key holds W1 [N, V] rather than W1ᵀ [V, N]
     output_key: ClassVar[str]
-    # False: the training step is the update itself (manual optimization in Lightning's terms).
+    sparse_gradients: ClassVar[bool] = False  # row gradients, which Lightning's clipping refuses
+    # False: ``step`` applies the update itself (manual optimization in Lightning's terms).
     automatic_optimization: bool = True
-    engines: ClassVar[tuple[str, ...]] = ("auto", "autograd")  # model.engine values it takes
     # True: the training loader hands out document chunks (data.chunks) instead of window batches.
     trains_on_chunks: bool = False
 
-    def __init__(self, hparams: Any) -> None:
-        self.hparams = hparams
+    def __init__(self) -> None:
         self.model: nn.Module | None = None
-        if hparams.engine not in self.engines:
-            raise ValueError(
-                f"model.engine {hparams.engine} does not train objective {self.name}, which "
-                f"has {', '.join(self.engines[1:])}: set model.engine auto"
-            )
+        self.input: Input | None = None
 
-    def resolve_engine(self, device: torch.device) -> None:
-        """Fix the engine for the training device (default: autograd, whatever the device)."""
+    def prepare(self, device: torch.device, gradient_clip_val: float | None) -> None:
+        """Fix what depends on the training device and Trainer (default: nothing); a
+        combination that cannot train is a one-line ValueError."""
 
-    def build(self, vocab: Vocabulary) -> nn.Module:
-        """The model for ``vocab`` (its size and counts); called once, inside the Trainer's
+    def build(
+        self, vocab: Vocabulary, input: Input, embedding_dim: int, init: str, seed: int
+    ) -> nn.Module:
+        """The model for ``vocab`` with ``input``'s W1; called once, inside the Trainer's
         precision context, before training or validation."""
         raise NotImplementedError(f"{type(self).__name__} must define build()")
 
-    def start(self, vocab: Vocabulary, device: torch.device, rank: int) -> None:
+    def start(self, vocab: Vocabulary, device: torch.device, rank: int, world: int) -> None:
         """Before training or validation: the noise, the generators (default: nothing)."""
 
     def loss(self, batch: tuple[torch.Tensor, torch.Tensor], validation: bool = False):
@@ -56,25 +56,27 @@ class Objective:
         backward; ``validation`` draws reproducible noise, the same at every validation."""
         raise NotImplementedError(f"{type(self).__name__} must define loss()")
 
-    def training_step(self, module, batch) -> torch.Tensor:
-        """The autograd engine: J, which Lightning differentiates and the optimizer applies."""
-        return self.loss(batch)
+    def step(self, batch: Any, lr_start: float, lr_end: float, threads: int) -> torch.Tensor:
+        """With ``automatic_optimization`` False: train on ``batch`` with α going from
+        ``lr_start`` to ``lr_end``, updating the parameters in place; returns the mean J."""
+        raise NotImplementedError(f"{type(self).__name__} applies no update of its own")
 
-    def words(self, batch) -> int:
+    def start_validation(self) -> None:
+        """Before each validation (default: nothing)."""
+
+    def words(self, batch: Any) -> int:
         """The corpus words a training batch stands for (a window: its centre word)."""
         return int(batch[1].shape[0])
-
-    def configure_optimizer(self, params, lr: float) -> torch.optim.Optimizer:
-        """Plain SGD, W ← W − α∇ (it applies sparse row gradients without a V×N temporary)."""
-        return torch.optim.SGD(params, lr=lr)
-
-    def clip_gradients(self, module, optimizer, clip_val, algorithm) -> None:
-        """Lightning's ``gradient_clip_val``; dense gradients go through Lightning's own."""
-        module.clip_gradients(optimizer, clip_val, algorithm)
 
     def validation_metrics(self, loss: torch.Tensor) -> dict[str, torch.Tensor]:
         """Further val/* metrics from val/loss (default: none)."""
         return {}
+
+    def after_step(self, step: int) -> None:
+        """After each training step (default: nothing)."""
+
+    def after_epoch(self) -> None:
+        """After each training epoch (default: nothing)."""
 
     def state_dict(self) -> dict[str, Any]:
         """What a checkpoint keeps of the objective beyond the model (generator states)."""
@@ -83,19 +85,17 @@ class Objective:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         pass
 
-    def on_validation_start(self) -> None:
-        pass
+    def config(self) -> dict[str, Any]:
+        """``{"class_path": ..., "init_args": {...}}``, as LightningCLI writes a class."""
+        path = f"{type(self).__module__}.{type(self).__qualname__}"
+        return {"class_path": path, "init_args": dict(self.options)}
 
-    def on_train_batch_end(self, module) -> None:
-        """After each training step (the fused engine's DDP averaging)."""
+    @property
+    def options(self) -> dict[str, Any]:
+        """The ``__init__`` options, each kept as the attribute of its name."""
+        names = inspect.signature(type(self).__init__).parameters
+        return {name: getattr(self, name) for name in names if name != "self"}
 
-    def on_train_epoch_end(self, module) -> None:
-        pass
-
-    def export_keys(self, prefix: str) -> dict[str, Any]:
-        """Where a checkpoint's state_dict holds the vectors (``vectors.files.read_checkpoint``)."""
-        return {
-            "input_vectors": prefix + self.input_key,
-            "input_transposed": self.input_transposed,
-            "output_vectors": prefix + self.output_key,
-        }
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.options.items())
+        return f"{type(self).__name__}({args})"

@@ -34,7 +34,7 @@ from pytorch_lightning.utilities import rank_zero_only
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 
 from ..atomic import atomic_write
-from ..vectors.files import PickleRefused, read_torch_file
+from ..checkpoint import PickleRefused, TrainingCheckpoint, read_torch_file, vocabulary_mismatch
 from .module import CBOWTrainingError
 
 KEYWORDS = ("last", "hpc", "registry")  # Lightning's own meanings of --ckpt_path
@@ -77,7 +77,8 @@ class Checkpoint:
     where: str = ""  # "run DIR" for --ckpt_path last, else the path
 
 
-def _say(message: str) -> None:
+def say(message: str) -> None:
+    """Print one line to stderr, on rank zero only."""
     if rank_zero_only.rank == 0:
         print(message, file=sys.stderr, flush=True)
 
@@ -116,16 +117,11 @@ def find_checkpoint(config: Any) -> Checkpoint | None:
             f"--ckpt_path {path}: {detail.removeprefix(f'{path}: ')}; give a run's "
             "checkpoints/last.ckpt, or 'last' for the newest run"
         ) from None
-    state = ckpt.get("state_dict") if isinstance(ckpt, dict) else None
-    vocab = ckpt.get("cbow_torch", {}).get("vocabulary") if isinstance(ckpt, dict) else None
-    if not isinstance(state, dict) or not isinstance(vocab, dict) or "words" not in vocab:
-        raise CBOWTrainingError(
-            f"--ckpt_path {path}: not a cbow-torch training checkpoint (no state_dict and "
-            "vocabulary); give a run's checkpoints/last.ckpt"
-        )
-    # RunCheckpoint records the epochs done; a checkpoint without it has at least its `epoch`.
-    epochs_done = int(ckpt.get("epochs_done", ckpt.get("epoch", 0)))
-    found = Checkpoint(path, list(vocab["words"]), int(ckpt.get("global_step", 0)), epochs_done)
+    try:
+        saved = TrainingCheckpoint.from_dict(ckpt, path)
+    except ValueError as e:
+        raise CBOWTrainingError(f"--ckpt_path {e}; give a run's checkpoints/last.ckpt") from None
+    found = Checkpoint(path, saved.words, saved.global_step, saved.epochs_done)
     found.where = f"run {run_dir}" if run_dir else str(path)
     return found
 
@@ -188,7 +184,7 @@ def start_resume(ckpt: Checkpoint, trainer: pl.Trainer) -> None:
     elif max_epochs is not None and max_epochs >= 0 and ckpt.epochs_done >= max_epochs:
         limit = f"max_epochs={max_epochs}"
     else:
-        _say(f"Resuming {ckpt.where} from step {ckpt.step} ({ckpt.epochs_done} epochs done)")
+        say(f"Resuming {ckpt.where} from step {ckpt.step} ({ckpt.epochs_done} epochs done)")
         if rank_zero_only.rank == 0:
             for cut in ckpt.path.parent.glob(".*.ckpt.*.tmp"):  # writes a kill -9 cut short
                 cut.unlink(missing_ok=True)
@@ -205,18 +201,14 @@ def check_vocabulary(ckpt: Checkpoint, datamodule: Any) -> None:
     vocab = getattr(datamodule, "vocab", None)
     if vocab is None:
         return
-    words = list(vocab.index_to_key)
-    if words == ckpt.words:
+    differs = vocabulary_mismatch(ckpt.words, list(vocab.index_to_key))
+    if differs is None:
         return
-    at = next((i for i, (a, b) in enumerate(zip(words, ckpt.words, strict=False)) if a != b), None)
-    differs = (
-        f", id {at} is {ckpt.words[at]!r} there and {words[at]!r} here" if at is not None else ""
-    )
     config = ckpt.path.parent.parent / "config.yaml"
     see = f" (see {config})" if config.is_file() else ""
     raise CBOWTrainingError(
-        f"--ckpt_path {ckpt.path}: trained on another vocabulary ({len(ckpt.words)} words; the "
-        f"data gives {len(words)}{differs}): give the data options it was trained with{see}"
+        f"--ckpt_path {ckpt.path}: trained on another vocabulary ({differs}): give the data "
+        f"options it was trained with{see}"
     )
 
 
@@ -233,18 +225,19 @@ def check_learnable(datamodule: Any) -> None:
             "nothing it could measure (val/loss NaN); use a longer corpus, or set "
             "data.val_fraction=0 to train without validation"
         )
-    _say("cbow-torch: warning: data.val_fraction=0: no validation, so no val/loss to judge the run")
+    say("cbow-torch: warning: data.val_fraction=0: no validation, so no val/loss to judge the run")
 
 
 class RunGuard(pl.Callback):
     """Removes a fresh run directory left with no checkpoint by a failure; says how to resume.
 
     Args:
-        argv: the command line, for the resume command.
+        argv: the command line, for the resume command (None: ``fit()``'s, which resumes
+            with ``ckpt_path="last"``).
         run_dir: the run directory (the logger's log_dir), or None without one.
     """
 
-    def __init__(self, argv: list[str], run_dir: str | None) -> None:
+    def __init__(self, argv: list[str] | None, run_dir: str | None) -> None:
         self.argv = argv
         # The folders this run will create: removed again if it fails with nothing to keep.
         self.fresh = [] if run_dir is None else [Path(run_dir), *Path(run_dir).parents]
@@ -264,20 +257,22 @@ class RunGuard(pl.Callback):
         if not isinstance(exception, KeyboardInterrupt | SIGTERMException):
             return
         if has_checkpoint:
-            _say(
+            say(
                 f"cbow-torch: interrupted at step {trainer.global_step}; {run_dir} keeps its last "
                 f"checkpoint. Resume it with:\n  {resume_command(self.argv)}"
             )
         else:
-            _say(
+            say(
                 f"cbow-torch: interrupted at step {trainer.global_step}, before the first "
                 f"checkpoint: nothing to resume ({run_dir} removed). Start again with:\n"
-                f"  {shlex.join(['cbow-torch', *self.argv])}"
+                f"  {shlex.join(['cbow-torch', *self.argv]) if self.argv else 'the same call'}"
             )
 
 
-def resume_command(argv: list[str]) -> str:
+def resume_command(argv: list[str] | None) -> str:
     """The command line with ``--ckpt_path last`` in place of any --ckpt_path it had."""
+    if argv is None:
+        return "the same fit() call with ckpt_path='last'"
     args, skip = [], False
     for arg in argv:
         if skip:

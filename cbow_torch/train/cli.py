@@ -12,24 +12,25 @@ import logging
 import re
 import sys
 import warnings
-from argparse import ArgumentError
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytorch_lightning as pl
-import torch.distributed
+import yaml
 from jsonargparse import DefaultHelpFormatter
 from lightning_fabric.plugins import TorchCheckpointIO
 from lightning_fabric.utilities.rank_zero import rank_zero_module
 from pytorch_lightning.cli import LightningArgumentParser, LightningCLI
 from pytorch_lightning.profilers import PassThroughProfiler
-from pytorch_lightning.utilities.exceptions import MisconfigurationException, SIGTERMException
+from pytorch_lightning.utilities.exceptions import SIGTERMException
 
 from ..data.datamodule import CBOWDataModule
+from ..inputs import INPUTS
+from ..objectives import OBJECTIVES
+from . import configs
 from .checkpoints import (
     AtomicCheckpointIO,
-    RunFinished,
     RunGuard,
     check_learnable,
     check_vocabulary,
@@ -37,7 +38,7 @@ from .checkpoints import (
     start_resume,
 )
 from .export import ExportEmbeddings
-from .module import CBOWLightningModule, CBOWTrainingError
+from .module import CBOWLightningModule
 from .progress import RunProgressBar
 from .runtime import IntraOpThreads
 from .saving import RunCheckpoint
@@ -62,8 +63,39 @@ class _Parser(LightningArgumentParser):
     misspelt option: jsonargparse 4.x suggests none on Python < 3.14."""
 
     def error(self, message: str, ex: Exception | None = None):
+        message = _class_problem(message)
         hint = "" if "did you mean" in message else _did_you_mean(self, message)
         return super().error(message + hint, ex)
+
+
+_CLASS_PROBLEM = re.compile(
+    r'Parser key "(?P<key>[^"]+)":.*?Problem with given class_path '
+    r"'(?:[\w.]+\.)?(?P<cls>\w+)':(?P<problem>.*?)(?:\n\s*- Expected a <class 'NoneType'>|$)",
+    re.DOTALL,
+)
+_NO_CLASS = re.compile(
+    r'Parser key "(?P<key>[^"]+)":.*Expected a dot import path string: (?P<v>\S+)', re.DOTALL
+)
+CLASS_OPTIONS = {"model.objective": OBJECTIVES, "model.input": INPUTS}
+
+
+def _class_problem(message: str) -> str:
+    """jsonargparse's report on a class option (``model.objective``: which union member failed
+    and why, the value's repr) as the one fact that matters: the class and its problem."""
+    if found := _CLASS_PROBLEM.search(message):
+        problem = " ".join(found["problem"].split()).rstrip(".")
+        problem = problem.replace('Parser key "', 'option "')
+        problem = problem[:1].lower() + problem[1:]
+        return f"{_key(found['key'])} {found['cls']}: {problem}"
+    if found := _NO_CLASS.search(message):
+        key = _key(found["key"])
+        names = ", ".join(CLASS_OPTIONS.get(key, {})) or "an importable class"
+        return f"{key} {found['v']}: no such class; give one of {names}"
+    return message
+
+
+def _key(key: str) -> str:
+    return key.split(".", 1)[1] if key.startswith(("fit.", "validate.")) else key
 
 
 def _did_you_mean(parser: LightningArgumentParser, message: str) -> str:
@@ -131,6 +163,7 @@ class CBOWCLI(LightningCLI):
         # The vocabulary flows one way, data to model: reading it prepares the corpus once
         # (on the launching process under DDP; the ranks it starts find it prepared).
         parser.link_arguments("data.vocab", "model.vocab", apply_on="instantiate")
+        self.options_parser = parser  # fit's and validate's options are the same
 
     def instantiate_trainer(self, **kwargs: Any) -> pl.Trainer:
         config = self.config_init[self.subcommand] if self.subcommand else self.config_init
@@ -145,8 +178,10 @@ class CBOWCLI(LightningCLI):
     # ---- checkpoints, resume and failures: checkpoints.py -------------------------------
 
     def parse_arguments(self, parser: LightningArgumentParser, args) -> None:
+        check_config_keys(self.options_parser, args)  # all unknown keys at once
         super().parse_arguments(parser, args)
-        self.argv = list(sys.argv[1:] if args is None else args)
+        # The command line, for the resume hint; a dict of options (fit()) has none.
+        self.argv = None if isinstance(args, dict) else list(sys.argv[1:] if args is None else args)
         sub = self.config.get("subcommand")
         # Before Lightning reads the checkpoint's hyper-parameters, and before anything is
         # built: `last` resolved, the file checked.
@@ -156,6 +191,14 @@ class CBOWCLI(LightningCLI):
         if self.subcommand == "validate":  # prints its metrics; no new run directory
             self.config["validate"]["trainer"]["logger"] = False
             self.save_config_callback = None
+        if self.subcommand == "fit":  # before the corpus is prepared: nothing would train
+            trainer = self.config["fit"]["trainer"]
+            for limit in ("max_epochs", "max_steps"):
+                if trainer.get(limit) == 0:
+                    raise ValueError(
+                        f"trainer.{limit}=0 trains nothing and would write untrained vectors: "
+                        "give 1 or more (fit(epochs=...))"
+                    )
 
     def after_instantiate_classes(self) -> None:
         super().after_instantiate_classes()
@@ -173,37 +216,88 @@ class CBOWCLI(LightningCLI):
             trainer.callbacks.append(RunGuard(self.argv, log_dir))
 
 
-def default_config() -> Path | None:
-    """configs/default.yaml: shipped in the package (cbow_torch/configs), else the checkout's."""
-    here = Path(__file__).resolve()
-    for folder in (here.parents[1] / "configs", here.parents[2] / "configs"):
-        if (folder / "default.yaml").is_file():
-            return folder / "default.yaml"
-    return None
-
-
-def _config_files(args: list[str]) -> list[str]:
-    """The files given with --config (or -c), in order."""
-    files = [a.split("=", 1)[1] for a in args if a.startswith("--config=")]
-    return files + [b for a, b in zip(args, args[1:], strict=False) if a in ("-c", "--config")]
-
-
-def cli_main(args: list[str] | None = None, run: bool = True) -> CBOWCLI:
-    """The LightningCLI; ``args`` replaces sys.argv (for tests and notebooks).
-
-    Without ``--config`` the run is configs/default.yaml's; a ``--config`` is a whole recipe and
-    replaces it, so that no value of default.yaml leaks into, say, configs/word2vec.yaml.
-    ``--help`` shows the values the run would use: default.yaml's, or the given configs'.
-    """
-    given = list(sys.argv[1:] if args is None else args)
-    configs, defaults = _config_files(given), default_config()
-    if configs and ("-h" in given or "--help" in given):
-        files = {"default_config_files": configs}  # --help shows the values the run would use
-    elif not configs and defaults is not None:
-        files = {"default_config_files": [str(defaults)]}
+def check_config_keys(parser: LightningArgumentParser, args: list[str] | dict[str, Any]) -> None:
+    """Every key of each ``--config`` file (or of a config dict) that no option has, named with
+    a "did you mean": jsonargparse stops at the first. Keys under a class option
+    (``model.objective``) are the class's to check."""
+    if isinstance(args, dict):
+        recipes = [("the options", args.get(args.get("subcommand"), {}))]
     else:
-        files = {}
-    common = {"formatter_class": _HelpFormatter, "exit_on_error": False, **files}
+        recipes = []
+        for path in _resolve_configs(args)[1]:
+            try:
+                recipes.append((f"config {path}", yaml.safe_load(path.read_text(encoding="utf-8"))))
+            except (OSError, UnicodeDecodeError, yaml.YAMLError):
+                continue  # the parser's own error names it
+    if not recipes:
+        return
+    try:
+        known = set(parser.get_defaults().keys())  # noqa: SIM118 (a Namespace, not a dict)
+    except Exception:  # the check must not hide what the parser itself would say
+        return
+    for name, recipe in recipes:
+        unknown = [key for key in _flat_keys(recipe) if not _is_known(key, known)]
+        if unknown:
+            said = []
+            for key in unknown:
+                close = difflib.get_close_matches(key, known, n=1, cutoff=0.75)
+                said.append(f"{key} (did you mean {close[0]}?)" if close else key)
+            raise ValueError(f"{name}: unknown keys: {', '.join(said)}")
+
+
+def _flat_keys(node: Any, prefix: str = "") -> list[str]:
+    """``{"a": {"b": 1}}`` -> ``["a.b"]``."""
+    if not isinstance(node, dict) or not node:
+        return [prefix] if prefix else []
+    return [
+        k for key, value in node.items() for k in _flat_keys(value, f"{prefix}.{key}".lstrip("."))
+    ]
+
+
+def _is_known(key: str, known: set[str]) -> bool:
+    parts = key.split(".")
+    return key == "config" or any(".".join(parts[:i]) in known for i in range(1, len(parts) + 1))
+
+
+def _resolve_configs(args: list[str]) -> tuple[list[str], list[Path]]:
+    """The command line with each ``--config NAME`` (or ``-c``) resolved to its file, a bundled
+    name included (``configs.resolve``), and the files in order."""
+    out, files, take = [], [], False
+    for arg in args:
+        if take:
+            files.append(configs.resolve(arg))
+            out.append(str(files[-1]))
+            take = False
+        elif arg.startswith("--config="):
+            files.append(configs.resolve(arg.split("=", 1)[1]))
+            out.append(f"--config={files[-1]}")
+        else:
+            take = arg in ("-c", "--config")
+            out.append(arg)
+    return out, files
+
+
+def cli_main(args: list[str] | dict[str, Any] | None = None, run: bool = True) -> CBOWCLI:
+    """The LightningCLI; ``args`` replaces sys.argv: a command line (a list), or a whole config
+    as a dict with its ``subcommand`` (what ``fit()`` gives).
+
+    Without a config the run is the bundled default's; a config is a whole recipe and replaces
+    it, so that no value of default.yaml leaks into, say, word2vec.yaml. ``--help`` shows the
+    values the run would use: default.yaml's, or the given configs'.
+    """
+    if isinstance(args, dict):
+        files = []  # the dict is the whole config
+    else:
+        args, files = _resolve_configs(list(sys.argv[1:] if args is None else args))
+        if not files:
+            files = [configs.resolve(configs.DEFAULT)]
+        elif "-h" not in args and "--help" not in args:
+            files = []  # --config reads them, in order, over no defaults
+    common = {
+        "formatter_class": _HelpFormatter,
+        "exit_on_error": False,
+        "default_config_files": [str(f) for f in files],
+    }
     with lightning_noise_silenced():
         return CBOWCLI(
             CBOWLightningModule,
@@ -245,6 +339,8 @@ NOISE = (
     "You're resuming from a checkpoint that ended before the epoch ended",
     # a resumed run's own checkpoints folder
     "Checkpoint directory ",
+    # args given in Python (fit(), tests) beside the caller's own sys.argv, which is not ours
+    "LightningCLI's args parameter is intended",
 )
 
 
@@ -264,30 +360,3 @@ def lightning_noise_silenced() -> Iterator[None]:
             yield
     finally:
         log.removeFilter(_not_noise)
-
-
-def main(argv: list[str] | None = None) -> None:
-    try:
-        cli_main(argv)  # None: LightningCLI reads sys.argv itself
-    except KeyboardInterrupt:
-        sys.exit(130)  # the shell's status for a Ctrl-C; RunGuard said how to resume
-    except ArgumentError as error:
-        sys.exit(f"cbow-torch: error: {' '.join(str(error).split())} (see cbow-torch fit --help)")
-    except RunFinished as done:
-        print(f"cbow-torch: {done}", file=sys.stderr)
-        return
-    except (ValueError, OSError, CBOWTrainingError, MisconfigurationException) as error:
-        # Bad options and data (CBOWDataError is a ValueError), a checkpoint that cannot be
-        # resumed, a NaN loss, a device that is not there: one line that names it, exit 1.
-        message = f"{error.filename}: {error.strerror}" if _named_os_error(error) else error
-        sys.exit(f"cbow-torch: error: {' '.join(str(message).split())}")
-    # Every rank of a finished DDP run closes its process group. Lightning closes only NCCL
-    # ones; a gloo (CPU) group left open can abort the process at exit ("terminate called
-    # without an active exception", pytorch/pytorch#190489), and the launcher then kills the
-    # whole run. Closing is local, so a rank that is done need not wait for the others.
-    if torch.distributed.is_available() and torch.distributed.is_initialized():
-        torch.distributed.destroy_process_group()
-
-
-def _named_os_error(error: BaseException) -> bool:
-    return isinstance(error, OSError) and bool(error.filename) and bool(error.strerror)

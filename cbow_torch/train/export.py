@@ -2,26 +2,33 @@
 projector, from parameters that are finite and vectors that have not collapsed.
 
 A collapse is the frequent words all pointing one way (a mean pairwise cosine above
-COLLAPSE_COSINE) with no more difference between them than at the start of the fit. The cosine
-alone is not enough: from word2vec's init (W1 near zero, W2 zero) a short healthy run first grows
-one direction shared by every word (a cosine of 0.9995 after one epoch of configs/word2vec.yaml),
-while the words' differences grow 24-fold (0.029 to 0.70 from their mean). A failed export keeps
-the run's checkpoints, whose last.ckpt is the final state, for a look or an ``evaluate``; it
-writes no embeddings.
+COLLAPSE_COSINE) with no more difference between them than at the start of the fit: the export
+refuses it. The cosine alone is not enough: from word2vec's init (W1 near zero, W2 zero) a short
+run first grows one direction shared by every word (a cosine of 0.9995 after one epoch of
+configs/word2vec.yaml on the bundled corpus) while the words' differences grow 24-fold (0.029 to
+0.70 from their mean). Such vectors are written, with a one-line warning above SHARED_COSINE:
+they are undertrained, and their neighbours mean little. A failed export keeps the run's
+checkpoints, whose last.ckpt is the final state, for a look or an ``evaluate``; it writes no
+embeddings.
 """
 
 from __future__ import annotations
 
 import math
+import shlex
 from pathlib import Path
 
 import pytorch_lightning as pl
 import torch
 
-from .module import CBOWLightningModule, CBOWTrainingError, Source
+from ..checkpoint import write as write_entry
+from ..choices import Source
+from .checkpoints import say
+from .module import CBOWLightningModule, CBOWTrainingError
 
-# The export refuses vectors whose frequent words all point one way (mean pairwise cosine).
-COLLAPSE_WORDS, COLLAPSE_COSINE = 200, 0.99
+# The export refuses vectors whose frequent words all point one way (mean pairwise cosine),
+# and warns about vectors whose frequent words mostly share one direction.
+COLLAPSE_WORDS, COLLAPSE_COSINE, SHARED_COSINE = 200, 0.99, 0.95
 
 
 class ExportEmbeddings(pl.Callback):
@@ -35,6 +42,10 @@ class ExportEmbeddings(pl.Callback):
     def __init__(self, source: Source = "average", enabled: bool = True) -> None:
         self.source, self.enabled = source, enabled
         self.start_spread: float | None = None  # the top words' spread when this fit began
+
+    def on_save_checkpoint(self, trainer, pl_module, checkpoint: dict) -> None:
+        # The run's vectors: the tools read a checkpoint's vectors from this source by default.
+        write_entry(checkpoint, source=self.source)
 
     def on_train_start(self, trainer: pl.Trainer, pl_module: CBOWLightningModule) -> None:
         if self.enabled and trainer.is_global_zero and pl_module.vocab is not None:
@@ -67,6 +78,12 @@ class ExportEmbeddings(pl.Callback):
                 f"{self.start_spread or math.nan:.3g}): lower model.lr; no embeddings written "
                 f"(the checkpoints stay in {run_dir / 'checkpoints'})"
             )
+        if cosine > SHARED_COSINE:
+            say(
+                f"cbow-torch: warning: the {COLLAPSE_WORDS} most frequent words have a mean "
+                f"pairwise cosine of {cosine:.3f}: the vectors share one direction and their "
+                "neighbours mean little; train more epochs (trainer.max_epochs) or on more text"
+            )
         writer = getattr(trainer.logger, "experiment", None)
         scores = finish_run(vectors, run_dir, writer=writer)
         if writer is not None:
@@ -77,15 +94,30 @@ class ExportEmbeddings(pl.Callback):
             trainer.logger.log_hyperparams(pl_module.hparams, metrics, step=trainer.global_step)
         pl_module.vocab.save(run_dir / "vocab.tsv")
         ckpt = trainer.checkpoint_callback
+        word = example_word(pl_module.vocab.index_to_key, counts)
+        embeddings = shlex.quote(str(run_dir / "embeddings.txt"))
         print(
             f"\nRun directory: {run_dir}\n"
             f"  embeddings:  {run_dir / 'embeddings.txt'}  (word2vec text, source {self.source})\n"
             f"  checkpoints: {ckpt.dirpath if ckpt else '-'}\n"
             f"  config:      {run_dir / 'config.yaml'}\n"
             f"  vocabulary:  {run_dir / 'vocab.tsv'}\n"
-            + (f"TensorBoard:   tensorboard --logdir {run_dir.parent}\n" if writer else "")
-            + f"Neighbours:    cbow-torch neighbors {run_dir / 'embeddings.txt'} king"
+            + (
+                f"TensorBoard:   tensorboard --logdir {shlex.quote(str(run_dir.parent))}\n"
+                if writer
+                else ""
+            )
+            + f"Neighbours:    cbow-torch neighbors {embeddings} {shlex.quote(word)}"
         )
+
+
+def example_word(words: list[str], counts) -> str:
+    """A word to look up in the run's own vocabulary: the most frequent of four letters or more
+    (past the articles and prepositions), else the most frequent."""
+    order = sorted(range(len(words)), key=lambda i: -counts[i])
+    return next(
+        (words[i] for i in order if len(words[i]) >= 4 and words[i].isalpha()), words[order[0]]
+    )
 
 
 def mean_pairwise_cosine(vectors: torch.Tensor, counts, top: int) -> float:

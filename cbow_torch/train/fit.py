@@ -1,18 +1,16 @@
 """Training in one Python call: ``fit()`` runs ``cbow-torch fit`` and returns the vectors.
 
-It builds the command line and runs the same LightningCLI (``cli.cli_main``): the same config
-files, run directory, TensorBoard events, checkpoints, export and one-line errors, raised as
-exceptions instead of exiting. Keyword names follow gensim's ``Word2Vec`` where one exists.
+The keywords become a config (a dict) for the same run as the command line (``run.run``): the
+same config files, run directory, TensorBoard events, checkpoints, export and one-line errors,
+raised as exceptions instead of exiting. Keyword names follow gensim's ``Word2Vec`` where one
+exists (``GENSIM_NAMES``); values that gensim has and this library does not train are refused.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import tempfile
-import warnings
-from argparse import ArgumentError
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,18 +18,32 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ..vectors.word_vectors import WordVectors
 
-CONFIGS = Path(__file__).resolve().parents[2] / "configs"
-BUNDLED = ("default", "word2vec", "course")
 # gensim's keyword: the config keys it sets
 GENSIM_NAMES = {
     "epochs": ("trainer.max_epochs",),
     "vector_size": ("model.embedding_dim",),
     "window": ("data.window",),
     "min_count": ("data.min_count",),
-    "negative": ("model.negatives",),
+    "max_vocab_size": ("data.max_vocab_size",),
+    "sample": ("data.sample",),
+    "negative": ("model.objective.init_args.negatives",),
+    "alpha": ("model.lr",),
+    "min_alpha": ("model.min_lr",),
+    "workers": ("threads.count",),
     "threads": ("threads.count",),
     "seed": ("seed_everything", "model.seed", "data.seed"),
     "out_dir": ("trainer.logger.init_args.save_dir",),
+}
+# gensim's keyword: (the value this library trains, what it trains instead)
+FIXED = {
+    "sg": (0, "CBOW only (sg=0); skip-gram (sg=1) is not trained here"),
+    "hs": (
+        0,
+        "negative sampling (config='word2vec') or the full softmax (config='default'), "
+        "not hierarchical softmax (hs=1)",
+    ),  # fmt: skip
+    "cbow_mean": (1, "h is the mean of the context vectors (cbow_mean=1)"),
+    "shrink_windows": (True, "the fused engine shrinks windows as word2vec does"),
 }
 Corpus = str | os.PathLike | Iterable[str | os.PathLike] | Iterable[Iterable[str]]
 
@@ -40,15 +52,8 @@ def fit(
     corpus: Corpus | None = None,
     *,
     config: str | os.PathLike = "default",
-    epochs: int | None = None,
-    vector_size: int | None = None,
-    window: int | None = None,
-    min_count: int | None = None,
-    negative: int | None = None,
-    threads: int | None = None,
-    seed: int | None = None,
     out_dir: str | os.PathLike = "runs",
-    **overrides: Any,
+    **options: Any,
 ) -> WordVectors:
     """Train CBOW word vectors as ``cbow-torch fit --config CONFIG`` does; return them.
 
@@ -57,17 +62,15 @@ def fit(
             iterable of token lists (gensim's ``sentences``: one document each, written to a
             temporary file in ``out_dir`` and read with the ``whitespace`` tokenizer). None
             keeps the config's corpus: the bundled Lee corpus for the bundled configs.
-        config: a bundled config (``"default"``, the softmax; ``"word2vec"``, negative
+        config: a bundled config's name (``"default"``, the softmax; ``"word2vec"``, negative
             sampling; ``"course"``) or the path of a YAML config.
-        epochs, vector_size, window, min_count, negative: gensim's names for
-            ``trainer.max_epochs``, ``model.embedding_dim``, ``data.window``,
-            ``data.min_count`` and ``model.negatives``; None keeps the config's value.
-        threads: ``threads.count``, torch's intra-op threads; None keeps the config's (its
-            fair share of the machine's cores).
-        seed: sets ``seed_everything``, ``model.seed`` and ``data.seed`` at once.
         out_dir: where the run directory goes (``OUT_DIR/NAME/version_N``).
-        **overrides: any other config key, with ``__`` for its dots:
-            ``data__batch_size=256``, ``model__lr=0.5``, ``trainer__max_steps=100``.
+        **options: gensim's names (``GENSIM_NAMES``: ``epochs``, ``vector_size``, ``window``,
+            ``min_count``, ``max_vocab_size``, ``sample``, ``negative``, ``alpha``,
+            ``min_alpha``, ``workers``, ``seed``; ``sg=0``, ``hs=0``, ``cbow_mean=1`` and
+            ``shrink_windows=True`` are accepted as what this library trains), or any config
+            key with ``__`` for its dots: ``data__batch_size=256``, ``trainer__max_steps=100``,
+            ``model__objective__init_args__negatives=10``.
 
     Returns:
         The trained vectors, from the config's ``export.source`` (``W1``, ``W2`` or
@@ -77,26 +80,18 @@ def fit(
         ValueError: a bad option or corpus, with the CLI's one-line message.
         CBOWTrainingError: training diverged, or the vectors collapsed.
     """
-    from .cli import cli_main
+    from .run import run
 
-    values: dict[str, Any] = {
-        "epochs": epochs,
-        "vector_size": vector_size,
-        "window": window,
-        "min_count": min_count,
-        "negative": negative,
-        "threads": threads,
-        "seed": seed,
-        "out_dir": os.fspath(out_dir),
-    }
-    settings = {
-        key: value
-        for name, value in values.items()
-        if value is not None
-        for key in GENSIM_NAMES[name]
-    }
-    settings.update({key.replace("__", "."): value for key, value in overrides.items()})
-    args = ["fit", f"--config={config_path(config)}"]
+    settings = {"trainer.logger.init_args.save_dir": os.fspath(out_dir)}
+    for name, value in options.items():
+        if name in FIXED:
+            supported, instead = FIXED[name]
+            if value != supported:
+                raise ValueError(f"{name}={value!r} is not offered: this library trains {instead}")
+        elif name in GENSIM_NAMES:
+            settings.update(dict.fromkeys(GENSIM_NAMES[name], value))
+        else:
+            settings[name.replace("__", ".")] = value
     sentences = None
     if corpus is not None:
         paths, sentences = _split_corpus(corpus)
@@ -112,36 +107,48 @@ def fit(
             settings["data.corpus"] = _write_sentences(sentences, Path(tmp) / "corpus.txt")
             settings["data.tokenizer"] = "whitespace"
             settings["data.line_per_document"] = True
-        args += [f"--{key}={_cli_value(value)}" for key, value in settings.items()]
-        cli = _run(cli_main, args)
+        recipe = _merged(_read_config(config), settings)
+        cli = _run(run, {"subcommand": "fit", "fit": recipe})
     return cli.model.word_vectors(cli.config["fit"]["export"]["source"])
 
 
-def config_path(config: str | os.PathLike) -> Path:
-    """A bundled config's name, or a path; a config that is not there is a ValueError."""
-    if os.fspath(config) in BUNDLED:
-        path = CONFIGS / f"{os.fspath(config)}.yaml"
-    else:
-        path = Path(config)
-    if not path.is_file():
-        raise ValueError(
-            f"config {os.fspath(config)!r}: no such file; give one of {', '.join(BUNDLED)} "
-            "or the path of a YAML config"
-        )
-    return path.resolve()
+def _read_config(config: str | os.PathLike) -> dict[str, Any]:
+    """A config file (a bundled name or a path) as a dict; a bad one is a one-line ValueError."""
+    import yaml
+
+    from .configs import resolve
+
+    path = resolve(config)
+    try:
+        recipe = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as e:
+        raise ValueError(f"config {path}: {' '.join(str(e).split())}") from None
+    if not isinstance(recipe, dict):
+        raise ValueError(f"config {path}: holds no option: name: value mapping")
+    return recipe
 
 
-def _run(cli_main, args: list[str]):
-    """The CLI's run, its exits as the exceptions they stand for."""
+def _merged(recipe: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
+    """The config with each ``a.b.c`` setting put in place, beside what the config has there
+    (a class's ``init_args`` keep its ``class_path``)."""
+    for key, value in settings.items():
+        *parents, last = key.split(".")
+        node = recipe
+        for part in parents:
+            if not isinstance(node.get(part), dict):
+                node[part] = {}
+            node = node[part]
+        node[last] = value
+    return recipe
+
+
+def _run(run, args: dict[str, Any]):
+    """The run; a run that trains nothing (help, print_config, a finished resume) is a
+    ValueError."""
     from .checkpoints import RunFinished
 
     try:
-        with warnings.catch_warnings():
-            # The caller's own sys.argv (a script's, pytest's) is not for this CLI: args replace it.
-            warnings.filterwarnings("ignore", message="LightningCLI's args parameter is intended")
-            return cli_main(args)
-    except ArgumentError as error:  # an unknown option, a bad value: the CLI's one line
-        raise ValueError(" ".join(str(error).split())) from None
+        return run(args)
     except SystemExit as error:  # print_config, help: they exit, having trained nothing
         raise ValueError(f"the options asked for no training (exit {error.code})") from None
     except RunFinished as done:  # a resumed run with nothing left to do
@@ -198,14 +205,3 @@ def _write_sentences(sentences: Iterable, path: Path) -> str:
 def _remove_if_empty(path: Path) -> None:
     with contextlib.suppress(OSError):
         path.rmdir()  # only an empty directory goes
-
-
-def _cli_value(value: Any) -> str:
-    """A Python value as jsonargparse reads it from the command line."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "null"
-    if isinstance(value, list | tuple | dict):
-        return json.dumps(value)
-    return os.fspath(value) if isinstance(value, os.PathLike) else str(value)

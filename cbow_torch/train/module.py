@@ -9,11 +9,13 @@ import pytorch_lightning as pl
 import torch
 from torchmetrics import MeanMetric
 
-from ..choices import Engine, GradMode, Hidden, Init, InputStep, Schedule, Source, check_choice
-from ..choices import Objective as ObjectiveName
+from ..checkpoint import TrainingCheckpoint, vocabulary_mismatch
+from ..checkpoint import write as write_entry
+from ..choices import Init, Schedule, Source, check_choice, from_config
 from ..data.text import Vocabulary
-from ..functional import check_hidden
-from ..objectives import OBJECTIVES, Objective
+from ..inputs import INPUTS, Input, Words
+from ..objectives import OBJECTIVES, Objective, Softmax
+from ..optim import clip_sparse_gradients
 from .metrics import DivergenceGuard, Interval
 
 
@@ -27,21 +29,15 @@ class CBOWLightningModule(pl.LightningModule):
     Args:
         vocab: the training vocabulary (words and counts); None (the default): the
             datamodule's, read when the Trainer builds the model.
+        objective: the cost and how it trains, a class with its own options:
+            :class:`~cbow_torch.objectives.Softmax` (the course's full softmax; the default) or
+            :class:`~cbow_torch.objectives.NegativeSampling` (word2vec's).
+        input: what each context word brings to x̄: :class:`~cbow_torch.inputs.Words` (its own
+            column of W1; the default).
         embedding_dim: N.
-        objective: ``"softmax"``, the course's full softmax
-            (:class:`~cbow_torch.objectives.SoftmaxObjective`), or ``"negative"``, word2vec's
-            negative sampling (:class:`~cbow_torch.objectives.NegativeSamplingObjective`).
-        negatives: k, the noise words per window for ``"negative"`` (word2vec: 5).
-        engine: ``"negative"`` only: ``"fused"`` (word2vec's per-window loop, one compiled CPU
-            kernel), ``"autograd"`` (minibatch SGD through the hand-written backward: CPU, CUDA),
-            or ``"auto"``: fused on the CPU, autograd on a GPU.
-        sync_every: fused engine under DDP: average the ranks' parameters every this many steps.
-        input_step: fused engine: ``"mean"``, each context word's step is the true gradient of
-            the context mean (∂J/∂h / count, as fastText); ``"sum"``, word2vec's undivided ∂J/∂h.
-        init, seed, grad_mode: passed to the model (``grad_mode``: softmax only).
-        hidden: softmax only: ``"relu"``, the course's h = ReLU(W1 x̄ + b1), or ``"linear"``,
-            word2vec's plain mean h = W1 x̄ + b1 (``grad_mode`` must then be ``"exact"``).
-        lr: α on the engine's cost: the batch mean (softmax, autograd) or one window (fused).
+        init, seed: the initialisation (``"normal"``, ``"word2vec"``, ``"course"``) and its seed.
+        lr: α on the engine's cost: the batch mean (the autograd engines) or one window (the
+            fused engine).
         lr_schedule: ``"course"`` multiplies α by ``lr_decay`` after every ``lr_decay_steps``
             updates; ``"linear"`` decays it from ``lr`` to ``min_lr`` over the run (word2vec);
             ``"constant"`` keeps it.
@@ -52,16 +48,11 @@ class CBOWLightningModule(pl.LightningModule):
     def __init__(
         self,
         vocab: Vocabulary | None = None,
+        objective: Objective | None = None,
+        input: Input | None = None,
         embedding_dim: int = 50,
-        objective: ObjectiveName = "softmax",
-        negatives: int = 5,
-        engine: Engine = "auto",
-        sync_every: int = 8,
-        input_step: InputStep = "mean",
         init: Init = "normal",
         seed: int = 282,
-        grad_mode: GradMode = "exact",
-        hidden: Hidden = "relu",
         lr: float = 0.03,
         lr_schedule: Schedule = "course",
         lr_decay: float = 0.66,
@@ -73,8 +64,6 @@ class CBOWLightningModule(pl.LightningModule):
         super().__init__()
         for name, value, ok, rule in (
             ("embedding_dim", embedding_dim, embedding_dim >= 1, ">= 1"),
-            ("negatives", negatives, negatives >= 1, ">= 1 (noise words per window)"),
-            ("sync_every", sync_every, sync_every >= 1, ">= 1"),
             ("lr", lr, 0 < lr <= torch.finfo(torch.float32).max, "> 0 and a float32"),
             ("lr_decay", lr_decay, lr_decay > 0, "> 0"),
             ("lr_decay_steps", lr_decay_steps, lr_decay_steps >= 1, ">= 1"),
@@ -85,15 +74,19 @@ class CBOWLightningModule(pl.LightningModule):
                 projector_every_n_epochs,
                 projector_every_n_epochs >= 0,
                 ">= 0",
-            ),  # fmt: skip
+            ),
         ):
             if not ok:
                 raise ValueError(f"model.{name} must be {rule}, got {value}")
-        check_hidden(hidden, grad_mode, prefix="model.")  # the CLI checks each alone
-        check_choice("model.objective", objective, ObjectiveName)
-        self.save_hyperparameters(ignore=["vocab"])  # the vocabulary goes in checkpoints whole
+        check_choice("model.init", init, Init)
+        check_choice("model.lr_schedule", lr_schedule, Schedule)
+        self.objective = from_config(objective, OBJECTIVES, "objective") or Softmax()
+        self.input = from_config(input, INPUTS, "input") or Words()
+        # Plain values only: the objective and input as LightningCLI writes them (class_path,
+        # init_args), so that checkpoints load without unpickling and TensorBoard shows them.
+        self.save_hyperparameters(ignore=["vocab", "objective", "input"])
+        self.hparams.update(objective=self.objective.config(), input=self.input.config())
         self.vocab = vocab
-        self.objective: Objective = OBJECTIVES[objective](self.hparams)
         self.model: torch.nn.Module | None = None
         self.val_loss = MeanMetric()
         self.guard = DivergenceGuard()
@@ -119,9 +112,16 @@ class CBOWLightningModule(pl.LightningModule):
                 "the model has no vocabulary: pass vocab=datamodule.vocab, or train with "
                 "CBOWDataModule"
             )
-        self.objective.resolve_engine(trainer.strategy.root_device if trainer else self.device)
+        device = trainer.strategy.root_device if trainer else self.device
+        self.objective.prepare(device, trainer.gradient_clip_val if trainer else None)
         self.automatic_optimization = self.objective.automatic_optimization
-        self.model = self.objective.build(self.vocab)
+        self.input.setup(
+            self.vocab.index_to_key, getattr(trainer.datamodule, "path", None) if trainer else None
+        )
+        hp = self.hparams
+        self.model = self.objective.build(
+            self.vocab, self.input, hp.embedding_dim, hp.init, hp.seed
+        )
 
     @property
     def trains_on_chunks(self) -> bool:
@@ -132,19 +132,29 @@ class CBOWLightningModule(pl.LightningModule):
         return self.objective.loss((context, center))
 
     def on_fit_start(self) -> None:
-        self.objective.start(self.vocab, self.device, self.global_rank)
+        self.objective.start(self.vocab, self.device, self.global_rank, self.trainer.world_size)
 
     # ---- training -------------------------------------------------------------------------
 
     def training_step(self, batch, batch_idx: int) -> torch.Tensor:
-        loss = self.objective.training_step(self, batch)
+        if self.automatic_optimization:
+            loss = self.objective.loss(batch)
+        else:  # the objective applies its own update, with α from this step's to the next's
+            optimizer, scheduler = self.optimizers(), self.lr_schedulers()
+            lr_start = optimizer.param_groups[0]["lr"]
+            # No gradient to apply: the step counts it for Lightning (global_step, and so
+            # max_steps, logging and checkpoint intervals), and the scheduler moves α on.
+            optimizer.step()
+            scheduler.step()
+            lr_end = optimizer.param_groups[0]["lr"]
+            loss = self.objective.step(batch, lr_start, lr_end, torch.get_num_threads())
         self.words_in_step = self.objective.words(batch)  # before the callbacks' batch end
         return loss
 
     def on_train_batch_end(self, outputs, batch, batch_idx: int) -> None:
         # Per step a tensor add and three sums on a plain object; the means go out every
         # trainer.log_every_n_steps steps and at every pause (validation, epoch end, stop).
-        self.objective.on_train_batch_end(self)
+        self.objective.after_step(self.global_step)
         loss = outputs["loss"] if isinstance(outputs, dict) else outputs
         interval = self._interval
         if self._first_loss is None:
@@ -192,7 +202,7 @@ class CBOWLightningModule(pl.LightningModule):
         self._start_interval()  # the pause between epochs (checkpoints) is not training
 
     def on_train_epoch_end(self) -> None:
-        self.objective.on_train_epoch_end(self)
+        self.objective.after_epoch()
         self._write_train_metrics()
         k = self.hparams.projector_every_n_epochs
         if k > 0 and (self.current_epoch + 1) % k == 0 and self.trainer.is_global_zero:
@@ -210,8 +220,8 @@ class CBOWLightningModule(pl.LightningModule):
         if self.trainer.state.fn == "fit":
             self._write_train_metrics()  # what came before; the pause is not training
         else:  # `validate`, without a fit
-            self.objective.start(self.vocab, self.device, self.global_rank)
-        self.objective.on_validation_start()
+            self.objective.start(self.vocab, self.device, self.global_rank, self.trainer.world_size)
+        self.objective.start_validation()
 
     def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
         loss = self.objective.loss(batch, validation=True)
@@ -232,7 +242,8 @@ class CBOWLightningModule(pl.LightningModule):
 
     def configure_optimizers(self):
         hp = self.hparams
-        optimizer = self.objective.configure_optimizer(self.parameters(), hp.lr)
+        # Plain SGD, W ← W − α∇ (it applies sparse row gradients without a V×N temporary).
+        optimizer = torch.optim.SGD(self.parameters(), lr=hp.lr)
         if hp.lr_schedule == "course":
             scheduler = torch.optim.lr_scheduler.StepLR(optimizer, hp.lr_decay_steps, hp.lr_decay)
         else:
@@ -249,43 +260,50 @@ class CBOWLightningModule(pl.LightningModule):
     def configure_gradient_clipping(
         self, optimizer, gradient_clip_val=None, gradient_clip_algorithm=None
     ) -> None:
-        if gradient_clip_val:
-            self.objective.clip_gradients(
-                self, optimizer, gradient_clip_val, gradient_clip_algorithm
-            )
+        if not gradient_clip_val:
+            return
+        if self.objective.sparse_gradients:  # rows, which Lightning's clipping refuses
+            params = [p for group in optimizer.param_groups for p in group["params"]]
+            clip_sparse_gradients(params, gradient_clip_val, gradient_clip_algorithm or "norm")
+        else:
+            self.clip_gradients(optimizer, gradient_clip_val, gradient_clip_algorithm)
 
     # ---- checkpoints and vectors ----------------------------------------------------------
 
     def on_save_checkpoint(self, checkpoint: dict) -> None:
-        # The one place a checkpoint keeps what is not Lightning's: the vocabulary, where the
-        # vectors are in its state_dict, and the objective's generators.
-        checkpoint["cbow_torch"] = {
-            "vocabulary": self.vocab.to_dict(),
-            **self.objective.export_keys("model."),
-            "objective": self.objective.state_dict(),
-        }
+        obj = self.objective
+        write_entry(
+            checkpoint,
+            vocabulary=self.vocab.to_dict(),
+            input=self.input.config(),
+            input_vectors=f"model.{obj.input_key}",
+            input_transposed=obj.input_transposed,
+            output_vectors=f"model.{obj.output_key}",
+            objective=obj.state_dict(),
+        )
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
-        saved = checkpoint.get("cbow_torch")
-        if saved is None:
-            raise CBOWTrainingError(
-                "the checkpoint has no cbow_torch entry: it was not written by cbow-torch, or "
-                "by an older version; train afresh"
-            )
-        vocab = Vocabulary.from_dict(saved["vocabulary"])
-        if self.vocab is not None and vocab != self.vocab:
-            # Resuming on other data: the same ids would now name other words.
-            raise CBOWTrainingError(
-                f"the checkpoint's vocabulary ({len(vocab)} words) is not the data's "
-                f"({len(self.vocab)} words): resume with the data options it was trained with"
-            )
-        self.vocab = vocab
-        self.objective.load_state_dict(saved.get("objective", {}))
+        saved = TrainingCheckpoint.from_dict(checkpoint)
+        if self.vocab is not None:
+            differs = vocabulary_mismatch(saved.words, self.vocab.index_to_key)
+            if differs is not None:  # the same ids would now name other words
+                raise CBOWTrainingError(
+                    f"the checkpoint was trained on another vocabulary ({differs}): resume "
+                    "with the data options it was trained with"
+                )
+        self.vocab = Vocabulary.from_dict(saved.entry["vocabulary"])
+        self.objective.load_state_dict(saved.entry.get("objective", {}))
 
     def word_vectors(self, source: Source = "average"):
+        """The vocabulary's vectors from ``source`` (W1 through the input piece, W2, average)."""
         from ..vectors.word_vectors import WordVectors
 
-        return WordVectors.from_model(self.model, self.vocab, source)
+        W1T, W2 = self.model.W1.detach().t(), self.model.W2.detach()  # [V_in, N], [V, N]
+        vectors = self.input.vectors(W1T, W2, source)  # [V, N]
+        vocab = self.vocab
+        return WordVectors.from_vectors(
+            vocab.index_to_key, vectors, vocab.counts, source, getattr(vocab, "tokenizer", None)
+        )
 
     def write_projector(self, source: Source = "average") -> None:
         if self.logger is None:

@@ -1,10 +1,11 @@
 """Trained word vectors: ``word_vectors.py`` (``WordVectors``, gensim's ``KeyedVectors`` with a
 run's counts, source and tokenizer), ``formats.py`` (which file it is, and reading it),
-``word2vec_format.py`` and ``float_text.py`` (word2vec files at numpy speed), ``files.py``
-(torch files and checkpoints, without unpickling), ``queries.py`` (words as the training text
-was tokenized), ``embedding.py`` (``nn.Embedding``), ``projector.py`` (TensorBoard's projector),
-``evaluation.py`` (benchmark scores, PCA pictures, a finished fit's files) and ``commands.py``
-(the vector tools: ``cbow-torch export|evaluate|neighbors|analogy|plot``).
+``word2vec_format.py`` and ``float_text.py`` (word2vec files at numpy speed), ``queries.py``
+(words as the training text was tokenized), ``embedding.py`` (``nn.Embedding``),
+``projector.py`` (TensorBoard's projector), ``evaluation.py`` (benchmark scores, PCA pictures,
+a finished fit's files) and ``commands.py`` (the vector tools:
+``cbow-torch export|evaluate|neighbors|analogy|plot``). Checkpoints are read through
+``cbow_torch.checkpoint``.
 
 The names below load on first use, so that the tools' ``--help`` starts without gensim or torch.
 """
@@ -15,14 +16,14 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .files import TrainingCheckpoint, read_checkpoint
+    from ..checkpoint import TrainingCheckpoint, read_checkpoint
     from .word_vectors import WordVectors
 
 __all__ = ["TrainingCheckpoint", "WordVectors", "read_checkpoint"]
 
 _WHERE = {
-    "TrainingCheckpoint": ".files",
-    "read_checkpoint": ".files",
+    "TrainingCheckpoint": "..checkpoint",
+    "read_checkpoint": "..checkpoint",
     "WordVectors": ".word_vectors",
 }
 

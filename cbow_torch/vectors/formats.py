@@ -1,7 +1,7 @@
 """Which kind of vectors file a path is, and what it holds, each failure one line.
 
 The kinds, told apart by their first bytes: a torch zip (a training checkpoint or a ``.pt`` of
-``save_torch``, read through ``files.py`` without unpickling), a numpy ``.npz`` of
+``save_torch``, read through ``cbow_torch.checkpoint`` without unpickling), a numpy ``.npz`` of
 ``WordVectors.save`` (read with ``allow_pickle=False``), a pickle (gensim's own
 ``KeyedVectors.save``, read only with ``trust_pickle``), word2vec text or binary
 (``word2vec_format.py``). torch is imported only for a torch file.
@@ -144,7 +144,7 @@ def read_vectors(path: PathLike, source: str | None = None, trust_pickle: bool =
 def _read_torch(path: PathLike, kind: str, source: str | None, trust_pickle: bool) -> Found:
     """A checkpoint (read once, through ``read_checkpoint``), else a ``.pt`` of ``save_torch``,
     else, with ``trust_pickle``, gensim's pickle."""
-    from .files import PickleRefused, read_checkpoint, read_torch_file
+    from ..checkpoint import PickleRefused, read_checkpoint, read_torch_file
 
     try:
         found = read_checkpoint(path, trust_pickle)
@@ -153,14 +153,14 @@ def _read_torch(path: PathLike, kind: str, source: str | None, trust_pickle: boo
     except ValueError as e:
         not_checkpoint = e
     else:
-        vectors = found.vectors(source)  # [V, N]; source None: the checkpoint's own choice
+        vectors = found.vectors(source)  # [V, N]; source None: the run's export.source
         counts = found.counts
         return Found(
             list(found.words),
             vectors.detach().cpu().numpy(),
             None if counts is None else np.asarray(counts, np.int64),
-            source or getattr(found, "export_source", None) or "average",
-            _checkpoint_tokenizer(found),
+            source or found.source or "average",
+            found.tokenizer,
         )
     try:
         obj = read_torch_file(path, trust_pickle)
@@ -186,21 +186,6 @@ def _read_torch(path: PathLike, kind: str, source: str | None, trust_pickle: boo
         f"{path}: a torch file, but neither a cbow-torch checkpoint (state_dict) "
         "nor a vectors file ({vectors, words})"
     )
-
-
-def _checkpoint_tokenizer(found: Any) -> str | None:
-    """The tokenizer a checkpoint names: in its ``cbow_torch`` entry, or its vocabulary's."""
-    if getattr(found, "tokenizer", None):
-        return found.tokenizer
-    raw = getattr(found, "raw", None)
-    info = raw.get("cbow_torch") if isinstance(raw, dict) else None
-    if not isinstance(info, dict):
-        return None
-    vocabulary = info.get("vocabulary")
-    name = info.get("tokenizer") or (
-        vocabulary.get("tokenizer") if isinstance(vocabulary, dict) else None
-    )
-    return name if isinstance(name, str) else None
 
 
 def write_npz(f: IO[bytes], found: Found) -> None:

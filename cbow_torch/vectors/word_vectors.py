@@ -74,7 +74,7 @@ class WordVectors(KeyedVectors):
             wv.allocate_vecattrs(["count"], [np.int64])
             wv.expandos["count"][:] = counts
             wv._counts_known = True
-        wv.source, wv.tokenizer = source, tokenizer
+        wv.source, wv.tokenizer = source, tokenizer if isinstance(tokenizer, str) else None
         return wv
 
     @classmethod
@@ -102,14 +102,8 @@ class WordVectors(KeyedVectors):
             raise ValueError(
                 f"the vocabulary has {len(words)} words but the model has V = {model.vocab_size}"
             )
-        tokenizer = getattr(vocab, "tokenizer", None)
-        return cls.from_vectors(
-            words,
-            model.embeddings(source),
-            getattr(vocab, "counts", None),
-            source,
-            tokenizer if isinstance(tokenizer, str) else None,
-        )
+        counts, tokenizer = getattr(vocab, "counts", None), getattr(vocab, "tokenizer", None)
+        return cls.from_vectors(words, model.embeddings(source), counts, source, tokenizer)
 
     @classmethod
     def load(

@@ -1,1 +1,14 @@
-"""The sections of scripts/bench.py, one module each; common.py holds what they share."""
+"""What the benchmark scripts share.
+
+- ``runs``: training runs: config names, the settings a script changes (the one place that
+  spells the package's config keys), ``cbow-torch fit`` here or in another process.
+- ``clock``: the timing callback; ``rss``: the memory figure; ``corpus``: the corpora.
+- ``rivals``: gensim and fastText; ``fresh``: what must run in a fresh process.
+- ``docs``: tables written into docs/*.md; ``common``: shapes, batches, option parsers.
+- The sections of scripts/bench.py (``speed``, ``memory``, ``lightning``, ``parallel``) and of
+  scripts/bench_gensim.py (``word2vec``, ``kernel``).
+"""
+
+
+class BenchError(Exception):
+    """A bad option or a failed run: one line that names it and says what to do."""

@@ -9,14 +9,13 @@ import os
 import platform
 import re
 import subprocess
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
 
+from . import BenchError
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-class DocsError(Exception):
-    """A table region that is not there: one line that says what to add."""
 
 
 def table_region(text: str, name: str) -> tuple[int, int]:
@@ -24,7 +23,7 @@ def table_region(text: str, name: str) -> tuple[int, int]:
     start = re.search(rf"^<!-- table:{re.escape(name)} start -->\n", text, re.M)
     end = re.search(rf"^<!-- table:{re.escape(name)} end -->$", text, re.M)
     if start is None or end is None or end.start() < start.end():
-        raise DocsError(
+        raise BenchError(
             f"--write-docs {name}: no '<!-- table:{name} start -->' … "
             f"'<!-- table:{name} end -->' region; add the two lines where the table goes"
         )
@@ -76,3 +75,10 @@ def write_region(path: Path, name: str, command: str, body: str) -> None:
     begin, end = table_region(text, name)
     new = text[:begin] + provenance(command) + "\n\n" + body.strip("\n") + "\n" + text[end:]
     atomic_write(path, lambda f: f.write(new.encode()))
+
+
+def table(header: list[str], rows: Iterable[Iterable]) -> str:
+    """A Markdown table of the cells' ``str``; a header ending in ``:`` is right-aligned."""
+    rule = ["---:" if h.endswith(":") else "---" for h in header]
+    lines = [[h.removesuffix(":") for h in header], rule, *([str(c) for c in r] for r in rows)]
+    return "\n".join("| " + " | ".join(cells) + " |" for cells in lines)

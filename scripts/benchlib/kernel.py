@@ -1,26 +1,13 @@
-"""Section "kernel" of scripts/bench_gensim.py: the fused numba kernel against gensim and fastText.
-
-One process, one corpus, rounds interleaved in rotating order:
-- fused kernel: ``train_chunk`` over the whole epoch at 2 threads and at 1;
-- gensim ``Word2Vec(sg=0, hs=0, negative=5)``: ``train()`` alone, vocabulary built beforehand;
-- fastText ``train_unsupervised(model="cbow", minn=0, maxn=0)``: its own training words/s
-  (words/sec/thread × threads, from its progress line) and its whole call's wall time.
-
-Words/s count the in-vocabulary tokens of an epoch, before subsampling, as all three count
-them (min_count 5). Then numba's first-call compile time against the cached load, each in a
-fresh process, and the kernel's noise draws: alias table against a cumulative table with binary
-search, both compiled.
+"""Section "kernel" of scripts/bench_gensim.py (its --help says what it measures): the fused
+kernel's ``train_chunk`` alone at 2 threads and 1 against gensim's ``train()`` and fastText's
+own training rate, in rotating rounds; numba's start-up in fresh processes; the kernel's noise
+draws, compiled: its alias table against a cumulative table with binary search. Words/s count
+an epoch's in-vocabulary tokens (min_count 5) before subsampling, as all three count them.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
-import re
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -28,7 +15,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-ROOT = Path(__file__).resolve().parents[2]
+from . import BenchError, fresh
+from .common import rotating
+from .corpus import documents, write_zipf
+from .rivals import fasttext_cbow, gensim_cbow, word2vec_settings
 
 
 def prepared(corpus: Path, out: Path) -> dict:
@@ -53,8 +43,8 @@ def prepared(corpus: Path, out: Path) -> dict:
     }
 
 
-def kernel_seconds(data: dict, args, threads: int, seed: int) -> tuple[float, int, float]:
-    """(seconds, words, mean window cost) of one epoch as one ``train_chunk`` call."""
+def kernel_seconds(data: dict, args, threads: int, seed: int) -> tuple[float, int]:
+    """Seconds and words of one epoch (its spans) as one ``train_chunk`` call."""
     from cbow_torch.functional import set_threads, train_chunk
 
     V, N = data["V"], args.dim
@@ -63,70 +53,18 @@ def kernel_seconds(data: dict, args, threads: int, seed: int) -> tuple[float, in
     W2 = torch.zeros(V, N)  # [V, N]
     set_threads(threads)
     start = time.perf_counter()
-    cost, words, windows = train_chunk(
+    _, words, _ = train_chunk(
         W1T, W2, data["ids"], data["spans"], 0, len(data["spans"]) - 1, data["keep"],
         data["prob"], data["alias"], args.window, 5, 0.025, 0.0001, seed, threads, False,
     )  # fmt: skip
-    return time.perf_counter() - start, words, cost / max(windows, 1)
+    return time.perf_counter() - start, words
 
 
-@contextlib.contextmanager
-def _stderr_to(path: Path):
-    """File descriptor 2 into ``path``: fastText's C++ writes its progress there."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-    os.dup2(fd, 2)
-    os.close(fd)
-    try:
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
-def fasttext_run(corpus: Path, args, log: Path) -> tuple[float, float]:
-    """(training words/s as fastText reports it, wall seconds of the whole call)."""
-    import fasttext
-
-    start = time.perf_counter()
-    with _stderr_to(log):
-        fasttext.train_unsupervised(
-            str(corpus), model="cbow", minn=0, maxn=0, thread=args.threads, dim=args.dim,
-            ws=args.window, neg=5, epoch=1, minCount=5, t=1e-3, bucket=0, verbose=2,
-        )  # fmt: skip
-    seconds = time.perf_counter() - start
-    rates = re.findall(r"words/sec/thread:\s*(\d+)", log.read_text(errors="replace"))
-    return (float(rates[-1]) * args.threads if rates else float("nan")), seconds
-
-
-def compile_times(ids_dtype: str) -> tuple[dict, dict]:
-    """numba's first call in a fresh process with an empty cache, then again from the cache."""
-    code = f"""
-import json, time
-t0 = time.perf_counter()
-import numpy as np, torch
-from cbow_torch.data.chunks import make_spans
-from cbow_torch.functional import negative_sampling_sgd_, train_chunk
-t1 = time.perf_counter()
-V = 50
-ids = (np.arange(2000) % V).astype(np.{ids_dtype})
-ones, alias = np.ones(V, np.float32), np.arange(V, dtype=np.int64)
-W1T, W2 = torch.rand(V, 8), torch.zeros(V, 8)
-train_chunk(W1T, W2, ids, make_spans([0], len(ids)), 0, 1, ones, ones, alias, 5, 5,
-            0.025, 0.0001, 0, 2)
-negative_sampling_sgd_(W1T, W2, torch.ones(1, 4, dtype=torch.long),
-                       torch.zeros(1, dtype=torch.long), torch.ones(1, 2, dtype=torch.long), 0.1)
-print(json.dumps({{"import": t1 - t0, "first call": time.perf_counter() - t1}}))
-"""
+def startup_times(ids_dtype: str) -> tuple[dict, dict]:
+    """numba's start-up in a fresh process with an empty cache, then again from the cache."""
     with tempfile.TemporaryDirectory() as cache:
-        env = {**os.environ, "NUMBA_CACHE_DIR": cache, "PYTHONPATH": str(ROOT)}
-        runs = [
-            json.loads(subprocess.run([sys.executable, "-c", code], env=env, check=True,
-                                      capture_output=True, text=True).stdout)
-            for _ in range(2)
-        ]  # fmt: skip
-    return runs[0], runs[1]
+        env = {"NUMBA_CACHE_DIR": cache}
+        return tuple(fresh.run("startup", env=env, ids_dtype=ids_dtype) for _ in range(2))
 
 
 def noise_rates(data: dict, draws: int = 5_000_000) -> dict[str, float]:
@@ -182,37 +120,38 @@ def noise_rates(data: dict, draws: int = 5_000_000) -> dict[str, float]:
     return rates
 
 
-def kernel(args, zipf_corpus, gensim_seconds) -> None:
+def kernel(args) -> None:
     """The section: prints the words/s table, numba's start-up and the noise draws."""
-    from gensim.models.word2vec import LineSentence
-
+    gensim, fasttext = word2vec_settings(args)
     with tempfile.TemporaryDirectory() as tmp:
-        corpus = Path(tmp) / "zipf.txt"
-        zipf_corpus(corpus, int(args.words), args.types, args.seed)
+        corpus = write_zipf(Path(tmp, "zipf.txt"), int(args.words), args.types, args.seed)
         data = prepared(corpus, Path(tmp) / "prepared")
-        sentences = list(LineSentence(str(corpus)))
-        n = len(data["ids"])
+        docs, n, walls = documents(corpus, "whitespace"), len(data["ids"]), []
         for threads in (1, 2):  # numba compiles or loads the kernel outside the clock
             kernel_seconds({**data, "spans": data["spans"][:2]}, args, threads, 0)
-        contenders = ["fused, 2 threads", "fused, 1 thread", "gensim", "fastText"]
-        rates: dict[str, list[float]] = {c: [] for c in contenders + ["fastText wall"]}
-        for r in range(args.rounds):
-            order = contenders[r % 4 :] + contenders[: r % 4]
-            for name in order:
-                if name.startswith("fused"):
-                    threads = 2 if "2" in name else 1
-                    seconds, words, cost = kernel_seconds(data, args, threads, args.seed + r)
-                    assert words == n, (words, n)
-                    rates[name].append(n / seconds)
-                elif name == "gensim":
-                    rates[name].append(n / gensim_seconds(sentences, args))
-                else:
-                    rate, wall = fasttext_run(corpus, args, Path(tmp) / "fasttext.log")
-                    rates[name].append(rate)
-                    rates["fastText wall"].append(n / wall)
-            done = ", ".join(f"{k} {v[-1]:,.0f}" for k, v in rates.items())
-            print(f"round {r + 1} (words/s): {done}", file=sys.stderr)
-        compiled, cached = compile_times(str(data["ids"].dtype))
+
+        def fused(threads: int):
+            def rate(r: int) -> float:
+                seconds, words = kernel_seconds(data, args, threads, args.seed + r)
+                if words != n:
+                    raise BenchError(f"kernel: train_chunk trained {words:,} of {n:,} words")
+                return n / seconds
+
+            return rate
+
+        def fasttext_rate(r: int) -> float:
+            _, wall, rate = fasttext_cbow(corpus, args.threads, epoch=1, **fasttext)
+            walls.append(n / wall)
+            return rate
+
+        contenders = {
+            "fused, 2 threads": fused(2),
+            "fused, 1 thread": fused(1),
+            "gensim": lambda r: n / gensim_cbow(docs, 1, args.threads, args.seed, **gensim)[1],
+            "fastText": fasttext_rate,
+        }
+        rates = {**rotating(contenders, args.rounds), "fastText wall": walls}
+        compiled, cached = startup_times(str(data["ids"].dtype))
         noise = noise_rates(data)
     med = {k: statistics.median(v) for k, v in rates.items()}
     print(

@@ -1,9 +1,17 @@
-"""Reading torch files that may come from anywhere, without unpickling: training checkpoints
-(``read_checkpoint``, the one reader of their layout) and ``.pt`` vectors, each failure one line.
+"""The training checkpoint's own entry, in one place: what it holds, how it is written, read and
+checked. Lightning writes the rest (state_dict, loops, hyper-parameters).
 
-Checkpoints and ``.pt`` files are read with ``torch.load(weights_only=True)``, which builds
-tensors and plain values only. A file that needs full unpickling (which can run any code the
-file names) is refused unless the caller passes ``trust_pickle=True`` (``--trust-pickle``).
+    ckpt["cbow_torch"] = {
+        "vocabulary": {"words": [...], "counts": [...], "tokenizer": NAME},   # Vocabulary.to_dict
+        "input": {"class_path": ..., "init_args": {...}},    # the model's input piece
+        "input_vectors": KEY, "input_transposed": bool,      # W1 in state_dict (W1 [N, V_in]
+        "output_vectors": KEY,                               #   if transposed, else W1ᵀ); W2
+        "objective": {...},                                  # its generators
+        "source": "W1" | "W2" | "average",                   # the run's export.source
+    }
+
+The KEYs name entries of ``ckpt["state_dict"]``. Files are read with
+``torch.load(weights_only=True)``: tensors and plain values only, never unpickled code.
 """
 
 from __future__ import annotations
@@ -17,6 +25,9 @@ from typing import Any
 
 import torch
 
+from .inputs.base import Input, input_from_config
+
+ENTRY = "cbow_torch"
 PathLike = str | os.PathLike
 
 
@@ -52,35 +63,38 @@ def read_torch_file(path: PathLike, trust_pickle: bool = False) -> Any:
         ) from None
 
 
+def write(checkpoint: dict[str, Any], **fields: Any) -> None:
+    """Set ``fields`` of the checkpoint's entry: the module writes its vocabulary, input,
+    vector keys and objective state; the export callback its ``source``."""
+    checkpoint.setdefault(ENTRY, {}).update(fields)
+
+
 @dataclass
 class TrainingCheckpoint:
-    """What a cbow-torch training checkpoint holds, read through its ``cbow_torch`` entry.
-
-    The layout, written by the training side: ``ckpt["cbow_torch"] = {"vocabulary":
-    Vocabulary.to_dict(), "input_vectors": KEY, "input_transposed": bool, "output_vectors":
-    KEY}``, where the KEYs name entries of ``ckpt["state_dict"]``; ``input_transposed`` says
-    that the input key holds W1 [N, V] rather than W1ᵀ [V, N]. Both vectors come out [V, N].
-    """
+    """A cbow-torch training checkpoint, checked and unpacked."""
 
     path: Path | None
     words: list[str]
     counts: list[int] | None
+    tokenizer: str | None  # the training text's tokenizer, for queries
+    source: str | None  # the run's export.source
+    input: Input
     hparams: dict[str, Any]
     global_step: int
-    epoch: int
-    input_vectors: torch.Tensor  # [V, N], W1ᵀ: word j's input vector in row j
+    epochs_done: int
+    input_vectors: torch.Tensor  # [V_in, N], W1ᵀ: row j is column j of W1
     output_vectors: torch.Tensor  # [V, N], W2
-    raw: dict[str, Any]
+    entry: dict[str, Any]
 
     @classmethod
     def from_dict(cls, ckpt: Any, path: PathLike | None = None) -> TrainingCheckpoint:
         """Check and unpack a loaded checkpoint; a ValueError naming ``path`` if it is not one."""
         where = f"{path}: " if path is not None else ""
-        info = ckpt.get("cbow_torch") if isinstance(ckpt, dict) else None
+        info = ckpt.get(ENTRY) if isinstance(ckpt, dict) else None
         if not isinstance(info, dict):
             raise ValueError(
                 f"{where}not a cbow-torch checkpoint, or written by an older version: it has no "
-                "'cbow_torch' entry (vocabulary and vector keys); train it again with this "
+                f"{ENTRY!r} entry (vocabulary and vector keys); train it again with this "
                 "version, or export its vectors with the version that wrote it"
             )
         state = ckpt.get("state_dict")
@@ -99,38 +113,55 @@ class TrainingCheckpoint:
             vectors.append(tensor)
         W_in, W_out = vectors
         if info.get("input_transposed"):
-            W_in = W_in.t()  # [V, N] from W1 [N, V]
+            W_in = W_in.t()  # [V_in, N] from W1 [N, V_in]
         words = list(vocab["words"])
-        if W_in.shape != W_out.shape or W_in.shape[0] != len(words):
+        try:
+            piece = input_from_config(info.get("input"))
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"{where}{e}") from None
+        V_in = piece.columns(len(words))
+        if W_in.shape != (V_in, W_out.shape[1]) or W_out.shape[0] != len(words):
             raise ValueError(
                 f"{where}inconsistent checkpoint: input vectors {tuple(W_in.shape)}, output "
-                f"vectors {tuple(W_out.shape)}, {len(words)} words"
+                f"vectors {tuple(W_out.shape)}, {len(words)} words, input {piece}"
             )
         counts = vocab.get("counts")
+        # RunCheckpoint records the epochs done; a checkpoint without it has at least its epoch.
+        epochs_done = int(ckpt.get("epochs_done", ckpt.get("epoch", 0)))
         return cls(
             path=None if path is None else Path(path),
             words=words,
             counts=None if counts is None else [int(c) for c in counts],
+            tokenizer=vocab.get("tokenizer"),
+            source=info.get("source"),
+            input=piece,
             hparams=dict(ckpt.get("hyper_parameters") or {}),
             global_step=int(ckpt.get("global_step", 0)),
-            epoch=int(ckpt.get("epoch", 0)),
+            epochs_done=epochs_done,
             input_vectors=W_in,
             output_vectors=W_out,
-            raw=ckpt,
+            entry=info,
         )
 
-    def vectors(self, source: str | None = "average") -> torch.Tensor:
-        """Word j's vector in row j [V, N]: input (W1), output (W2), or their average (None)."""
-        source = source or "average"
-        if source == "W1":
-            return self.input_vectors  # [V, N]
-        if source == "W2":
-            return self.output_vectors  # [V, N]
-        if source == "average":
-            return (self.input_vectors + self.output_vectors) / 2  # [V, N]
-        raise ValueError(f"source must be 'W1', 'W2' or 'average', got {source!r}")
+    def vectors(self, source: str | None = None) -> torch.Tensor:
+        """Word j's vector in row j [V, N]: from W1 (through the input piece), W2, or their
+        average; None: the run's own ``export.source`` (``average`` if it recorded none)."""
+        source = source or self.source or "average"
+        if source != "W2":
+            self.input.setup(self.words)
+        return self.input.vectors(self.input_vectors, self.output_vectors, source)  # [V, N]
 
 
 def read_checkpoint(path: PathLike, trust_pickle: bool = False) -> TrainingCheckpoint:
     """A cbow-torch training checkpoint, read without unpickling (see ``read_torch_file``)."""
     return TrainingCheckpoint.from_dict(read_torch_file(path, trust_pickle), path)
+
+
+def vocabulary_mismatch(saved: list[str], words: list[str]) -> str | None:
+    """None when a checkpoint trained on ``saved`` can go on with data whose vocabulary is
+    ``words``; otherwise what differs, for the caller's one-line error."""
+    if words == saved:
+        return None
+    at = next((i for i, (a, b) in enumerate(zip(words, saved, strict=False)) if a != b), None)
+    differs = f", id {at} is {saved[at]!r} there and {words[at]!r} here" if at is not None else ""
+    return f"{len(saved)} words; the data gives {len(words)}{differs}"
