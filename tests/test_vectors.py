@@ -100,6 +100,8 @@ def test_from_model_takes_a_trained_module_alone():
     assert wv.source == "average" and wv.index_to_key == WORDS and wv.counts.tolist() == COUNTS
     np.testing.assert_array_equal(wv.vectors, rows(expected_rows(model, "average")))
     assert WordVectors.from_model(module, source="W1").source == "W1"
+    named = SimpleNamespace(index_to_key=WORDS, counts=COUNTS, tokenizer="simple")
+    assert WordVectors.from_model(model, named).lookup("Queen") == "queen"  # the run's tokenizer
     with pytest.raises(TypeError, match="without a vocabulary: pass a trained"):
         WordVectors.from_model(model)
     with pytest.raises(ValueError, match="no vocabulary yet"):
