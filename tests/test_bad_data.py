@@ -174,7 +174,7 @@ def test_word2vecs_own_binary_with_newlines_loads(tmp_path):
     )
     (tmp_path / "c.bin").write_bytes(b"5 4\n" + body)
     wv = WordVectors.load(tmp_path / "c.bin")
-    assert wv.index_to_key == WORDS and torch.equal(wv.vectors, torch.from_numpy(vectors))
+    assert wv.index_to_key == WORDS and torch.equal(torch.tensor(wv.vectors), torch.tensor(vectors))
 
 
 def test_the_vector_tools_say_it_in_one_line(tmp_path, capsys):

@@ -48,7 +48,7 @@ def ckpt(model, tmp_path_factory):
 @pytest.fixture(scope="module")
 def txt(ckpt, tmp_path_factory):
     path = tmp_path_factory.mktemp("emb") / "embeddings.txt"
-    WordVectors.load(ckpt).save_word2vec_format(path)
+    WordVectors.load(ckpt).export(path, "word2vec")
     return str(path)
 
 
@@ -86,10 +86,13 @@ def test_export_word2vec_loads_in_gensim(capsys, model, ckpt, tmp_path, fmt, bin
     np.testing.assert_allclose(kv.vectors, model.embeddings(source).numpy(), rtol=0, atol=1e-6)
 
 
-def test_export_pt_and_convert_back(capsys, ckpt, txt, tmp_path):
-    assert run(capsys, "export", ckpt, "--format", "pt", "--out", tmp_path / "e.pt")[0] == 0
-    pt = WordVectors.load(tmp_path / "e.pt")
-    assert pt.index_to_key == WORDS and pt.source == "average" and pt.counts.tolist() == COUNTS
+@pytest.mark.parametrize("fmt", ["pt", "npz"])
+def test_export_pt_npz_and_convert_back(capsys, ckpt, txt, tmp_path, fmt):
+    assert run(capsys, "export", ckpt, "--format", fmt, "--out", tmp_path / "e.out")[0] == 0
+    back = WordVectors.load(tmp_path / "e.out")
+    assert back.index_to_key == WORDS and back.source == "average"
+    assert back.counts.tolist() == COUNTS
+    np.testing.assert_array_equal(back.vectors, WordVectors.load(ckpt).vectors)
     # a vectors file converts too, but it has no sources to choose from
     assert run(capsys, "export", txt, "--format", "pt", "--out", tmp_path / "t.pt")[0] == 0
     status, _, err = run(capsys, "export", txt, "--source", "W1", "--out", tmp_path / "x.txt")
@@ -187,7 +190,7 @@ def test_missing_file_is_named_with_status_2(capsys, tmp_path, tool):
 @pytest.mark.parametrize(
     "name, content, fragment",
     [
-        ("notes.txt", b"just some text\n", "not a checkpoint, .pt vectors or word2vec file"),
+        ("notes.txt", b"just some text\n", "not a checkpoint, .pt, .npz or word2vec file"),
         ("cut.txt", b"3 2\na 0.1 0.2\n", "not a valid word2vec"),
         ("cut.bin", b"3 2\na \x00\x00\x80?", "not a valid word2vec-binary"),
         ("broken.ckpt", b"PK\x03\x04 truncated", "unreadable torch file"),
@@ -232,3 +235,116 @@ def test_vocab_duck_type_is_enough():
     vocab = SimpleNamespace(index_to_key=WORDS, counts=None)
     wv = WordVectors.from_model(CBOW(len(WORDS), 3), vocab, source="W1")
     assert wv.counts is None and wv.most_frequent(2) == [0, 1]
+
+
+# ---- queries as the training text was tokenized ------------------------------------------
+
+
+def run_dir(tmp_path, words, tokenizer):
+    """A run directory: embeddings.txt, and config.yaml naming the run's tokenizer (if any)."""
+    rng = np.random.default_rng(0)
+    directory = tmp_path / "run"
+    WordVectors.from_vectors(words, rng.standard_normal((len(words), 4))).export(
+        directory / "embeddings.txt", "word2vec"
+    )
+    if tokenizer:
+        (directory / "config.yaml").write_text(f"data:\n  tokenizer: {tokenizer}\n  window: 5\n")
+    return directory / "embeddings.txt"
+
+
+LOWER = ["file", "café", "the", "dir", "naïve"]
+
+
+def test_neighbors_normalises_queries_with_the_runs_tokenizer(capsys, tmp_path):
+    emb = run_dir(tmp_path, LOWER, "simple")
+    status, out, err = run(capsys, "neighbors", emb, "File", "CAFÉ", "Naïve", "--topn", "2")
+    assert status == 0 and err == ""
+    heads = [line for line in out.splitlines() if line and not line.startswith(" ")]
+    assert heads == ["File (as file)", "CAFÉ (as café)", "Naïve (as naïve)"]
+    status, out, _ = run(capsys, "neighbors", emb, "file", "--topn", "2")
+    assert out.splitlines()[0] == "file"  # a key is itself
+    status, _, err = run(capsys, "neighbors", emb, "Files")  # "files": not a word of it
+    assert status == 2
+    one_line_error(err, "'Files' is not in the vocabulary", "did you mean: file")
+
+
+def test_the_tokenizer_decides_and_without_one_case_is_ignored(capsys, tmp_path):
+    upper = ["File", "the", "Dir"]
+    emb = run_dir(tmp_path / "a", upper, "whitespace")  # the run kept the case
+    status, _, err = run(capsys, "neighbors", emb, "file")
+    assert status == 2  # whitespace does not lower-case: "file" is not "File"
+    one_line_error(err, "'file' is not in the vocabulary", "did you mean: File")
+    emb = run_dir(tmp_path / "b", upper, None)  # a word2vec file alone: case-insensitive
+    status, out, err = run(capsys, "neighbors", emb, "file", "DIR", "--topn", "1")
+    assert status == 0 and err == ""
+    assert [out.splitlines()[i] for i in (0, 3)] == ["file (as File)", "DIR (as Dir)"]
+
+
+def test_checkpoint_names_its_tokenizer(capsys, model, tmp_path):
+    path = tmp_path / "last.ckpt"
+    state = {f"model.{k}": v for k, v in model.state_dict().items()}
+    vocabulary = {"words": WORDS, "counts": COUNTS, "tokenizer": "simple"}
+    entry = {"vocabulary": vocabulary, "source": "W1"}  # the run's tokenizer and export.source
+    entry.update(input_vectors="model.W1", input_transposed=True, output_vectors="model.W2")
+    torch.save({"state_dict": state, "cbow_torch": entry}, path)
+    status, out, _ = run(capsys, "analogy", path, "Man", "KING", "woman", "--topn", "1")
+    assert status == 0 and out.splitlines()[0] == "Man (as man) : KING (as king) :: woman : ?"
+    vectors = WordVectors.load(path)
+    assert vectors.tokenizer == "simple" and vectors.lookup("Queen") == "queen"
+    assert vectors.source == "W1"  # without --source: what the run's embeddings.txt holds
+    np.testing.assert_array_equal(vectors.vectors, model.embeddings("W1").numpy())
+    status, out, _ = run(capsys, "export", path, "--out", tmp_path / "e.txt")
+    assert out.endswith("(word2vec, W1)\n")
+
+
+def test_neighbors_answers_the_known_words_and_names_the_others(capsys, txt):
+    status, out, err = run(capsys, "neighbors", txt, "king", "xyzzyq", "dog", "--topn", "2")
+    assert status == 0  # answered for at least one word
+    assert [line for line in out.splitlines() if not line.startswith(" ")] == ["king", "", "dog"]
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("cbow-torch neighbors: skipped: 'xyzzyq' is not in the vocabulary")
+    status, out, err = run(capsys, "neighbors", txt, "xyzzyq", "kng")
+    assert status == 2 and out == ""  # none known: one error line naming them all
+    one_line_error(err, "'xyzzyq' is not in the vocabulary", "'kng' is not", "did you mean: king")
+
+
+# ---- start-up: what each tool imports -----------------------------------------------------
+
+HEAVY = ("torch", "numba", "pytorch_lightning", "lightning", "gensim", "scipy", "matplotlib")
+REPORT = (
+    "import sys\nfrom cbow_torch.__main__ import main\n"
+    "for argv in sys.argv[1].split(';'):\n"
+    "    try:\n        main(argv.split())\n    except SystemExit:\n        pass\n"
+    f"print('LOADED', *[m for m in {HEAVY!r} if m in sys.modules], file=sys.stderr)\n"
+)
+
+
+def loaded(*argvs: str) -> set[str]:
+    """The heavy modules a fresh process has imported after running the tools' argvs."""
+    result = subprocess.run(
+        [sys.executable, "-c", REPORT, ";".join(argvs)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    line = [x for x in result.stderr.splitlines() if x.startswith("LOADED")][-1]
+    return set(line.split()[1:])
+
+
+def test_help_imports_no_heavy_library():
+    assert loaded(*(f"{tool} --help" for tool in TOOLS)) == set()
+
+
+def test_word2vec_tools_start_without_torch(txt, tmp_path):
+    """gensim (and its scipy) for the vectors; no torch, numba or Lightning; matplotlib only
+    for a picture."""
+    words = f"neighbors {txt} king;analogy {txt} man king woman;evaluate {txt}"
+    assert loaded(words, f"export {txt} --out {tmp_path / 'e.bin'} --format word2vec-binary") == {
+        "gensim",
+        "scipy",
+    }
+    assert "torch" not in loaded(f"plot {txt} --out {tmp_path / 'p.png'}")
+
+
+def test_checkpoint_tools_load_torch_but_not_numba_or_lightning(ckpt, tmp_path):
+    assert loaded(f"neighbors {ckpt} king") == {"torch", "gensim", "scipy"}

@@ -30,8 +30,8 @@ def test_fit_from_a_file_is_the_cli_run(tmp_path):
     assert list(run.glob("events.out.tfevents.*")), "no TensorBoard events"
     assert (run / "checkpoints" / "last.ckpt").is_file()
     written = WordVectors.load(run / "embeddings.txt")  # what the run exported
-    assert written.kv.index_to_key == vectors.kv.index_to_key
-    assert torch.allclose(written.vectors, vectors.vectors, atol=1e-5)
+    assert written.index_to_key == vectors.index_to_key
+    assert torch.allclose(torch.tensor(written.vectors), torch.tensor(vectors.vectors), atol=1e-5)
     assert "embedding_dim: 16" in (run / "config.yaml").read_text()
 
 
@@ -44,7 +44,7 @@ def test_fit_from_token_lists(tmp_path):
     for tokens in sentences:
         for token in tokens:
             counts[token] = counts.get(token, 0) + 1
-    assert set(vectors.kv.index_to_key) == {w for w, c in counts.items() if c >= 3}
+    assert set(vectors.index_to_key) == {w for w, c in counts.items() if c >= 3}
     assert vectors.source == "W1"  # word2vec.yaml's export.source
     assert len(most_similar(vectors, "police")) == 3
     assert sorted(p.name for p in out.iterdir()) == ["word2vec"]  # the temporary corpus is gone

@@ -63,6 +63,10 @@ def wv():
     return WordVectors.from_model(make_model(dtype=torch.float32), vocab())
 
 
+def rows(t):
+    return t.detach().numpy()
+
+
 def expected_rows(model, source):
     W1, W2 = model.W1.detach(), model.W2.detach()  # [N, V], [V, N]
     return {"W1": W1.t(), "W2": W2, "average": (W1.t() + W2) / 2}[source]
@@ -76,16 +80,15 @@ def test_sources_are_the_right_slices_of_W1_and_W2(source, tmp_path):
     model = make_model()
     from_model = WordVectors.from_model(model, vocab(), source=source)
     ckpt = save_checkpoint(tmp_path / "run.ckpt", model)
-    from_ckpt = WordVectors.from_checkpoint(ckpt, source=source)
-    for wv in (from_model, from_ckpt, WordVectors.load(ckpt, source=source)):
+    for wv in (from_model, WordVectors.load(ckpt, source=source)):
         assert wv.index_to_key == WORDS and wv.source == source
-        assert wv.vectors.dtype == torch.float64
-        torch.testing.assert_close(wv.vectors, expected_rows(model, source), rtol=0, atol=0)
+        assert isinstance(wv.vectors, np.ndarray) and wv.vectors.dtype == np.float64
+        np.testing.assert_array_equal(wv.vectors, rows(expected_rows(model, source)))
         # word j is column j of W1 and row j of W2
         j = WORDS.index("queen")
         W1, W2 = model.W1.detach(), model.W2.detach()
         want = {"W1": W1[:, j], "W2": W2[j], "average": (W1[:, j] + W2[j]) / 2}[source]
-        torch.testing.assert_close(wv["queen"], want, rtol=0, atol=0)
+        np.testing.assert_array_equal(wv["queen"], rows(want))
         assert wv.counts.tolist() == COUNTS
 
 
@@ -95,8 +98,10 @@ def test_from_model_takes_a_trained_module_alone():
     module = SimpleNamespace(model=model, vocab=Vocabulary(WORDS, COUNTS))
     wv = WordVectors.from_model(module)
     assert wv.source == "average" and wv.index_to_key == WORDS and wv.counts.tolist() == COUNTS
-    torch.testing.assert_close(wv.vectors, expected_rows(model, "average"), rtol=0, atol=0)
+    np.testing.assert_array_equal(wv.vectors, rows(expected_rows(model, "average")))
     assert WordVectors.from_model(module, source="W1").source == "W1"
+    named = SimpleNamespace(index_to_key=WORDS, counts=COUNTS, tokenizer="simple")
+    assert WordVectors.from_model(model, named).lookup("Queen") == "queen"  # the run's tokenizer
     with pytest.raises(TypeError, match="without a vocabulary: pass a trained"):
         WordVectors.from_model(model)
     with pytest.raises(ValueError, match="no vocabulary yet"):
@@ -112,7 +117,7 @@ def test_read_checkpoint_reads_through_the_named_keys(tmp_path):
     assert torch.equal(found.input_vectors, model.W1.detach().t())  # [V, N]
     assert torch.equal(found.output_vectors, model.W2.detach())
     assert set(found.entry) >= {"vocabulary", "input_vectors", "output_vectors"}
-    assert WordVectors.load(path, "W1").index_to_key == WORDS
+    assert WordVectors.load(path, source="W1").index_to_key == WORDS
 
 
 def test_gensim_names(wv, tmp_path):
@@ -137,18 +142,34 @@ def test_gensim_names(wv, tmp_path):
         assert not hasattr(wv, old)  # gensim's names only, no aliases
 
 
-def test_save_is_gensims_and_save_torch_is_ours(wv, tmp_path):
-    wv.save(tmp_path / "emb.kv")
-    kv = KeyedVectors.load(str(tmp_path / "emb.kv"))  # gensim's own reader, as gensim users do
-    assert kv.index_to_key == WORDS and np.array_equal(kv.vectors, wv.vectors.numpy())
+def test_save_and_load_round_trip_without_unpickling(wv, tmp_path):
+    wv.tokenizer = "simple"
+    wv.save(tmp_path / "emb.npz")
+    assert os.listdir(tmp_path) == ["emb.npz"]  # one file
+    with np.load(tmp_path / "emb.npz", allow_pickle=False) as z:  # plain arrays only
+        assert set(z.files) >= {"vectors", "words", "word_ends", "counts"}
+    back = WordVectors.load(tmp_path / "emb.npz")  # no trust flag needed
+    assert back.index_to_key == WORDS and np.array_equal(back.vectors, wv.vectors)
+    assert back.counts.tolist() == COUNTS and back.source == "average"
+    assert back.tokenizer == "simple" and back.vectors.dtype == wv.vectors.dtype
+    odd = WordVectors.from_vectors(["é", "tab\there", "日本"], np.eye(3))  # any words
+    odd.save(tmp_path / "odd.npz")
+    assert WordVectors.load(tmp_path / "odd.npz").index_to_key == ["é", "tab\there", "日本"]
+
+
+def test_gensim_pickle_loads_only_when_trusted(wv, tmp_path):
+    wv.to_keyed_vectors().save(str(tmp_path / "emb.kv"))  # gensim's own format, a pickle
+    kv = KeyedVectors.load(str(tmp_path / "emb.kv"))  # gensim's reader, as gensim users do
+    assert type(kv) is KeyedVectors and kv.index_to_key == WORDS
     assert kv.get_vecattr("the", "count") == 50
-    assert os.listdir(tmp_path) == ["emb.kv"]  # one file, no .npy beside it
     with pytest.raises(ValueError, match="emb.kv: holds pickled Python objects"):
-        WordVectors.load(tmp_path / "emb.kv")  # gensim's format is a pickle: only if trusted
+        WordVectors.load(tmp_path / "emb.kv")
     back = WordVectors.load(tmp_path / "emb.kv", trust_pickle=True)
-    assert back.index_to_key == WORDS and torch.equal(back.vectors, wv.vectors)
-    wv.save_torch(tmp_path / "emb.pt")
-    assert WordVectors.load(tmp_path / "emb.pt").index_to_key == WORDS
+    assert back.index_to_key == WORDS and np.array_equal(back.vectors, wv.vectors)
+    assert back.counts.tolist() == COUNTS
+    (tmp_path / "junk.npz").write_bytes(b"PK\x03\x04 not really")
+    with pytest.raises(ValueError, match="junk.npz: unreadable torch file"):
+        WordVectors.load(tmp_path / "junk.npz")
 
 
 def test_vectors_do_not_alias_the_parameters():
@@ -156,7 +177,7 @@ def test_vectors_do_not_alias_the_parameters():
     wv = WordVectors.from_model(model, vocab(), source="W2")
     with torch.no_grad():
         model.W2.add_(1)
-    assert not torch.equal(wv.vectors, model.W2.detach())
+    assert not np.array_equal(wv.vectors, rows(model.W2))
 
 
 @pytest.mark.gpu
@@ -164,8 +185,8 @@ def test_vectors_do_not_alias_the_parameters():
 def test_vectors_from_a_cuda_model_land_on_the_cpu():
     model = make_model(dtype=torch.float32)
     wv = WordVectors.from_model(model.cuda(), vocab(), source="W1")
-    assert wv.vectors.device.type == "cpu"
-    torch.testing.assert_close(wv.vectors, model.W1.detach().t().cpu(), rtol=0, atol=0)
+    assert isinstance(wv.vectors, np.ndarray)
+    np.testing.assert_array_equal(wv.vectors, model.W1.detach().t().cpu().numpy())
 
 
 def test_bad_inputs_get_one_line_errors(tmp_path):
@@ -174,11 +195,13 @@ def test_bad_inputs_get_one_line_errors(tmp_path):
     with pytest.raises(ValueError, match="source must be one of"):
         WordVectors.from_model(make_model(), vocab(), source="W3")
     with pytest.raises(ValueError, match="appears more than once"):
-        WordVectors(["a", "b", "a"], torch.zeros(3, 2))
+        WordVectors.from_vectors(["a", "b", "a"], torch.zeros(3, 2))
     with pytest.raises(ValueError, match="2 words for 3 vectors"):
-        WordVectors(["a", "b"], torch.zeros(3, 2))
+        WordVectors.from_vectors(["a", "b"], np.zeros((3, 2)))
     with pytest.raises(ValueError, match="counts must have shape"):
-        WordVectors(["a", "b"], torch.zeros(2, 2), counts=[1])
+        WordVectors.from_vectors(["a", "b"], np.zeros((2, 2)), counts=[1])
+    with pytest.raises(ValueError, match="2-D floating"):
+        WordVectors.from_vectors(["a", "b"], np.zeros((2, 2), dtype=np.int64))
     bad = tmp_path / "bad.ckpt"
     torch.save({"state_dict": {}}, bad)
     with pytest.raises(ValueError, match="bad.ckpt: not a cbow-torch checkpoint, or written by"):
@@ -211,36 +234,49 @@ def test_unknown_word_suggests_close_words(wv):
 # ---- exports ----------------------------------------------------------------------------
 
 
-def test_word2vec_text_round_trip_through_gensim(wv, tmp_path):
-    path = tmp_path / "emb.txt"
-    wv.save_word2vec_format(path)
-    kv = KeyedVectors.load_word2vec_format(str(path), binary=False)
-    assert kv.index_to_key == WORDS
-    np.testing.assert_allclose(kv.vectors, wv.vectors.numpy(), rtol=0, atol=1e-6)
-    back = WordVectors.load(path)
+@pytest.mark.parametrize("binary", [False, True])
+def test_export_keeps_the_vocabulary_order_and_the_exact_floats(wv, tmp_path, binary):
+    path = tmp_path / "emb.out"
+    wv.export(path, "word2vec-binary" if binary else "word2vec")
+    kv = KeyedVectors.load_word2vec_format(str(path), binary=binary)
+    assert kv.index_to_key == WORDS  # row j is word j, whatever the counts
+    np.testing.assert_array_equal(kv.vectors, wv.vectors)  # shortest digits: exact
+    back = WordVectors.load(path)  # text or binary, detected whatever the suffix
     assert back.index_to_key == WORDS and back.counts is None
-    np.testing.assert_allclose(back.vectors.numpy(), wv.vectors.numpy(), rtol=0, atol=1e-6)
+    np.testing.assert_array_equal(back.vectors, wv.vectors)
 
 
-def test_word2vec_binary_round_trip_is_exact(wv, tmp_path):
-    path = tmp_path / "emb.bin"
-    wv.save_word2vec_format(path, binary=True)
-    kv = KeyedVectors.load_word2vec_format(str(path), binary=True)
-    assert kv.index_to_key == WORDS
-    assert np.array_equal(kv.vectors, wv.vectors.numpy())
-    back = WordVectors.load(path)  # detected as binary whatever the suffix
-    assert back.index_to_key == WORDS and torch.equal(back.vectors, wv.vectors)
+@pytest.mark.parametrize("binary", [False, True])
+def test_save_word2vec_format_writes_gensims_bytes(wv, tmp_path, binary):
+    """gensim's writer, on the same words, vectors and counts: the same file, byte for byte,
+    in gensim's order (descending count), for every option of gensim's signature."""
+    kv = wv.to_keyed_vectors()
+    options = [{}, {"prefix": "p_", "write_header": False}, {"total_vec": 99}]
+    options += [{"sort_attr": "nothing"}]
+    for i, kw in enumerate(options):
+        ours, theirs = tmp_path / f"ours{i}", tmp_path / f"theirs{i}"
+        wv.save_word2vec_format(ours, binary=binary, **kw)
+        kv.save_word2vec_format(str(theirs), binary=binary, **kw)
+        assert ours.read_bytes() == theirs.read_bytes(), kw
+    wv.save_word2vec_format(tmp_path / "a", tmp_path / "a.vocab", binary=binary)
+    kv.save_word2vec_format(str(tmp_path / "b"), str(tmp_path / "b.vocab"), binary=binary)
+    assert (tmp_path / "a.vocab").read_bytes() == (tmp_path / "b.vocab").read_bytes()
+    assert (tmp_path / "a.vocab").read_text().splitlines()[:2] == ["the 50", "a 45"]
+    wv.save_word2vec_format(tmp_path / "a", binary=binary, append=True)
+    kv.save_word2vec_format(str(tmp_path / "b"), binary=binary, append=True)
+    assert (tmp_path / "a").read_bytes() == (tmp_path / "b").read_bytes()
 
 
 def test_word2vec_float64_is_written_as_float32(tmp_path):
     wv = WordVectors.from_model(make_model(dtype=torch.float64), vocab())
-    wv.save_word2vec_format(tmp_path / "emb.bin", binary=True)
-    kv = KeyedVectors.load_word2vec_format(str(tmp_path / "emb.bin"), binary=True)
-    assert np.array_equal(kv.vectors, wv.vectors.float().numpy())
+    for binary in (False, True):
+        wv.save_word2vec_format(tmp_path / "emb", binary=binary, sort_attr=None)
+        kv = KeyedVectors.load_word2vec_format(str(tmp_path / "emb"), binary=binary)
+        assert np.array_equal(kv.vectors, wv.vectors.astype(np.float32))
 
 
 def test_word2vec_refuses_words_with_whitespace(tmp_path):
-    wv = WordVectors(["new york", "b"], torch.zeros(2, 3))
+    wv = WordVectors.from_vectors(["new york", "b"], np.zeros((2, 3)))
     with pytest.raises(ValueError, match="'new york' contains whitespace"):
         wv.save_word2vec_format(tmp_path / "x.txt")
     assert not (tmp_path / "x.txt").exists()
@@ -249,9 +285,9 @@ def test_word2vec_refuses_words_with_whitespace(tmp_path):
 def test_pt_round_trip(wv, tmp_path):
     wv.save_torch(tmp_path / "emb.pt")
     obj = torch.load(tmp_path / "emb.pt", weights_only=True)
-    assert obj["words"] == WORDS and torch.equal(obj["vectors"], wv.vectors)
+    assert obj["words"] == WORDS and torch.equal(obj["vectors"], torch.from_numpy(wv.vectors))
     back = WordVectors.load(tmp_path / "emb.pt")
-    assert back.index_to_key == WORDS and torch.equal(back.vectors, wv.vectors)
+    assert back.index_to_key == WORDS and np.array_equal(back.vectors, wv.vectors)
     assert back.counts.tolist() == COUNTS and back.source == "average"
     with pytest.raises(ValueError, match="source='W1' cannot apply"):
         WordVectors.load(tmp_path / "emb.pt", source="W1")
@@ -280,24 +316,61 @@ def test_keyed_vectors_queries(wv):
     kv = wv.to_keyed_vectors()
     assert kv.index_to_key == WORDS
     assert kv.get_vecattr("the", "count") == 50
-    np.testing.assert_array_equal(kv["wolf"], wv["wolf"].numpy())
+    np.testing.assert_array_equal(kv["wolf"], wv["wolf"])
     with pytest.raises(UnknownWordError, match="'kingg'"):
         wv.get_index("kingg")
 
 
-@pytest.mark.parametrize("padding_idx", [None, 0])
-def test_embedding_row_is_the_word_vector(wv, padding_idx):
-    emb, index = wv.to_embedding(padding_idx=padding_idx)
+def test_embedding_row_is_the_word_vector(wv):
+    emb, index = wv.to_embedding()
     assert isinstance(emb, nn.Embedding) and not emb.weight.requires_grad
-    assert emb.padding_idx == padding_idx
+    assert emb.padding_idx is None and emb.weight.shape == (len(WORDS), 5)
     assert list(index) == WORDS and index["queen"] == 2
     for word in ("queen", "wolf", "the"):
-        assert torch.equal(emb(torch.tensor(index[word])), wv[word])
+        assert torch.equal(emb(torch.tensor(index[word])), torch.tensor(wv[word]))
     trainable, _ = wv.to_embedding(freeze=False)
     assert trainable.weight.requires_grad
     with torch.no_grad():
         trainable.weight.zero_()
-    assert wv.vectors.abs().sum() > 0  # the layer owns a copy
+    assert np.abs(wv.vectors).sum() > 0  # the layer owns a copy
+
+
+@pytest.mark.parametrize("padding_idx", [0, 5, len(WORDS)])
+def test_embedding_with_padding_and_unknown_rows_on_token_ids(wv, padding_idx):
+    """A downstream model's batch: padded token ids, with words outside the vocabulary."""
+    emb, index = wv.to_embedding(freeze=False, padding_idx=padding_idx, unknown="<unk>")
+    V = len(WORDS)
+    assert emb.weight.shape == (V + 2, 5) and emb.padding_idx == padding_idx
+    assert index["<pad>"] == padding_idx and index["<unk>"] == V + 1
+    assert sorted(index.values()) == list(range(V + 2))  # every row named once
+    texts = [["king", "queen", "zebra"], ["dog"]]  # "zebra" is not a word of the vocabulary
+    width = max(map(len, texts))
+    ids = torch.tensor(
+        [
+            [index.get(w, index["<unk>"]) for w in t] + [index["<pad>"]] * (width - len(t))
+            for t in texts
+        ]
+    )  # [2, 3]
+    out = emb(ids)  # [2, 3, 5]
+    assert torch.equal(out[0, 0], torch.tensor(wv["king"]))
+    assert torch.equal(out[1, 0], torch.tensor(wv["dog"]))
+    assert torch.equal(out[1, 1:], torch.zeros(2, 5))  # padding: zeros
+    torch.testing.assert_close(out[0, 2], torch.tensor(wv.vectors.mean(axis=0)))  # the mean
+    out.sum().backward()
+    assert emb.weight.grad[padding_idx].abs().sum() == 0  # padding stays zero in training
+    assert emb.weight.grad[index["<unk>"]].abs().sum() > 0
+
+
+def test_embedding_keeps_a_trained_unknown_row_and_checks_padding(wv):
+    words = [*WORDS, "<unk>"]  # trained with data.unk: the vocabulary has its own <unk>
+    with_unk = WordVectors.from_vectors(words, np.arange(13 * 2.0).reshape(13, 2))
+    emb, index = with_unk.to_embedding(unknown="<unk>")
+    assert emb.weight.shape == (13, 2) and index["<unk>"] == 12  # its trained row
+    with pytest.raises(ValueError, match="padding_idx must be between 0 and 12"):
+        wv.to_embedding(padding_idx=13)
+    pad = WordVectors.from_vectors(["<pad>", "a"], np.eye(2))
+    with pytest.raises(ValueError, match="'<pad>' is a word of the vocabulary"):
+        pad.to_embedding(padding_idx=0)
 
 
 # ---- the projector ----------------------------------------------------------------------
@@ -305,7 +378,7 @@ def test_embedding_row_is_the_word_vector(wv, padding_idx):
 
 def test_projector_labels_are_top_words_one_row_each(tmp_path):
     words = ["a", "tab\there", "two\nlines", "z"]
-    wv = WordVectors(words, torch.arange(8.0).view(4, 2), counts=[1, 5, 3, 4], source="W1")
+    wv = WordVectors.from_vectors(words, torch.arange(8.0).view(4, 2), [1, 5, 3, 4], "W1")
     labels = wv.write_projector(tmp_path, top_n=3, tag="emb", global_step=7)
     assert labels == ["tab\\there", "z", "two\\nlines"]
     out = tmp_path / "00007" / "emb"
@@ -319,7 +392,7 @@ def test_projector_labels_are_top_words_one_row_each(tmp_path):
 def test_projector_through_a_writer():
     calls = []
     writer = SimpleNamespace(add_embedding=lambda mat, **kw: calls.append((mat, kw)))
-    wv = WordVectors(["a", "b", "c"], torch.eye(3, dtype=torch.float64))
+    wv = WordVectors.from_vectors(["a", "b", "c"], np.eye(3))
     wv.write_projector(writer, top_n=None)
     ((mat, kw),) = calls
     assert mat.dtype == torch.float32 and mat.shape == (3, 3)
@@ -341,7 +414,7 @@ def analogy_vectors():
         e[i] = 1.0
         words += [capital, country]
         rows += [e, e + d]
-    return WordVectors(words, torch.tensor(np.array(rows)))
+    return WordVectors.from_vectors(words, np.array(rows))
 
 
 def test_evaluate_analogies_perfect_and_oov_ratio():
@@ -371,7 +444,7 @@ def test_evaluate_pairs_match_gensim(tmp_path):
     pairs = tmp_path / "pairs.tsv"
     pairs.write_text("# w1\tw2\tscore\nking\tqueen\t9\nman\twoman\t8\ndog\twolf\t7\nsad\tzzz\t1\n")
     rng = np.random.default_rng(0)
-    wv = WordVectors(WORDS, torch.tensor(rng.standard_normal((len(WORDS), 6))))
+    wv = WordVectors.from_vectors(WORDS, rng.standard_normal((len(WORDS), 6)))
     scores = ev.evaluate(wv, wordsim353=pairs, simlex999=pairs)
     _, rho, oov = wv.to_keyed_vectors().evaluate_word_pairs(str(pairs))
     assert scores["eval/wordsim353_spearman"] == pytest.approx(rho[0])
@@ -436,7 +509,7 @@ def test_finish_run_writes_the_run_directory(wv, tmp_path):
     assert sorted(p.name for p in run.iterdir()) == sorted(ev.RUN_FILES.values())
     back = WordVectors.load(run / "embeddings.txt")
     assert back.index_to_key == WORDS
-    np.testing.assert_allclose(back.vectors.numpy(), wv.vectors.numpy(), atol=1e-6)
+    np.testing.assert_array_equal(back.vectors, wv.vectors)
     report = json.loads((run / "eval.json").read_text())
     assert report["vectors"] == {"source": "average", "vocab_size": len(WORDS), "dim": 5}
     assert set(report["scores"]) == set(scores)
@@ -458,7 +531,7 @@ def test_finish_run_writes_the_run_directory(wv, tmp_path):
 def test_finish_run_logs_to_a_real_summary_writer(tmp_path):
     from torch.utils.tensorboard import SummaryWriter
 
-    wv = WordVectors(["x", "y", "z"], torch.randn(3, 4))  # no course words at all
+    wv = WordVectors.from_vectors(["x", "y", "z"], torch.randn(3, 4))  # no course words at all
     with SummaryWriter(tmp_path / "tb") as writer:
         ev.finish_run(wv, tmp_path / "run", writer=writer)
     assert not (tmp_path / "run" / "pca_course_words.png").exists()
@@ -477,8 +550,6 @@ def interrupt_after(monkeypatch, nbytes):
     """Make every file write stop, as a killed process would, after ``nbytes`` reached disk."""
     import contextlib
 
-    from cbow_torch.vectors import word_vectors
-
     real = atomic.atomic_path
 
     @contextlib.contextmanager
@@ -490,7 +561,6 @@ def interrupt_after(monkeypatch, nbytes):
             raise Interrupted  # ...when the process stopped
 
     monkeypatch.setattr(atomic, "atomic_path", cut)
-    monkeypatch.setattr(word_vectors, "atomic_path", cut)
 
 
 @pytest.mark.parametrize(
@@ -499,7 +569,7 @@ def interrupt_after(monkeypatch, nbytes):
         ("emb.txt", lambda wv, p: wv.save_word2vec_format(p)),
         ("emb.bin", lambda wv, p: wv.save_word2vec_format(p, binary=True)),
         ("emb.pt", lambda wv, p: wv.save_torch(p)),
-        ("emb.kv", lambda wv, p: wv.save(p)),
+        ("emb.npz", lambda wv, p: wv.save(p)),
         ("pca.png", lambda wv, p: ev.plot_words(wv, p)),
     ],
 )
@@ -535,8 +605,8 @@ def test_negative_sampling_checkpoints_give_the_same_vectors(tmp_path):
     torch.save(checkpoint_dict(state, *keys, transposed=False), tmp_path / "ns.ckpt")
     save_checkpoint(tmp_path / "cbow.ckpt", model)
     for source in ("W1", "W2", "average"):
-        ns, cbow = (WordVectors.load(tmp_path / n, source) for n in ("ns.ckpt", "cbow.ckpt"))
-        assert ns.index_to_key == WORDS and torch.equal(ns.vectors, cbow.vectors)
+        ns, cbow = (WordVectors.load(tmp_path / n, source=source) for n in ("ns.ckpt", "cbow.ckpt"))
+        assert ns.index_to_key == WORDS and np.array_equal(ns.vectors, cbow.vectors)
 
 
 def test_pickled_files_load_only_when_trusted(tmp_path):
@@ -558,3 +628,52 @@ def test_word2vec_cut_mid_line_names_the_line(wv, tmp_path):
         ValueError, match="line 4 holds [0-4] numbers, not 5: the file ends mid-line"
     ):
         WordVectors.load(tmp_path / "cut.txt")
+
+
+# ---- word2vec files at numpy speed ------------------------------------------------------
+
+
+def test_float32_rows_are_numpys_str_of_each_value():
+    """The writer's digits, against str(numpy.float32) (what gensim writes) value by value:
+    every float32 bit pattern drawn at random, embedding-like values, and the edge cases."""
+    from cbow_torch.vectors.float_text import float32_rows
+
+    rng = np.random.default_rng(0)
+    bits = rng.integers(0, 2**32, 300_000, dtype=np.uint64).astype(np.uint32).view(np.float32)
+    edges = [0.0, -0.0, np.inf, -np.inf, np.nan, 1e-45, 1.1754944e-38, 3.4028235e38]
+    edges += [1e-14, 9.9e-15, 1e22, 9.99e21, 1e-5, 1e-4, 9.9999997e-05, 999999.94, 1e6, 1e7]
+    edges += [0.1, 1 / 3, 100.0, 1024.0, 0.5, 9.9999999, 123456789.0, -1.5e-7, 65504.0]
+    for x in (
+        bits,
+        (rng.standard_normal(300_000) * 0.3).astype(np.float32),
+        (10.0 ** rng.uniform(-16, 24, 100_000)).astype(np.float32),
+        np.round(rng.standard_normal(100_000) * 1000, 2).astype(np.float32),
+        np.array(edges * 4, np.float32),
+    ):
+        x = x[: x.size - x.size % 4].reshape(-1, 4)  # [k, 4]
+        want = [(" ".join(str(v) for v in row) + "\n").encode() for row in x]
+        assert float32_rows(x) == want
+
+
+def test_the_fast_reader_gives_gensims_values_bit_for_bit(tmp_path):
+    from cbow_torch.vectors.word2vec_format import read_word2vec
+
+    rng = np.random.default_rng(1)
+    kv = KeyedVectors(7)
+    values = rng.standard_normal((300, 7)) * 10.0 ** rng.integers(-6, 6, (300, 1))
+    kv.add_vectors([f"w{i}" for i in range(300)], values)
+    path = tmp_path / "emb.txt"
+    kv.save_word2vec_format(str(path))
+    text = path.read_text().splitlines(keepends=True)  # long digit strings as well
+    text[5] = "w4 " + " ".join(f"{v:.17g}" for v in values[4]) + "\n"
+    path.write_text("".join(text))
+    words, vectors = read_word2vec(path, binary=False)
+    gensim = KeyedVectors.load_word2vec_format(str(path))
+    assert words == gensim.index_to_key
+    assert np.array_equal(vectors.view(np.int32), gensim.vectors.view(np.int32))
+    (tmp_path / "ragged.txt").write_text("2 2\na 1 2\nb 1  2\n")  # gensim's reader decides
+    assert read_word2vec(tmp_path / "ragged.txt", binary=False) is None
+    (tmp_path / "twice.txt").write_text("2 2\na 1 2\na 3 4\n")  # gensim keeps the first
+    assert read_word2vec(tmp_path / "twice.txt", binary=False) is None
+    twice = WordVectors.load(tmp_path / "twice.txt")
+    assert twice.index_to_key == ["a"] and twice["a"].tolist() == [1.0, 2.0]

@@ -124,7 +124,7 @@ def mean_pairwise_cosine(vectors: torch.Tensor, counts, top: int) -> float:
     """The mean cosine over the distinct pairs of the ``top`` most frequent words' vectors: near
     1 when they all point one way, as after a divergence; well below for trained vectors."""
     order = torch.argsort(torch.as_tensor(counts), descending=True, stable=True)[:top]  # [k]
-    unit = torch.nn.functional.normalize(vectors[order].double(), dim=1)  # [k, N]
+    unit = torch.nn.functional.normalize(torch.as_tensor(vectors)[order].double(), dim=1)  # [k, N]
     k = unit.shape[0]
     if k < 2:
         return 0.0

@@ -287,7 +287,10 @@ class CBOWLightningModule(pl.LightningModule):
 
         W1T, W2 = self.model.W1.detach().t(), self.model.W2.detach()  # [V_in, N], [V, N]
         vectors = self.input.vectors(W1T, W2, source)  # [V, N]
-        return WordVectors(self.vocab.index_to_key, vectors, self.vocab.counts, source)
+        vocab = self.vocab
+        return WordVectors.from_vectors(
+            vocab.index_to_key, vectors, vocab.counts, source, getattr(vocab, "tokenizer", None)
+        )
 
     def write_projector(self, source: Source = "average") -> None:
         if self.logger is None:

@@ -1,9 +1,14 @@
 """The vector tools: ``cbow-torch export|evaluate|neighbors|analogy|plot …``.
 
 Each is a jsonargparse subcommand and takes a checkpoint (.ckpt), a word2vec file (text or
-binary) or a .pt export. Errors are one line on stderr with exit status 2: a usage error (with
-the tool's --help), an unknown word (with the closest words), a missing or incompatible file
-(named). Nothing here imports Lightning, so the tools start fast.
+binary), an .npz or a .pt export. Errors are one line on stderr with exit status 2: a usage
+error (with the tool's --help), an unknown word (with the closest words), a missing or
+incompatible file (named). Words are looked up as the run's tokenizer made them (queries.py):
+``neighbors EMB File`` finds "file". ``neighbors`` answers for each known word, names the
+unknown ones on stderr, and exits 0 if it answered for one at least, else 2.
+
+The tools start fast: nothing here imports Lightning or numba, the parser and ``--help`` need
+neither gensim nor torch, and torch loads only for a checkpoint or .pt file.
 """
 
 from __future__ import annotations
@@ -14,16 +19,22 @@ import os
 import sys
 from argparse import ArgumentError, Namespace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jsonargparse import ArgumentParser
 
 from ..atomic import atomic_write
-from ..choices import Source
-from .evaluation import COURSE_WORDS, benchmark_paths, evaluate, plot_frequent_words, plot_words
-from .word_vectors import Format, UnknownWordError, WordVectors
+from ..choices import Source, VectorFormat
+from .evaluation import COURSE_WORDS
+from .queries import UnknownWordError
+
+if TYPE_CHECKING:
+    from .word_vectors import WordVectors
 
 PROG = "cbow-torch"
-VECTORS_HELP = "a training checkpoint (.ckpt), a word2vec file (text or binary) or a .pt export"
+VECTORS_HELP = (
+    "a training checkpoint (.ckpt), a word2vec file (text or binary), or an .npz or .pt export"
+)
 
 
 def _tool(name: str, description: str) -> ArgumentParser:
@@ -34,7 +45,8 @@ def _tool(name: str, description: str) -> ArgumentParser:
         "--source",
         type=Source,
         default=None,
-        help="for a checkpoint: columns of W1, rows of W2, or their average (the default)",
+        help="for a checkpoint: columns of W1, rows of W2, or their average (default: the "
+        "run's export.source, what its embeddings.txt holds)",
     )
     p.add_argument(
         "--trust-pickle",
@@ -61,12 +73,13 @@ def build_parser() -> ArgumentParser:
     p = _tool(
         "export",
         "Write a checkpoint's vectors (or convert a vectors file) to word2vec text, word2vec "
-        "binary (both load with gensim's KeyedVectors.load_word2vec_format) or a .pt file "
-        "holding {vectors, words}. The file appears whole or not at all.",
+        "binary (both load with gensim's KeyedVectors.load_word2vec_format), an .npz "
+        "(WordVectors.save) or a .pt file holding {vectors, words}. The file appears whole or "
+        "not at all.",
     )
-    p.add_argument("--format", type=Format, default="word2vec", help="the file's format")
+    p.add_argument("--format", type=VectorFormat, default="word2vec", help="the file's format")
     p.add_argument("--out", metavar="FILE", help="the file to write (required)")
-    command("export", "write the vectors as word2vec, word2vec-binary or .pt", p)
+    command("export", "write the vectors as word2vec, word2vec-binary, .npz or .pt", p)
 
     p = _tool(
         "evaluate",
@@ -89,7 +102,11 @@ def build_parser() -> ArgumentParser:
     command("evaluate", "score on WordSim-353, SimLex-999 and Google's analogies", p)
 
     p = _tool(
-        "neighbors", "The nearest words to each WORD by cosine similarity (gensim's most_similar)."
+        "neighbors",
+        "The nearest words to each WORD by cosine similarity (gensim's most_similar). A WORD is "
+        "looked up as itself, else as the run's tokenizer normalises it (lower-cased by "
+        "'simple'), else case-insensitively. Unknown words are named on stderr; the exit "
+        "status is 0 when at least one WORD was answered, 2 when none was.",
     )
     p.add_argument("words", nargs="+", metavar="WORD", help="the words to look up")
     p.add_argument("--topn", type=int, default=10, help="how many neighbours")
@@ -161,18 +178,19 @@ def _fail(command: str | None, message: str) -> int:
 
 
 def _load(args: Namespace) -> WordVectors:
+    from .word_vectors import WordVectors
+
     return WordVectors.load(args.vectors, source=args.source, trust_pickle=args.trust_pickle)
-
-
-def _check_words(vectors: WordVectors, words: list[str], path: str) -> None:
-    for word in words:
-        if word not in vectors:
-            raise UnknownWordError(vectors.unknown_word_message(word, path))
 
 
 def _positive(name: str, value: int) -> None:
     if value < 1:
         raise ValueError(f"{name} must be >= 1, got {value}")
+
+
+def _shown(query: str, key: str) -> str:
+    """A query as printed: with the word it was looked up as, when that differs."""
+    return query if key == query else f"{query} (as {key})"
 
 
 def run_export(args: Namespace) -> None:
@@ -184,6 +202,8 @@ def run_export(args: Namespace) -> None:
 
 
 def run_evaluate(args: Namespace) -> None:
+    from .evaluation import benchmark_paths, evaluate
+
     _positive("--restrict-vocab", args.restrict_vocab)
     paths = benchmark_paths(args.wordsim353, args.simlex999, args.analogies)
     vectors = _load(args)
@@ -214,21 +234,34 @@ def run_evaluate(args: Namespace) -> None:
 
 
 def run_neighbors(args: Namespace) -> None:
+    from .queries import find_keys
+
     _positive("--topn", args.topn)
     vectors = _load(args)
-    _check_words(vectors, args.words, args.vectors)
-    for i, word in enumerate(args.words):
-        print(("\n" if i else "") + word)
-        for other, similarity in vectors.most_similar(word, topn=args.topn):
+    keys = find_keys(vectors, args.words)
+    unknown = [w for w, key in zip(args.words, keys, strict=True) if key is None]
+    if len(unknown) == len(args.words):  # nothing to answer: one error line
+        raise UnknownWordError(
+            "; ".join(vectors.unknown_word_message(w, args.vectors) for w in unknown)
+        )
+    answered = 0
+    for query, key in zip(args.words, keys, strict=True):
+        if key is None:
+            message = vectors.unknown_word_message(query, args.vectors)
+            print(f"{PROG} neighbors: skipped: {message}", file=sys.stderr)
+            continue
+        print(("\n" if answered else "") + _shown(query, key))
+        for other, similarity in vectors.most_similar(key, topn=args.topn):
             print(f"  {other:<20} {similarity:.4f}")
+        answered += 1
 
 
 def run_analogy(args: Namespace) -> None:
     _positive("--topn", args.topn)
     vectors = _load(args)
-    _check_words(vectors, [args.a, args.b, args.c], args.vectors)
-    answers = vectors.most_similar(positive=[args.b, args.c], negative=[args.a], topn=args.topn)
-    print(f"{args.a} : {args.b} :: {args.c} : ?")
+    a, b, c = (vectors.lookup(w, args.vectors) for w in (args.a, args.b, args.c))
+    answers = vectors.most_similar(positive=[b, c], negative=[a], topn=args.topn)
+    print(f"{_shown(args.a, a)} : {_shown(args.b, b)} :: {_shown(args.c, c)} : ?")
     for word, similarity in answers:
         print(f"  {word:<20} {similarity:.4f}")
 
@@ -240,12 +273,16 @@ def run_plot(args: Namespace) -> None:
         )
     if Path(args.out).suffix.lower() != ".png":
         raise ValueError(f"--out {args.out}: the picture is a PNG; give a name ending in .png")
+    from .evaluation import plot_frequent_words, plot_words
+    from .queries import find_keys
+
     vectors = _load(args)
     if args.top is not None:
         words = plot_frequent_words(vectors, args.out, n=args.top, title=args.title)
         print(f"wrote {args.out}: PCA of the {len(words)} most frequent words")
         return
     words = args.words or list(COURSE_WORDS)
+    words = [key or w for w, key in zip(words, find_keys(vectors, words), strict=True)]
     missing = plot_words(vectors, args.out, words, title=args.title)
     if missing:
         print(f"note: not in the vocabulary, skipped: {', '.join(missing)}", file=sys.stderr)

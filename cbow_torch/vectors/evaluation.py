@@ -15,15 +15,16 @@ import math
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
-from gensim.models import KeyedVectors
-from gensim.test.utils import datapath
 
 from ..atomic import atomic_write
-from .word_vectors import PathLike, WordVectors
+
+if TYPE_CHECKING:
+    from gensim.models import KeyedVectors
+
+    from .word_vectors import PathLike, WordVectors
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,8 @@ def benchmark_paths(
     google_analogy: PathLike | None = None,
 ) -> dict[str, str]:
     """The three benchmark files: the ones given, else gensim's bundled copies."""
+    from gensim.test.utils import datapath
+
     paths = {
         "wordsim353": wordsim353 or datapath("wordsim353.tsv"),
         "simlex999": simlex999 or datapath("simlex999.txt"),
@@ -69,7 +72,7 @@ def evaluate(
     ``eval/google_analogy_accuracy``, ``eval/google_analogy_oov_ratio``.
     """
     paths = benchmark_paths(wordsim353, simlex999, google_analogy)
-    kv = vectors.to_keyed_vectors() if isinstance(vectors, WordVectors) else vectors
+    kv = vectors
     scores: dict[str, float] = {}
     for name in ("wordsim353", "simlex999"):
         path = paths[name]
@@ -115,7 +118,7 @@ def _count_quadruplets(path: str) -> int:
 # ---- the course's picture ---------------------------------------------------------------
 
 
-def pca(x: torch.Tensor | np.ndarray, n_components: int = 2) -> np.ndarray:
+def pca(x: Any, n_components: int = 2) -> np.ndarray:
     """Project the rows of x [k, N] onto their first principal components: [k, n_components].
 
     Components that the data does not have (k or N too small) come out as zeros.
@@ -173,7 +176,7 @@ def _plot_pca(vectors: WordVectors, rows: list[int], path: PathLike, title: str,
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    x = vectors.vectors[rows].double().numpy()  # [k, N]
+    x = np.asarray(vectors.vectors[rows], dtype=np.float64)  # [k, N]
     xy = pca(x)  # [k, 2]
     total = ((x - x.mean(axis=0)) ** 2).sum()
     share = (xy**2).sum(axis=0) / total if total > 0 else np.zeros(2)  # explained variance
@@ -211,7 +214,7 @@ def finish_run(
     course-words picture is skipped, with a logged note, when fewer than 2 of them are known.
     """
     run_dir = Path(run_dir)
-    vectors.save_word2vec_format(run_dir / RUN_FILES["embeddings"])
+    vectors.export(run_dir / RUN_FILES["embeddings"], "word2vec")  # the vocabulary's order
     scores = evaluate(vectors)
     V, N = vectors.vectors.shape
     report = {

@@ -2,32 +2,26 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import os
+from typing import Any
 
-import torch
-
-if TYPE_CHECKING:
-    from .word_vectors import PathLike, WordVectors
+import numpy as np
 
 
 def write_projector(
-    vectors: WordVectors,
-    log_dir_or_writer: PathLike | Any,
-    top_n: int | None = 5000,
-    tag: str | None = None,
+    words: list[str],
+    vectors: np.ndarray,
+    log_dir_or_writer: str | os.PathLike | Any,
+    tag: str,
     global_step: int | None = None,
 ) -> list[str]:
-    """The TensorBoard projector for the ``top_n`` most frequent words (None: all).
+    """The TensorBoard projector of ``words`` and their ``vectors`` [k, N], in a log directory
+    or through a ``torch.utils.tensorboard.SummaryWriter``. The labels are the words with tabs
+    and newlines escaped, one metadata row per vector row. Returns them."""
+    labels = [projector_label(word) for word in words]
+    import torch
 
-    Takes a log directory or a ``torch.utils.tensorboard.SummaryWriter``. The labels are
-    the words with tabs and newlines escaped, one metadata row per vector row. Returns them.
-    """
-    if top_n is not None and top_n < 1:
-        raise ValueError(f"top_n must be >= 1 or None, got {top_n}")
-    rows = vectors.most_frequent(len(vectors) if top_n is None else top_n)
-    labels = [projector_label(vectors.index_to_key[i]) for i in rows]
-    mat = vectors.vectors[rows].to(torch.float32)  # [top_n, N]
-    tag = tag or f"embeddings/{vectors.source or 'vectors'}"
+    mat = torch.from_numpy(np.asarray(vectors, dtype=np.float32))  # [k, N]
     if hasattr(log_dir_or_writer, "add_embedding"):
         log_dir_or_writer.add_embedding(mat, metadata=labels, tag=tag, global_step=global_step)
     else:

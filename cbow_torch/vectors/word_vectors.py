@@ -1,121 +1,90 @@
-"""Word vectors out of a trained CBOW, and their files: word2vec, .pt, nn.Embedding, the projector.
+"""Word vectors: gensim's ``KeyedVectors``, with what a trained run adds to them.
 
-Word j's vector is column j of W1, row j of W2, or their average (W1ᵀ + W2) / 2: the ``source``.
-A ``WordVectors`` keeps the words and vectors in a gensim ``KeyedVectors`` (``.kv``: queries and
-scores go straight to it), in the vocabulary's index order, with the corpus counts when known.
-gensim reads and writes the word2vec files; this module adds the one-line errors, the sources,
-the ``.pt`` file, ``nn.Embedding`` and the projector. Every file appears whole or not at all.
-Files are read through files.py (checkpoints through ``read_checkpoint``), unpickled only with
-``trust_pickle=True``."""
+``WordVectors`` is a ``gensim.models.KeyedVectors``: every gensim method works and returns what
+gensim returns (``most_similar`` of words or vectors, ``similarity``, ``doesnt_match``,
+``n_similarity``, ``get_mean_vector``, ``evaluate_word_pairs`` …), ``.vectors`` is gensim's
+numpy matrix [V, N] in the vocabulary's order, and gensim code that builds
+``cls(vector_size, count, dtype)`` builds one. Iterating gives the keys in index order, as a
+dict does (gensim's class has no ``__iter__`` of its own). It adds:
+
+- ``counts`` (the corpus counts, held in gensim's ``count`` attribute; None when the file had
+  none), ``source`` ("W1", "W2" or "average"), ``tokenizer`` (the run's, for ``lookup``);
+- ``from_vectors`` and ``from_model`` to build one; ``load`` of a checkpoint, ``.npz``, ``.pt``
+  or word2vec file without unpickling (formats.py); ``save``, the ``.npz`` that ``load`` reads;
+- an unknown key is an ``UnknownWordError``: a ``KeyError`` that names the closest words;
+- word2vec text read and written with numpy (word2vec_format.py): the same floats and bytes as
+  gensim's, in a fraction of the time; every file appears whole or not at all;
+- ``to_embedding`` (``nn.Embedding``, with padding and unknown-word rows), ``save_torch``,
+  ``write_projector``. torch is imported only by these and by checkpoint or ``.pt`` files.
+"""
 
 from __future__ import annotations
 
-import difflib
 import os
-from collections import Counter
-from collections.abc import Sequence
-from typing import Any, Literal, get_args
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
-import torch
 from gensim.models import KeyedVectors
-from torch import nn
 
-from ..atomic import atomic_path, atomic_write
-from ..checkpoint import read_checkpoint
-from ..choices import Source, check_choice
-from .files import read_vectors
+from ..atomic import atomic_write
+from ..choices import Source, VectorFormat, check_choice
+from .formats import Found, checked, read_vectors, write_npz
+from .queries import UnknownWordError, find_keys, unknown_word_message
+from .word2vec_format import read_word2vec, save_word2vec
 
-Format = Literal["word2vec", "word2vec-binary", "pt"]
-FORMATS = get_args(Format)
 PathLike = str | os.PathLike
+__all__ = ["UnknownWordError", "WordVectors"]
 
 
-class UnknownWordError(KeyError):
-    """A word that is not in the vocabulary; the message suggests the closest ones."""
+class WordVectors(KeyedVectors):
+    """gensim's ``KeyedVectors`` with the corpus counts, the source and the run's tokenizer.
 
-    def __str__(self) -> str:  # KeyError would quote the whole message
-        return str(self.args[0])
-
-
-class WordVectors:
-    """Words, their vectors [V, N] in the vocabulary's index order, and optional counts [V].
-
-    The names are gensim's ``KeyedVectors``': ``index_to_key``, ``key_to_index``,
-    ``get_index``, ``most_similar``, ``similarity``, ``evaluate_word_pairs``,
-    ``save_word2vec_format``; ``kv`` is the KeyedVectors itself, for the rest of gensim's API.
-    As in gensim, ``save(path)`` pickles the KeyedVectors (``KeyedVectors.load(path)`` reads
-    it); ``save_torch(path)`` writes the small torch file that ``WordVectors.load`` reads
-    without unpickling.
-
-    Args:
-        words: the V words; unique, non-empty strings. Row j of ``vectors`` is ``words[j]``.
-        vectors: [V, N] floating tensor or array; copied to the CPU, float64 stays float64 and
-            every other dtype becomes float32.
-        counts: [V] corpus counts aligned with ``words``, or None when unknown (a word2vec
-            file carries none); "most frequent" then means the first rows.
-        source: where the vectors came from ("W1", "W2", "average"), if known.
+    ``WordVectors(vector_size, count, dtype)`` is gensim's empty constructor; build one from
+    words and vectors with ``from_vectors``, from a model with ``from_model``, from a file with
+    ``load``.
     """
 
     def __init__(
-        self,
+        self, vector_size: int, count: int = 0, dtype: Any = np.float32, mapfile_path: Any = None
+    ) -> None:
+        super().__init__(vector_size, count, dtype, mapfile_path)
+        self.source: str | None = None  # "W1", "W2" or "average", if known
+        self.tokenizer: str | None = None  # the run's tokenizer, if known
+        self._counts_known = False  # gensim makes up a "count" for word2vec files
+
+    @classmethod
+    def from_vectors(
+        cls,
         words: Sequence[str],
-        vectors: torch.Tensor | np.ndarray,
+        vectors: Any,
         counts: Sequence[int] | np.ndarray | None = None,
         source: str | None = None,
-    ) -> None:
-        vectors = torch.as_tensor(vectors).detach().cpu()
-        if vectors.dim() != 2 or not vectors.is_floating_point():
-            raise ValueError(
-                f"vectors must be a 2-D floating [V, N] tensor, got shape {tuple(vectors.shape)} "
-                f"and dtype {vectors.dtype}"
-            )
-        words = list(words)
-        if len(words) != vectors.shape[0]:
-            raise ValueError(
-                f"got {len(words)} words for {vectors.shape[0]} vectors {tuple(vectors.shape)}"
-            )
-        if not words:
-            raise ValueError("no words: a WordVectors needs at least one word")
-        for i, word in enumerate(words):
-            if not isinstance(word, str) or not word:
-                raise ValueError(f"word {i} must be a non-empty string, got {word!r}")
-        if len(set(words)) != len(words):
-            dup = next(w for w, n in Counter(words).items() if n > 1)
-            raise ValueError(f"word {dup!r} appears more than once")
-        if counts is not None:
-            counts = np.asarray(counts, dtype=np.int64)
-            if counts.shape != (len(words),):
-                raise ValueError(f"counts must have shape ({len(words)},), got {counts.shape}")
+        tokenizer: str | None = None,
+    ) -> WordVectors:
+        """Words and their vectors [V, N] (a numpy array or torch tensor, copied; float64 stays
+        float64, any other float becomes float32), with corpus counts [V] if known."""
+        words, rows, counts = checked(words, vectors, counts)
         if source is not None:
             check_choice("source", source, Source)
-        rows = vectors.to(torch.float64 if vectors.dtype == torch.float64 else torch.float32)
-        kv = KeyedVectors(vector_size=vectors.shape[1], dtype=rows.numpy().dtype.type)
-        kv.add_vectors(words, rows.numpy())  # a copy: never a view of W1/W2
+        dtype = np.float64 if rows.dtype == np.float64 else np.float32
+        wv = cls(rows.shape[1], 0, dtype)
+        wv.add_vectors(words, rows.astype(dtype, copy=False))  # a copy: never a view of W1/W2
         if counts is not None:
-            kv.allocate_vecattrs(["count"], [np.int64])
-            kv.expandos["count"][:] = counts
-        self.kv, self.counts, self.source = kv, counts, source
-
-    @property
-    def index_to_key(self) -> list[str]:
-        return self.kv.index_to_key
-
-    @property
-    def key_to_index(self) -> dict[str, int]:
-        return self.kv.key_to_index
-
-    @property
-    def vectors(self) -> torch.Tensor:
-        return torch.from_numpy(self.kv.vectors)  # [V, N], the KeyedVectors' own memory
+            wv.allocate_vecattrs(["count"], [np.int64])
+            wv.expandos["count"][:] = counts
+            wv._counts_known = True
+        wv.source, wv.tokenizer = source, tokenizer if isinstance(tokenizer, str) else None
+        return wv
 
     @classmethod
     def from_model(
         cls, module_or_model: Any, vocab: Any = None, source: str | None = None
     ) -> WordVectors:
-        """From a trained model and its vocabulary (anything with ``index_to_key`` and
-        ``counts``), or from a trained LightningModule alone, which holds both as ``.model``
-        and ``.vocab``. ``source``: "W1", "W2" or "average" (the default)."""
+        """From a trained model and its vocabulary (anything with ``index_to_key``, and
+        ``counts`` and ``tokenizer`` if known), or from a trained LightningModule alone, which
+        holds both as ``.model`` and ``.vocab``. ``source``: "W1", "W2" or "average" (the
+        default)."""
         model = module_or_model
         if vocab is None:
             if not (hasattr(model, "model") and hasattr(model, "vocab")):
@@ -127,99 +96,106 @@ class WordVectors:
             if vocab is None:
                 raise ValueError("the module has no vocabulary yet: train it with CBOWDataModule")
         source = source or "average"
+        check_choice("source", source, Source)
         words = list(vocab.index_to_key)
         if len(words) != model.vocab_size:
             raise ValueError(
                 f"the vocabulary has {len(words)} words but the model has V = {model.vocab_size}"
             )
-        return cls(words, model.embeddings(source), getattr(vocab, "counts", None), source)
-
-    @classmethod
-    def from_checkpoint(
-        cls, path: PathLike, source: str | None = None, trust_pickle: bool = False
-    ) -> WordVectors:
-        """From a training checkpoint, which carries the vocabulary (``read_checkpoint``);
-        ``source`` None: the run's own ``export.source``."""
-        found = read_checkpoint(path, trust_pickle)
-        source = source or found.source or "average"
-        return cls(found.words, found.vectors(source), found.counts, source)
+        counts, tokenizer = getattr(vocab, "counts", None), getattr(vocab, "tokenizer", None)
+        return cls.from_vectors(words, model.embeddings(source), counts, source, tokenizer)
 
     @classmethod
     def load(
-        cls, path: PathLike, source: str | None = None, trust_pickle: bool = False
+        cls, path: PathLike, *, source: str | None = None, trust_pickle: bool = False
     ) -> WordVectors:
-        """Any of: a checkpoint, word2vec text or binary, or a ``.pt`` file of ``save_torch()``.
-
-        ``source`` picks W1, W2 or their average from a checkpoint (default "average"); the
-        other files hold vectors already chosen, so giving ``source`` for them is an error.
-        """
+        """Any of: a training checkpoint, an ``.npz`` of ``save()``, a ``.pt`` of
+        ``save_torch()``, word2vec text or binary; none unpickled. ``source`` picks W1, W2 or
+        their average from a checkpoint (default: the run's own ``export.source``); the other
+        files hold vectors already chosen, so giving it for them is an error. gensim's own
+        pickle (``KeyedVectors.save``) loads only with ``trust_pickle=True``."""
         found = read_vectors(path, source, trust_pickle)
-        if isinstance(found, KeyedVectors):
-            wv = cls.__new__(cls)
-            wv.kv, wv.counts, wv.source = found, None, None  # gensim's made-up counts are none
-            return wv
         try:
-            return cls(*found)
-        except (ValueError, TypeError) as e:
+            return cls.from_vectors(
+                found.words, found.vectors, found.counts, found.source, found.tokenizer
+            )
+        except ValueError as e:
             raise ValueError(f"{path}: {e}") from None
 
-    # ---- queries ------------------------------------------------------------------------
+    @classmethod
+    def load_word2vec_format(
+        cls,
+        fname: PathLike,
+        fvocab: PathLike | None = None,
+        binary: bool = False,
+        encoding: str = "utf8",
+        unicode_errors: str = "strict",
+        limit: int | None = None,
+        datatype: Any = np.float32,
+        no_header: bool = False,
+    ) -> WordVectors:
+        """gensim's. A plain file (UTF-8, with a header, read whole into float32) is parsed
+        with numpy: the same values, and gensim's made-up descending ``count``."""
+        plain = fvocab is None and encoding in ("utf8", "utf-8") and unicode_errors == "strict"
+        plain = plain and limit is None and datatype is np.float32 and not no_header
+        found = read_word2vec(fname, binary) if plain else None
+        if found is None:
+            return super().load_word2vec_format(
+                fname, fvocab, binary, encoding, unicode_errors, limit, datatype, no_header
+            )
+        wv = cls.from_vectors(*found)
+        wv.allocate_vecattrs(["count"], [np.int64])
+        wv.expandos["count"][:] = np.arange(len(wv), 0, -1)
+        return wv
 
-    def __len__(self) -> int:
-        return len(self.index_to_key)
+    # ---- what gensim's class lacks --------------------------------------------------------
 
-    def __contains__(self, word: str) -> bool:
-        return word in self.key_to_index
+    @property
+    def counts(self) -> np.ndarray | None:
+        """The corpus counts [V] in index order, or None when unknown (a word2vec file)."""
+        return self.expandos.get("count") if self._counts_known else None
 
-    def __getitem__(self, word: str) -> torch.Tensor:
-        return self.vectors[self.get_index(word)]  # [N]
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.index_to_key)
 
-    def __repr__(self) -> str:
-        V, N = self.vectors.shape
-        return f"WordVectors(V={V}, N={N}, source={self.source!r}, dtype={self.vectors.dtype})"
+    def get_index(self, key: Any, default: int | None = None) -> int:
+        """gensim's: the row of ``key``; ``default`` if absent and given, else an
+        ``UnknownWordError`` (a ``KeyError``, as gensim raises) naming the closest words."""
+        index = super().get_index(key, -1)
+        if index >= 0:
+            return index
+        if default is not None:
+            return default
+        raise UnknownWordError(self.unknown_word_message(key))
 
-    def get_index(self, word: str, default: int | None = None) -> int:
-        """The row of ``word``; ``default`` if absent and given, else an UnknownWordError (a
-        KeyError, as gensim raises) naming the closest words."""
-        index = self.key_to_index.get(word, default)
-        if index is None:
-            raise UnknownWordError(self.unknown_word_message(word))
-        return index
-
-    def most_similar(
+    def get_mean_vector(
         self,
-        positive: str | Sequence[str] | None = None,
-        negative: str | Sequence[str] | None = None,
-        topn: int = 10,
-        restrict_vocab: int | None = None,
-    ) -> list[tuple[str, float]]:
-        """gensim's ``most_similar``: the ``topn`` words nearest by cosine to the mean of the
-        ``positive`` vectors minus the ``negative`` ones (3CosAdd for an analogy)."""
-        words = [positive] if isinstance(positive, str) else list(positive or [])
-        against = [negative] if isinstance(negative, str) else list(negative or [])
-        for word in words + against:
-            self.get_index(word)  # an unknown word is an UnknownWordError with suggestions
-        return self.kv.most_similar(words, against, topn=topn, restrict_vocab=restrict_vocab)
+        keys: Any,
+        weights: Any = None,
+        pre_normalize: bool = True,
+        post_normalize: bool = False,
+        ignore_missing: bool = True,
+    ) -> np.ndarray:
+        """gensim's; with ``ignore_missing=False`` (``most_similar``), an unknown key is an
+        ``UnknownWordError`` naming the closest words."""
+        if not ignore_missing:
+            for key in keys if isinstance(keys, list) else [keys]:
+                if isinstance(key, str | int | np.integer) and key not in self:
+                    raise UnknownWordError(self.unknown_word_message(key))
+        return super().get_mean_vector(keys, weights, pre_normalize, post_normalize, ignore_missing)
 
-    def similarity(self, w1: str, w2: str) -> float:
-        """gensim's ``similarity``: the cosine of the two words' vectors."""
-        self.get_index(w1), self.get_index(w2)
-        return float(self.kv.similarity(w1, w2))
+    def lookup(self, query: str, where: PathLike | None = None) -> str:
+        """The key ``query`` means: itself, else as the run's tokenizer normalises it, else
+        (no tokenizer known) case-insensitively (queries.py); an ``UnknownWordError`` naming
+        ``where`` and the closest words if none."""
+        key = find_keys(self, [query])[0]
+        if key is None:
+            raise UnknownWordError(self.unknown_word_message(query, where))
+        return key
 
-    def evaluate_word_pairs(self, pairs: PathLike, **kwargs: Any):
-        """gensim's ``evaluate_word_pairs`` on a ``word1<TAB>word2<TAB>score`` file: (Pearson,
-        Spearman, OOV %); keyword arguments go to gensim."""
-        return self.kv.evaluate_word_pairs(str(pairs), **kwargs)
-
-    def unknown_word_message(self, word: str, where: PathLike | None = None) -> str:
+    def unknown_word_message(self, word: Any, where: PathLike | None = None) -> str:
         """One line: the word is unknown (in ``where``), and the closest words."""
-        close = [word.lower()] if word.lower() in self else []
-        for query in dict.fromkeys([word, word.lower()]):  # a lower-cased vocabulary is usual
-            close += difflib.get_close_matches(query, self.index_to_key, n=3, cutoff=0.6)
-        close = list(dict.fromkeys(close))[:3]
-        hint = f"; did you mean: {', '.join(close)}?" if close else ""
-        of = f" of {where}" if where else ""
-        return f"{word!r} is not in the vocabulary{of} ({len(self)} words){hint}"
+        return unknown_word_message(self, word, where)
 
     def most_frequent(self, n: int) -> list[int]:
         """Row indices of the n most frequent words (the first n rows without counts)."""
@@ -227,65 +203,78 @@ class WordVectors:
             return list(range(min(n, len(self))))
         return np.argsort(-self.counts, kind="stable")[:n].tolist()
 
-    # ---- exports ------------------------------------------------------------------------
+    # ---- files ------------------------------------------------------------------------------
 
-    def to_keyed_vectors(self) -> KeyedVectors:
-        """The gensim ``KeyedVectors`` behind these vectors (shared, not copied)."""
-        return self.kv
+    def save(self, path: PathLike) -> None:  # type: ignore[override]
+        """An ``.npz`` of the words, vectors, counts, source and tokenizer (formats.py) that
+        ``WordVectors.load`` reads without unpickling. For gensim's own pickle, which gensim's
+        ``KeyedVectors.load`` reads, save ``to_keyed_vectors()``."""
+        if not all(isinstance(k, str) for k in self.index_to_key):
+            raise ValueError("save() holds string keys only; these vectors have other keys")
+        found = Found(self.index_to_key, self.vectors, self.counts, self.source, self.tokenizer)
+        atomic_write(path, lambda f: write_npz(f, found))
 
-    def to_embedding(
-        self, freeze: bool = True, padding_idx: int | None = None
-    ) -> tuple[nn.Embedding, dict[str, int]]:
-        """``nn.Embedding.from_pretrained`` in the vocabulary's order, and word -> index."""
-        emb = nn.Embedding.from_pretrained(
-            self.vectors.clone(), freeze=freeze, padding_idx=padding_idx
+    def save_word2vec_format(
+        self,
+        fname: PathLike,
+        fvocab: PathLike | None = None,
+        binary: bool = False,
+        total_vec: int | None = None,
+        write_header: bool = True,
+        prefix: str = "",
+        append: bool = False,
+        sort_attr: str | None = "count",
+    ) -> None:
+        """gensim's, the same bytes, written fast and whole: rows by descending ``sort_attr``
+        as gensim orders them (the vocabulary's order if None or absent), values as float32.
+        A word with whitespace, which the format cannot hold, is a ValueError."""
+        save_word2vec(
+            self, fname, fvocab, binary, total_vec, write_header, prefix, append, sort_attr
         )
-        return emb, dict(self.key_to_index)
-
-    def save_word2vec_format(self, path: PathLike, binary: bool = False) -> None:
-        """The word2vec format, text or binary, in the vocabulary's order (float32), by gensim.
-
-        ``gensim.models.KeyedVectors.load_word2vec_format(path, binary=binary)`` loads it.
-        Text keeps the shortest digits that give back the same float32 exactly.
-        """
-        for i, word in enumerate(self.index_to_key):
-            if any(c.isspace() for c in word):
-                raise ValueError(
-                    f"word {i} {word!r} contains whitespace, which the word2vec format cannot "
-                    "hold; save_torch() to a .pt file instead"
-                )
-        out = KeyedVectors(vector_size=self.kv.vector_size, dtype=np.float32)
-        out.add_vectors(self.index_to_key, self.kv.vectors.astype(np.float32))
-        # gensim writes by descending "count": descending ranks keep the vocabulary's order.
-        out.allocate_vecattrs(["count"], [np.int64])
-        out.expandos["count"][:] = np.arange(len(self), 0, -1)
-        with atomic_path(path) as tmp:
-            out.save_word2vec_format(str(tmp), binary=binary)
-
-    def save(self, path: PathLike) -> None:
-        """gensim's own: the KeyedVectors pickled in one file, read back by gensim's
-        ``KeyedVectors.load(path)`` (unpickling: for files you trust). ``save_torch`` writes a
-        file that ``WordVectors.load`` reads without unpickling."""
-        atomic_write(path, lambda f: self.kv.save(f))
 
     def save_torch(self, path: PathLike) -> None:
-        """A small torch file ``{vectors, words, counts, source}`` that ``load()`` reads."""
+        """A small torch file ``{vectors, words, counts, source, tokenizer}`` that ``load()``
+        reads with ``weights_only=True``."""
+        import torch
+
         obj = {
-            "vectors": self.vectors.clone(),
+            "vectors": torch.from_numpy(self.vectors.copy()),
             "words": list(self.index_to_key),
             "counts": None if self.counts is None else self.counts.tolist(),
             "source": self.source,
+            "tokenizer": self.tokenizer,
         }
         atomic_write(path, lambda f: torch.save(obj, f))
 
     def export(self, path: PathLike, format: str) -> None:
-        """Write in one of FORMATS: "word2vec", "word2vec-binary" or "pt"."""
-        if format not in FORMATS:
-            raise ValueError(f"format must be one of {FORMATS}, got {format!r}")
+        """Write in one of "word2vec", "word2vec-binary" (the vocabulary's order, as a run's
+        ``embeddings.txt``), "npz" (``save``) or "pt" (``save_torch``)."""
+        check_choice("format", format, VectorFormat)
         if format == "pt":
             self.save_torch(path)
+        elif format == "npz":
+            self.save(path)
         else:
-            self.save_word2vec_format(path, binary=format == "word2vec-binary")
+            self.save_word2vec_format(path, binary=format == "word2vec-binary", sort_attr=None)
+
+    def to_keyed_vectors(self) -> KeyedVectors:
+        """A copy as gensim's own class, with the same keys, vectors and attributes: for code
+        that needs exactly it, such as gensim's pickle ``save`` for gensim's ``load``."""
+        kv = KeyedVectors(self.vector_size, 0, self.vectors.dtype)
+        kv.add_vectors(self.index_to_key, self.vectors)
+        for name, values in self.expandos.items():
+            kv.allocate_vecattrs([name], [values.dtype])
+            kv.expandos[name][:] = values
+        return kv
+
+    def to_embedding(
+        self, freeze: bool = True, padding_idx: int | None = None, unknown: str | None = None
+    ) -> tuple[Any, dict[str, int]]:
+        """``nn.Embedding.from_pretrained`` of the vectors, and the key -> row map, with an
+        optional padding row (zeros) and unknown-word row (the mean vector): embedding.py."""
+        from .embedding import to_embedding
+
+        return to_embedding(self.vectors, self.key_to_index, freeze, padding_idx, unknown)
 
     def write_projector(
         self,
@@ -298,4 +287,9 @@ class WordVectors:
         log directory or through a ``SummaryWriter``; returns the labels (projector.py)."""
         from .projector import write_projector
 
-        return write_projector(self, log_dir_or_writer, top_n, tag, global_step)
+        if top_n is not None and top_n < 1:
+            raise ValueError(f"top_n must be >= 1 or None, got {top_n}")
+        rows = self.most_frequent(len(self) if top_n is None else top_n)
+        words = [self.index_to_key[i] for i in rows]
+        tag = tag or f"embeddings/{self.source or 'vectors'}"
+        return write_projector(words, self.vectors[rows], log_dir_or_writer, tag, global_step)
