@@ -9,8 +9,8 @@ import pytest
 import torch
 from gensim.models import KeyedVectors
 
-from cbow_torch.data.corpus import CBOWDataError
 from cbow_torch.data.datamodule import CBOWDataModule
+from cbow_torch.data.errors import CBOWDataError
 from cbow_torch.data.prepare import main as prepare_main
 from cbow_torch.data.prepare import prepare
 from cbow_torch.vectors.commands import main as tools_main

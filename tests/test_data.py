@@ -25,10 +25,12 @@ from torch.utils.data import DataLoader, DistributedSampler
 from cbow_torch import reference
 from cbow_torch.__main__ import main as cbow_torch_main
 from cbow_torch.data import suggest
-from cbow_torch.data.corpus import CBOWDataError, read_chunks, resolve_corpus
+from cbow_torch.data.corpus import resolve_corpus
 from cbow_torch.data.datamodule import CBOWDataModule
+from cbow_torch.data.errors import CBOWDataError
 from cbow_torch.data.options import PrepareOptions
 from cbow_torch.data.prepare import FILES, FORMAT, cache_key, prepare
+from cbow_torch.data.reading import read_chunks
 from cbow_torch.data.suggest import softmax_epoch_seconds, suggest_config
 from cbow_torch.data.text import Vocabulary
 from cbow_torch.data.windows import CBOWWindowDataset, WindowSampler, collate_batch
@@ -297,10 +299,12 @@ def test_prepare_writes_a_plain_dataset_directory(tmp_path):
         "max_vocab_size": None,
         "vocab_order": "frequency",
         "unk": False,
+        "encoding": "utf-8",
     }
     assert [s["path"] for s in meta["sources"]] == [str(corpus.resolve())]
     dm = ready(CBOWDataModule(dataset=str(out), window=1, val_fraction=0))
     assert dm.vocab.counts == [5, 3, 2] and isinstance(dm.prepared.ids, np.memmap)
+    assert dm.vocab.tokenizer == "whitespace"  # what meta.json records, for the vector tools
 
 
 def test_ids_are_int32_past_65535_words(tmp_path):

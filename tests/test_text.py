@@ -161,7 +161,23 @@ def test_vocabulary_save_load_round_trip(tmp_path):
     os.umask(umask)
     assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # an ordinary file, not mkstemp's 0600
     assert Vocabulary.from_dict(vocab.to_dict()) == vocab
-    assert vocab.to_dict() == {"words": ["café", ".", "naïve"], "counts": [2, 1, 1]}
+    assert vocab.to_dict() == {
+        "words": ["café", ".", "naïve"],
+        "counts": [2, 1, 1],
+        "tokenizer": None,
+    }
+
+
+def test_the_vocabulary_knows_its_tokenizer(tmp_path):
+    vocab = Vocabulary.from_counts({"b": 2, "a": 1}, "frequency", tokenizer="simple")
+    assert vocab.tokenizer == "simple" and Vocabulary(["a"]).tokenizer is None
+    again = Vocabulary.from_dict(vocab.to_dict())
+    assert again.tokenizer == "simple" and again == vocab
+    assert Vocabulary.from_dict({"words": ["a"]}).tokenizer is None  # an older checkpoint's
+    with pytest.raises(ValueError, match="'tokenizer' must be a name, got 3"):
+        Vocabulary.from_dict({"words": ["a"], "tokenizer": 3})
+    vocab.save(tmp_path / "vocab.tsv")
+    assert (tmp_path / "vocab.tsv").read_text() == "b\t2\na\t1\n"  # word<TAB>count, as ever
 
 
 def test_save_is_atomic(tmp_path):

@@ -34,7 +34,8 @@ import numpy as np
 
 from .. import __version__
 from ..atomic import atomic_write
-from .corpus import CBOWDataError, encode_corpus, resolve_corpus
+from .corpus import encode_corpus, resolve_corpus
+from .errors import CBOWDataError
 from .options import PrepareOptions
 from .text import Vocabulary
 
@@ -141,6 +142,8 @@ class PreparedDataset:
             reason = f"{Path(err.filename).name}: {err.strerror}" if named else str(err)
             reason = " ".join(reason.split())
             raise CBOWDataError(f"{what} {path}: {reason}: prepare it again") from None
+        options = meta.get("options")
+        vocab.tokenizer = options.get("tokenizer") if isinstance(options, dict) else None
         counts = (ids.ndim, len(ids), len(vocab), docs.ndim)
         if counts != (1, meta.get("tokens"), meta.get("vocab_size"), 1) or (
             len(ids) and int(ids.max()) >= len(vocab)
