@@ -3,8 +3,13 @@ tokenizer and option, on one process and on several; and prepare's interruptions
 
 import bz2
 import gzip
+import os
 import random
 import re
+import signal
+import subprocess
+import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -199,3 +204,115 @@ def test_ids_docs_and_vocabulary_are_the_references(
         assert np.array_equal(np.load(out / "docs.npy"), docs), changes
         assert Vocabulary.load(out / "vocab.tsv") == vocab, changes
         assert sorted(p.name for p in out.iterdir()) == ["docs.npy", "ids.npy", "vocab.tsv"]
+
+
+def test_the_vocabulary_names_its_tokenizer(tmp_path):
+    got = encode_corpus([bundled_corpus()], tmp_path / "a", PrepareOptions(tokenizer=capitals))
+    assert got.tokenizer == f"{__name__}.capitals"
+    got = encode_corpus([bundled_corpus()], tmp_path / "b", PrepareOptions(tokenizer="course"))
+    assert got.tokenizer == "course"
+
+
+def test_a_progress_bar_with_words_per_second(tmp_path, capsys):
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("some words here\n" * 400)
+
+    def slow(text):  # ten chunks of 0.3 s: past the bar's 2 s delay
+        time.sleep(0.3)
+        return text.split()
+
+    encode_corpus([corpus], tmp_path / "a", PrepareOptions(tokenizer=slow), 640, progress=True)
+    err = capsys.readouterr().err
+    assert "prepare" in err and "words/s" in err and "100%" in err
+    encode_corpus([corpus], tmp_path / "b", PrepareOptions(tokenizer="whitespace"), progress=True)
+    assert capsys.readouterr().err == ""  # done before the bar would show
+    encode_corpus([corpus], tmp_path / "c", PrepareOptions(tokenizer=slow), 640)
+    assert capsys.readouterr().err == ""  # stderr is no terminal here: no bar by default
+
+
+# ---- an interrupted prepare, and one that would not fit in memory -------------------------
+
+
+def prepare_process(tmp_path, *args, setup=""):
+    """``cbow-torch prepare`` in a process of its own, started after ``setup`` (Python)."""
+    code = f"{setup}\nimport sys\nfrom cbow_torch.__main__ import main\nmain(sys.argv[1:])"
+    return subprocess.Popen(
+        [sys.executable, "-c", code, "prepare", *map(str, args)],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def big_corpus(tmp_path) -> Path:
+    """The Lee corpus repeated to 9 MB: past PARALLEL_BYTES, so prepare starts its workers."""
+    corpus = tmp_path / "big.txt"
+    text = bundled_corpus().read_text(encoding="utf-8")
+    corpus.write_text(text * (9_000_000 // len(text) + 1), encoding="utf-8")
+    return corpus
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}").exists() and "zombie" not in Path(f"/proc/{pid}/status").read_text()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc for the workers")
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL])
+def test_an_interrupted_prepare_leaves_no_dataset(tmp_path, sig):
+    corpus = big_corpus(tmp_path)
+    process = prepare_process(tmp_path, corpus, "--out", "ds", "--tokenizer", "course")
+    deadline = time.monotonic() + 120
+    while not [p for p in tmp_path.glob(".ds.*/raw.i32") if p.stat().st_size]:  # midway
+        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+        time.sleep(0.05)
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+    assert len(children) >= 2  # the workers
+    process.send_signal(sig)
+    _, err = process.communicate(timeout=60)
+    assert not (tmp_path / "ds").exists()
+    while any(alive(int(pid)) for pid in children):  # no worker outlives prepare
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert "Traceback" not in err
+    if sig == signal.SIGKILL:  # nothing could remove the directory it was building
+        assert process.returncode == -signal.SIGKILL
+        assert [p.name for p in tmp_path.glob(".ds.*")]
+        return
+    assert process.returncode == {signal.SIGINT: 130, signal.SIGTERM: 143}[sig]
+    assert err.count("\n") == 1 and "nothing was written to --out ds" in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.txt"]  # nothing half-written
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ulimit -v, /proc")
+def test_a_corpus_too_large_for_the_memory_is_refused_before_it_starts(tmp_path):
+    corpus = tmp_path / "hashes.txt"  # 1.2M words, every one new
+    rng = np.random.default_rng(0)
+    words = [f"{v:012x}" for v in rng.integers(0, 2**48, 1_200_000).tolist()]
+    corpus.write_text("\n".join(" ".join(words[i : i + 12]) for i in range(0, len(words), 12)))
+    limit = (  # 300 MB of address space past what the process holds once started
+        "import resource, re; from pathlib import Path\n"
+        "size = int(re.search(r'VmSize:\\s+(\\d+)', Path('/proc/self/status').read_text())[1])\n"
+        "room = size * 1024 + 300 * 2**20\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (room, room))"
+    )
+    process = prepare_process(
+        tmp_path, corpus, "--out", "ds", "--tokenizer", "whitespace", setup=limit
+    )
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 2 and out == "" and err.count("\n") == 1, err
+    assert err.startswith(f"cbow-torch: error: preparing {corpus} (")
+    assert "1.2M words of which 1.2M distinct) needs about" in err and "is available" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hashes.txt"]  # before it started
+    words = corpus.read_text().split()[:120_000]  # a tenth of it fits, and is prepared
+    corpus.write_text(" ".join(words))
+    process = prepare_process(
+        tmp_path, corpus, "--out", "ds", "--tokenizer", "whitespace", setup=limit
+    )
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 0 and "wrote ds: 120,000 tokens" in out, err

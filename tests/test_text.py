@@ -1,6 +1,7 @@
 """Tokenizers (the course's NLTK 3.5 pipeline by hand) and the Vocabulary."""
 
 import os
+import random
 
 import numpy as np
 import pytest
@@ -132,6 +133,44 @@ def test_vocabulary_min_count_and_max_size():
         Vocabulary.from_tokens(TOKENS, min_count=0)
     with pytest.raises(ValueError, match="order"):
         Vocabulary.from_tokens(TOKENS, order="random")
+
+
+def plain_vocabulary(counts, order, min_count, max_size, unk):
+    """The definition, written the plain way: sort (word, count) pairs."""
+    kept = [(w, c) for w, c in counts.items() if c >= min_count and not (unk and w == UNK)]
+    kept.sort(key=lambda wc: (-wc[1], wc[0]))
+    kept = kept if max_size is None else kept[: max_size - 1 if unk else max_size]
+    if unk:
+        kept.append((UNK, sum(counts.values()) - sum(c for _, c in kept)))
+        kept.sort(key=lambda wc: (-wc[1], wc[0]))
+    if order == "alphabetical":
+        kept.sort()
+    return [w for w, _ in kept], [c for _, c in kept]
+
+
+def test_from_counts_is_the_plain_definition():
+    """Ties, <unk> among them, a literal "<unk>", words on either side of it in code point
+    order, min_count, max_size: on random small vocabularies."""
+    rng = random.Random(1)
+    pieces = ["a", "b", "<", "<unk>", "<u", "<unl", "=", ";", "é", "Z", "zz", "<unj", ""]
+    for _ in range(3000):
+        words = {rng.choice(pieces[:-1]) + rng.choice(pieces) for _ in range(rng.randint(1, 12))}
+        counts = {w: rng.randint(1, 4) for w in words}
+        order = rng.choice(["frequency", "alphabetical"])
+        settings = (order, rng.randint(1, 3), rng.choice([None, 1, 2, 3, 5]), rng.random() < 0.5)
+        vocab = Vocabulary.from_counts(counts, *settings)
+        assert (vocab.index_to_key, vocab.counts) == plain_vocabulary(counts, *settings)
+
+
+def test_simple_tokenizer_is_simple_preprocess_on_any_text():
+    """ASCII text (str.translate and str.split) and the rest (one regex), against gensim."""
+    from gensim.utils import simple_preprocess
+
+    rng = random.Random(0)
+    for alphabet in ["aB_1 \n\t.-'xyzQ", "ab_1 \n.-'éİß日本ΩЖ٣²ǅ\u0301\u00a0\x1cx"]:
+        for _ in range(3000):
+            text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60)))
+            assert tokenize(text, "simple") == simple_preprocess(text), text
 
 
 def test_encode_drops_or_maps_unknown_words():

@@ -14,8 +14,11 @@ The per-token work is in compiled code: the tokenizer (``str.split``, ``re``), o
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
 import signal
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import chain, compress
@@ -115,11 +118,19 @@ def _as_list(tokens) -> list:
 _COUNTER: TaskCounter | None = None
 
 
-def init_worker(tokenizer: str | Callable, line_per_document: bool, encoding: str) -> None:
-    """A pool worker's start: Ctrl-C is the parent's to handle, SIGTERM ends it quietly."""
+def init_worker(
+    parent: int, tokenizer: str | Callable, line_per_document: bool, encoding: str
+) -> None:
+    """A pool worker's start: Ctrl-C is the parent's to handle, SIGTERM ends it quietly, and
+    so does its parent's end, however it came (on Linux: ``kill -9`` leaves no worker behind)."""
     global _COUNTER
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # it ended before that took hold
+            os._exit(0)
     _COUNTER = TaskCounter(tokenizer, line_per_document, encoding)
 
 

@@ -6,7 +6,7 @@ What grows with the corpus while it is prepared (the ids themselves go to disk):
 - its distinct words: each one's string and entries in this process's numbering, counts and
   vocabulary (about 400 bytes), and in each worker's numbering (about 200 bytes);
 - with ``line_per_document``, the documents' starts (24 bytes each);
-- and, fixed, each worker's task of a few MB (about 25 bytes a byte of text).
+- and, fixed, each worker's task of a few MB (about 25 bytes a byte of text), and 50 MB.
 
 The distinct words are estimated from the start of the first file (its first chunk, tokenised)
 by Heaps' law, distinct words growing as tokens ** 0.6, which English text follows closely;
@@ -39,7 +39,7 @@ WORD_BYTES = 400  # a distinct word, in this process
 WORKER_WORD_BYTES = 200  # a distinct word, in each worker
 DOC_BYTES = 24
 TASK_BYTES_PER_BYTE = 25
-BASE_BYTES = 200 << 20  # the interpreter, numpy and what a pass holds besides
+SLACK_BYTES = 50 << 20  # what a pass holds besides (the interpreter is loaded already)
 HEAPS_EXPONENT = 0.6
 _SAMPLE_BYTES = 1 << 20
 _COMPRESSION = 4  # bytes of text per byte of a .gz or .bz2 file, until the sample says
@@ -52,7 +52,7 @@ def check_memory(
     available = available_memory()
     if available is None:
         return
-    fixed = BASE_BYTES + workers * task_bytes * TASK_BYTES_PER_BYTE
+    fixed = SLACK_BYTES + workers * task_bytes * TASK_BYTES_PER_BYTE
     per_word = WORD_BYTES + workers * WORKER_WORD_BYTES
     on_disk = sum(p.stat().st_size for p in files)
     # At most a word a byte of text: if even that fits, the corpus is not read to estimate.

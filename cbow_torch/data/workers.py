@@ -57,7 +57,8 @@ def count_corpus(
     encoding = options.encoding
     tasks = _tasks(files, chunk_bytes, encoding, per_task)
     bound = (options.tokenizer, options.line_per_document, encoding)
-    pool = context.Pool(workers, init_worker, bound) if context is not None else None
+    started = (os.getpid(), *bound)
+    pool = context.Pool(workers, init_worker, started) if context is not None else None
     try:
         if pool is None:
             counter = TaskCounter(*bound)
