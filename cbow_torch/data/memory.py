@@ -55,9 +55,10 @@ def check_memory(
     fixed = SLACK_BYTES + workers * task_bytes * TASK_BYTES_PER_BYTE
     per_word = WORD_BYTES + workers * WORKER_WORD_BYTES
     on_disk = sum(p.stat().st_size for p in files)
-    # At most a word a byte of text: if even that fits, the corpus is not read to estimate.
+    # At most a new word (or a document) every two bytes of text, a letter and a space: if
+    # even that fits, the corpus is not read to estimate.
     text_bytes = sum(_text_bytes(p, _COMPRESSION) for p in files)
-    if fixed + text_bytes * (per_word + DOC_BYTES) <= available:
+    if fixed + text_bytes / 2 * (per_word + DOC_BYTES) <= available:
         return
     tokens, words, docs, text_bytes = estimate(files, options)
     need = fixed + words * per_word + docs * DOC_BYTES

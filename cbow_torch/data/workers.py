@@ -50,8 +50,9 @@ def count_corpus(
         workers = cpus() if total >= PARALLEL_BYTES else 1
     context = _context(options.tokenizer) if workers > 1 else None
     workers = workers if context is not None else 1
-    # Enough tasks to keep every worker busy to the end, few enough to merge cheaply.
-    per_task = min(_MAX_TASK_CHUNKS * chunk_bytes, max(chunk_bytes, total // (4 * workers)))
+    # Two tasks a worker, or tasks of 8 chunks: each task numbers its distinct words afresh, so
+    # fewer, larger tasks cost less; two a worker keep the workers even to the end.
+    per_task = min(_MAX_TASK_CHUNKS * chunk_bytes, max(chunk_bytes, total // (2 * workers)))
     check_memory(files, options, workers, per_task)
     tally, warned = Tally(raw, len(files)), set()
     encoding = options.encoding
