@@ -289,7 +289,7 @@ def test_a_damaged_compressed_corpus_in_fit_is_one_line(tmp_path):
 
 def test_a_corpus_directory_names_its_broken_compressed_file(tmp_path):
     (tmp_path / "a.txt").write_text("some words\n")
-    (tmp_path / "b.txt.gz").write_bytes(b"not gzip at all\n")  # was skipped without a word
+    (tmp_path / "b.txt.gz").write_bytes(b"not gzip at all\n")  # named, not skipped
     with pytest.raises(CBOWDataError) as info:
         resolve_corpus(str(tmp_path))
     assert one_line(info.value).startswith(f"corpus file {tmp_path / 'b.txt.gz'} is cut short")

@@ -646,7 +646,7 @@ def test_the_encoding_option_reads_other_encodings(tmp_path, capsys):
     assert dataset.vocab.index_to_key == ["café", "carte", "crème", "la"]
     assert dataset.meta["options"]["encoding"] == "iso8859-1"  # Python's name for it
     with pytest.warns(UserWarning, match=r"latin1.txt is not valid UTF-8 \(invalid continuation"):
-        utf8 = prepare(str(corpus), tmp_path / "utf8")  # as before: U+FFFD, one warning
+        utf8 = prepare(str(corpus), tmp_path / "utf8")  # UTF-8: U+FFFD, one warning
     assert utf8.vocab.index_to_key == ["caf", "carte", "cr", "la", "me"]
     with pytest.raises(SystemExit) as done:
         cbow_torch_main(

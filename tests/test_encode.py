@@ -24,7 +24,7 @@ from cbow_torch.data.text import UNK, Vocabulary, get_tokenizer
 
 
 def reference_chunks(path: Path, chunk_bytes: int) -> list[str]:
-    """The corpus file's text as read_chunks has always cut it: blocks of ``chunk_bytes`` read
+    """The corpus file's text as read_chunks cuts it: blocks of ``chunk_bytes`` read
     from the file, each cut after its last newline (a longer line at its last space, else
     between two UTF-8 characters), decoded with U+FFFD for bad bytes; a leading BOM dropped."""
     opener = gzip.open if path.suffix == ".gz" else bz2.open if path.suffix == ".bz2" else open

@@ -2,8 +2,8 @@
 of about 1 MB at line ends, and decoded.
 
 The chunks are the units the tokenizers see (a whole chunk, or each of its lines), so where they
-are cut is part of what a corpus prepares to: ``read_pieces`` cuts the bytes the one way it always
-has, and every reader (one process or several) decodes those same pieces. A file whose
+are cut is part of what a corpus prepares to: ``read_pieces`` cuts the bytes in one fixed way,
+and every reader (one process or several) decodes those same pieces. A file whose
 compressed stream is cut short or corrupt is a ``CBOWDataError`` naming it, wherever it breaks.
 
 ``encoding`` is any text encoding Python knows in which the ASCII characters are single bytes
