@@ -1,6 +1,8 @@
 """Inputs that are not what they claim: corpora that are not text, vectors files whose header
 does not match what they hold. Each is one line that names the file, before anything is written."""
 
+import bz2
+import gzip
 import os
 import shutil
 
@@ -9,8 +11,9 @@ import pytest
 import torch
 from gensim.models import KeyedVectors
 
-from cbow_torch.data.corpus import CBOWDataError
+from cbow_torch.data.corpus import bundled_corpus, resolve_corpus
 from cbow_torch.data.datamodule import CBOWDataModule
+from cbow_torch.data.errors import CBOWDataError
 from cbow_torch.data.prepare import main as prepare_main
 from cbow_torch.data.prepare import prepare
 from cbow_torch.vectors.commands import main as tools_main
@@ -227,3 +230,66 @@ def test_prepare_without_out_is_one_line(tmp_path, capsys):
     assert capsys.readouterr().err == (
         "cbow-torch: error: --out is required (see cbow-torch prepare --help)\n"
     )
+
+
+# ---- compressed corpora that are cut short or corrupt -------------------------------------
+
+COMPRESS = {".gz": gzip.compress, ".bz2": lambda data: bz2.compress(data, 1)}  # 100 kB blocks
+
+
+def damaged(tmp_path, suffix, damage):
+    """The Lee corpus compressed, then its last third cut off or 200 bytes there zeroed: the
+    start still reads as text, so the file is refused only when prepare reaches the damage."""
+    data = bytearray(COMPRESS[suffix](bundled_corpus().read_bytes()))
+    at = len(data) * 2 // 3
+    if damage == "cut":
+        del data[at:]
+    else:
+        data[at : at + 200] = bytes(200)
+    path = tmp_path / f"lee{suffix}"
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize("damage", ["cut", "corrupt"])
+@pytest.mark.parametrize("suffix", [".gz", ".bz2"])
+def test_a_damaged_compressed_corpus_is_one_line(tmp_path, capsys, suffix, damage):
+    path = damaged(tmp_path, suffix, damage)
+    assert resolve_corpus(str(path)) == [path]  # its start is text
+    with pytest.raises(CBOWDataError) as info:
+        prepare(str(path), tmp_path / "ds")
+    message = one_line(info.value)
+    assert message.startswith(f"corpus file {path} is cut short or corrupt (")
+    tool = {".gz": "gzip", ".bz2": "bzip2"}[suffix]
+    assert message.endswith(f"check it with {tool} -t, then download or compress it again")
+    assert prepare_main([str(path), "--out", str(tmp_path / "ds")]) == 2
+    err = capsys.readouterr().err
+    assert err == f"cbow-torch: error: {message}\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]  # nothing half-written
+
+
+def test_a_damaged_compressed_corpus_in_fit_is_one_line(tmp_path):
+    from test_training import fit_args
+
+    from cbow_torch import fit
+    from cbow_torch.train.cli import main as fit_main
+
+    path = damaged(tmp_path, ".gz", "cut")
+    args = [a for a in fit_args(tmp_path) if not a.startswith("--data.corpus")]
+    with pytest.raises(SystemExit) as error:
+        fit_main([*args, f"--data.corpus={path}"])
+    assert str(error.value.code) == (
+        f"cbow-torch: error: corpus file {path} is cut short or corrupt (Compressed file ended "
+        "before the end-of-stream marker was reached): check it with gzip -t, then download or "
+        "compress it again"
+    )
+    with pytest.raises(ValueError, match=f"corpus file {path} is cut short or corrupt"):
+        fit(path, config="default", out_dir=tmp_path / "runs", trainer__max_steps=2)
+
+
+def test_a_corpus_directory_names_its_broken_compressed_file(tmp_path):
+    (tmp_path / "a.txt").write_text("some words\n")
+    (tmp_path / "b.txt.gz").write_bytes(b"not gzip at all\n")  # named, not skipped
+    with pytest.raises(CBOWDataError) as info:
+        resolve_corpus(str(tmp_path))
+    assert one_line(info.value).startswith(f"corpus file {tmp_path / 'b.txt.gz'} is cut short")

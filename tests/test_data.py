@@ -1,5 +1,6 @@
 """Corpus reading, prepared datasets, CBOWWindowDataset, CBOWDataModule, and every bad input."""
 
+import ast
 import bz2
 import dataclasses
 import gzip
@@ -26,10 +27,12 @@ from cbow_torch import reference
 from cbow_torch.__main__ import main as cbow_torch_main
 from cbow_torch.checkpoint import read_checkpoint
 from cbow_torch.data import suggest
-from cbow_torch.data.corpus import CBOWDataError, read_chunks, resolve_corpus
+from cbow_torch.data.corpus import resolve_corpus
 from cbow_torch.data.datamodule import CBOWDataModule
+from cbow_torch.data.errors import CBOWDataError
 from cbow_torch.data.options import PrepareOptions
 from cbow_torch.data.prepare import FILES, FORMAT, cache_key, prepare
+from cbow_torch.data.reading import read_chunks
 from cbow_torch.data.suggest import softmax_epoch_seconds, suggest_config
 from cbow_torch.data.text import Vocabulary
 from cbow_torch.data.windows import CBOWWindowDataset, WindowSampler, collate_batch
@@ -298,10 +301,12 @@ def test_prepare_writes_a_plain_dataset_directory(tmp_path):
         "max_vocab_size": None,
         "vocab_order": "frequency",
         "unk": False,
+        "encoding": "utf-8",
     }
     assert [s["path"] for s in meta["sources"]] == [str(corpus.resolve())]
     dm = ready(CBOWDataModule(dataset=str(out), window=1, val_fraction=0))
     assert dm.vocab.counts == [5, 3, 2] and isinstance(dm.prepared.ids, np.memmap)
+    assert dm.vocab.tokenizer == "whitespace"  # what meta.json records, for the vector tools
 
 
 def test_ids_are_int32_past_65535_words(tmp_path):
@@ -386,6 +391,43 @@ def test_prepare_starts_without_lightning():
     code = "import sys, cbow_torch.data.prepare, cbow_torch.vectors.commands; "
     code += "sys.exit('pytorch_lightning' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], timeout=120).returncode == 0
+
+
+def test_a_whole_prepare_imports_neither_torch_nor_lightning_nor_numba(tmp_path):
+    """On two worker processes, the bundled corpus (found without importing gensim)."""
+    code = (
+        "import sys\n"
+        "from cbow_torch.__main__ import main\n"
+        "try:\n"
+        "    main(['prepare', 'lee', '--out', sys.argv[1], '--workers', '2'])\n"
+        "finally:\n"
+        "    print(sorted({m.split('.')[0] for m in sys.modules}), file=sys.stderr)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "ds")], capture_output=True, text=True
+    )
+    assert run.returncode == 0 and "wrote" in run.stdout, run.stderr
+    loaded = set(eval(run.stderr.splitlines()[-1]))
+    assert not loaded & {"torch", "pytorch_lightning", "lightning", "numba", "gensim", "scipy"}
+    assert "multiprocessing" in loaded  # it did start the workers
+
+
+def test_the_data_package_has_no_import_cycle():
+    """Relative imports between cbow_torch/data modules, TYPE_CHECKING and local ones too."""
+    graph = {}
+    for path in (ROOT / "cbow_torch" / "data").glob("*.py"):
+        imports = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                imports |= {node.module} if node.module else {a.name for a in node.names}
+        graph[path.stem] = {m.split(".")[0] for m in imports}
+
+    def cycle(node, path):
+        if node in path:
+            return path[path.index(node) :] + [node]
+        return next(filter(None, (cycle(n, [*path, node]) for n in graph.get(node, ()))), None)
+
+    assert [cycle(module, []) for module in graph] == [None] * len(graph)
 
 
 def test_prepare_suggests_the_config_that_fits(tmp_path, capsys):
@@ -598,6 +640,31 @@ def test_chunks_end_at_line_ends(tmp_path):
     assert "".join(chunks) == "é" * 301 and len(chunks) > 5
 
 
+def test_the_encoding_option_reads_other_encodings(tmp_path, capsys):
+    corpus = tmp_path / "latin1.txt"
+    corpus.write_bytes("Café crème, à la carte.\n".encode("latin-1") * 30)
+    dataset = prepare(str(corpus), tmp_path / "ds", encoding="latin-1")
+    assert dataset.vocab.index_to_key == ["café", "carte", "crème", "la"]
+    assert dataset.meta["options"]["encoding"] == "iso8859-1"  # Python's name for it
+    with pytest.warns(UserWarning, match=r"latin1.txt is not valid UTF-8 \(invalid continuation"):
+        utf8 = prepare(str(corpus), tmp_path / "utf8")  # UTF-8: U+FFFD, one warning
+    assert utf8.vocab.index_to_key == ["caf", "carte", "cr", "la", "me"]
+    with pytest.raises(SystemExit) as done:
+        cbow_torch_main(
+            ["prepare", str(corpus), "--out", str(tmp_path / "cli"), "--encoding", "cp1252"]
+        )
+    assert done.value.code == 0 and "café" in Vocabulary.load(tmp_path / "cli" / "vocab.tsv")
+    capsys.readouterr()
+    dm = prepared(
+        tmp_path, corpus, tokenizer="simple", encoding="latin-1", window=1, val_fraction=0
+    )
+    assert "crème" in dm.vocab
+    assert dm.path != datamodule(tmp_path, corpus, tokenizer="simple").path  # another cache
+    greek = tmp_path / "greek.txt"  # refused as UTF-8: see test_bad_data.py
+    greek.write_bytes("Η γρήγορη καφέ αλεπού πηδά πάνω από το σκυλί.\n".encode("iso-8859-7") * 20)
+    assert "καφέ" in prepare(str(greek), tmp_path / "el", encoding="iso-8859-7").vocab
+
+
 def test_non_utf8_bytes_are_replaced_with_a_warning(tmp_path):
     path = tmp_path / "latin1.txt"
     path.write_bytes("café au lait\n".encode("latin-1"))
@@ -669,10 +736,18 @@ def test_min_count_leaving_fewer_than_two_words(tmp_path):
         ({"val_fraction": 1.0}, "data.val_fraction must be in [0, 1)"),
         ({"batch_size": 0}, "data.batch_size must be >= 1"),
         ({"max_vocab_size": 1}, "data.max_vocab_size must be >= 2"),
+        ({"encoding": "latin-9x"}, "data.encoding 'latin-9x' is not a text encoding Python knows"),
+        ({"encoding": "base64"}, "data.encoding 'base64' is not a text encoding Python knows"),
+        ({"encoding": "utf-16"}, "iconv -f utf-16 -t UTF-8"),
     ],
 )
 def test_bad_options(tmp_path, option, message):
     assert message in one_line_error(lambda: datamodule(tmp_path, "x.txt", **option))
+
+
+def test_workers_below_one(tmp_path):
+    message = one_line_error(lambda: prepare("lee", tmp_path / "ds", workers=0))
+    assert message == "--workers must be >= 1 (or left out: every CPU), got 0"
 
 
 def test_val_fraction_too_small_for_a_window(tmp_path):

@@ -1,6 +1,7 @@
 """Tokenizers (the course's NLTK 3.5 pipeline by hand) and the Vocabulary."""
 
 import os
+import random
 
 import numpy as np
 import pytest
@@ -134,6 +135,44 @@ def test_vocabulary_min_count_and_max_size():
         Vocabulary.from_tokens(TOKENS, order="random")
 
 
+def plain_vocabulary(counts, order, min_count, max_size, unk):
+    """The definition, written the plain way: sort (word, count) pairs."""
+    kept = [(w, c) for w, c in counts.items() if c >= min_count and not (unk and w == UNK)]
+    kept.sort(key=lambda wc: (-wc[1], wc[0]))
+    kept = kept if max_size is None else kept[: max_size - 1 if unk else max_size]
+    if unk:
+        kept.append((UNK, sum(counts.values()) - sum(c for _, c in kept)))
+        kept.sort(key=lambda wc: (-wc[1], wc[0]))
+    if order == "alphabetical":
+        kept.sort()
+    return [w for w, _ in kept], [c for _, c in kept]
+
+
+def test_from_counts_is_the_plain_definition():
+    """Ties, <unk> among them, a literal "<unk>", words on either side of it in code point
+    order, min_count, max_size: on random small vocabularies."""
+    rng = random.Random(1)
+    pieces = ["a", "b", "<", "<unk>", "<u", "<unl", "=", ";", "é", "Z", "zz", "<unj", ""]
+    for _ in range(3000):
+        words = {rng.choice(pieces[:-1]) + rng.choice(pieces) for _ in range(rng.randint(1, 12))}
+        counts = {w: rng.randint(1, 4) for w in words}
+        order = rng.choice(["frequency", "alphabetical"])
+        settings = (order, rng.randint(1, 3), rng.choice([None, 1, 2, 3, 5]), rng.random() < 0.5)
+        vocab = Vocabulary.from_counts(counts, *settings)
+        assert (vocab.index_to_key, vocab.counts) == plain_vocabulary(counts, *settings)
+
+
+def test_simple_tokenizer_is_simple_preprocess_on_any_text():
+    """ASCII text (str.translate and str.split) and the rest (one regex), against gensim."""
+    from gensim.utils import simple_preprocess
+
+    rng = random.Random(0)
+    for alphabet in ["aB_1 \n\t.-'xyzQ", "ab_1 \n.-'éİß日本ΩЖ٣²ǅ\u0301\u00a0\x1cx"]:
+        for _ in range(3000):
+            text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60)))
+            assert tokenize(text, "simple") == simple_preprocess(text), text
+
+
 def test_encode_drops_or_maps_unknown_words():
     vocab = Vocabulary.from_tokens(TOKENS, "frequency", min_count=2)
     ids = vocab.encode(["a", "zzz", "e", "c", "b"])
@@ -161,7 +200,23 @@ def test_vocabulary_save_load_round_trip(tmp_path):
     os.umask(umask)
     assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # an ordinary file, not mkstemp's 0600
     assert Vocabulary.from_dict(vocab.to_dict()) == vocab
-    assert vocab.to_dict() == {"words": ["café", ".", "naïve"], "counts": [2, 1, 1]}
+    assert vocab.to_dict() == {
+        "words": ["café", ".", "naïve"],
+        "counts": [2, 1, 1],
+        "tokenizer": None,
+    }
+
+
+def test_the_vocabulary_knows_its_tokenizer(tmp_path):
+    vocab = Vocabulary.from_counts({"b": 2, "a": 1}, "frequency", tokenizer="simple")
+    assert vocab.tokenizer == "simple" and Vocabulary(["a"]).tokenizer is None
+    again = Vocabulary.from_dict(vocab.to_dict())
+    assert again.tokenizer == "simple" and again == vocab
+    assert Vocabulary.from_dict({"words": ["a"]}).tokenizer is None  # an older checkpoint's
+    with pytest.raises(ValueError, match="'tokenizer' must be a name, got 3"):
+        Vocabulary.from_dict({"words": ["a"], "tokenizer": 3})
+    vocab.save(tmp_path / "vocab.tsv")
+    assert (tmp_path / "vocab.tsv").read_text() == "b\t2\na\t1\n"  # word<TAB>count, as ever
 
 
 def test_save_is_atomic(tmp_path):

@@ -1,14 +1,13 @@
-"""A corpus on disk: its files, their text, and one pass that turns them into token ids.
+"""A corpus on disk: its files, checked as text, and the one pass that turns them into token ids.
 
 A corpus is a file, a directory (every text file under it, sorted by path), a glob, or a list of
 these; ``.gz`` and ``.bz2`` files are decompressed on the fly. ``None`` or ``"lee"`` is the
 bundled default, gensim's Lee background corpus (300 news stories, one per line), which is
 installed with gensim: nothing is ever downloaded.
 
-Text is read in chunks of about 1 MB cut at line ends, so memory stays bounded. Bytes that are
-not UTF-8 are replaced by U+FFFD, with one warning naming the file (a byte order mark at the
-start of a file is skipped). A file whose start is not text (NUL bytes, or mostly bytes that are
-not UTF-8) is refused when the corpus is resolved, before anything is written.
+A file whose start is not text (NUL bytes, or mostly bytes that are not valid in the encoding,
+UTF-8 by default) is refused when the corpus is resolved, before anything is written; reading
+it (reading.py) is the same for every tokenizer and number of processes.
 
 ``encode_corpus`` writes ``ids.npy`` (uint16 when the vocabulary fits, else int32), ``docs.npy``
 and ``vocab.tsv``; prepare.py makes them a dataset directory.
@@ -16,32 +15,29 @@ and ``vocab.tsv``; prepare.py makes them a dataset directory.
 
 from __future__ import annotations
 
-import bz2
 import glob
-import gzip
+import importlib.util
 import os
-import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .text import UNK, Vocabulary, get_tokenizer
+from .errors import CBOWDataError
+from .options import tokenizer_name
+from .reading import CHUNK_BYTES, COMPRESSED, label, read_head
+from .text import UNK, Vocabulary, select_words
+from .workers import count_corpus
 
 if TYPE_CHECKING:
     from .options import PrepareOptions
 
 BUNDLED = ("lee",)
-CHUNK_BYTES = 1 << 20
 _SNIFF_BYTES = 8192
 _TEXT_SAMPLE_BYTES = 1 << 16
 _MAX_NOT_TEXT = 0.25  # a share of characters; Latin-1 text read as UTF-8 has a few percent
 _CONTROLS = [chr(c) for c in range(32) if chr(c) not in "\t\n\r\f\v"] + ["\x7f"]
-
-
-class CBOWDataError(ValueError):
-    """A corpus or data option that cannot work; the message names it and the fix."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -49,34 +45,29 @@ class CBOWDataError(ValueError):
 
 
 def bundled_corpus() -> Path:
-    """gensim's Lee background corpus, shipped inside the gensim package."""
-    from gensim.test.utils import datapath
-
-    return Path(datapath("lee_background.cor"))
-
-
-def _open_binary(path: Path):
-    if path.suffix == ".gz":
-        return gzip.open(path, "rb")
-    if path.suffix == ".bz2":
-        return bz2.open(path, "rb")
-    return open(path, "rb")
+    """gensim's Lee background corpus, shipped inside the gensim package (found without
+    importing gensim, which takes a second or two)."""
+    gensim = importlib.util.find_spec("gensim")
+    if gensim is None or not gensim.submodule_search_locations:
+        raise CBOWDataError("the bundled corpus comes with gensim: pip install gensim")
+    return Path(gensim.submodule_search_locations[0], "test", "test_data", "lee_background.cor")
 
 
 def _is_text_file(path: Path) -> bool:
-    """Not hidden, readable, and its first 8 kB (decompressed) hold no NUL byte."""
+    """Not hidden, readable, and its first 8 kB (decompressed) hold no NUL byte; a compressed
+    file that cannot be decompressed is kept, to be refused by name."""
     if path.name.startswith(".") or not path.is_file():
         return False
     try:
-        with _open_binary(path) as f:
-            head = f.read(_SNIFF_BYTES)
-    except (OSError, EOFError):
-        return False
+        head = read_head(path, _SNIFF_BYTES)
+    except CBOWDataError:
+        return path.suffix in COMPRESSED
     return b"\0" not in head
 
 
-def resolve_corpus(corpus: str | Sequence[str] | None) -> list[Path]:
-    """The corpus files, in reading order; CBOWDataError for a path that yields none."""
+def resolve_corpus(corpus: str | Sequence[str] | None, encoding: str = "utf-8") -> list[Path]:
+    """The corpus files, in reading order; CBOWDataError for a path that yields none, an empty
+    file, or one that is not text in ``encoding`` (``check_text``)."""
     if corpus is None or corpus in BUNDLED:
         return [bundled_corpus()]
     specs = [corpus] if isinstance(corpus, (str, os.PathLike)) else list(corpus)
@@ -109,88 +100,35 @@ def resolve_corpus(corpus: str | Sequence[str] | None) -> list[Path]:
     for path in files:
         if path.stat().st_size == 0:
             raise CBOWDataError(f"corpus file {path} is empty: remove it or fill it with text")
-        check_text(path)
+        check_text(path, encoding)
     return files
 
 
-def check_text(path: Path, sample_bytes: int = _TEXT_SAMPLE_BYTES) -> None:
+def check_text(path: Path, encoding: str = "utf-8", sample_bytes: int = _TEXT_SAMPLE_BYTES) -> None:
     """CBOWDataError, naming ``path``, unless its first ``sample_bytes`` (decompressed) read as
-    text: no NUL byte (binaries and UTF-16 have them, UTF-8 text never does) and at most
-    ``_MAX_NOT_TEXT`` of the characters replaced when decoded as UTF-8 or control characters.
-    Text in any language passes; a file in another encoding with a few bad bytes passes too,
-    with read_chunks' warning."""
-    try:
-        with _open_binary(path) as f:
-            head = f.read(sample_bytes)
-    except (OSError, EOFError) as err:
-        raise CBOWDataError(f"corpus file {path} cannot be read: {err}") from None
+    text: no NUL byte (binaries and UTF-16 have them, text in an ASCII-compatible encoding never
+    does) and at most ``_MAX_NOT_TEXT`` of the characters replaced when decoded (as UTF-8 by
+    default) or control characters. Text in any language passes; a file in another encoding
+    with a few bad bytes passes too, with a warning when it is read."""
+    head = read_head(path, sample_bytes)
     if b"\0" in head:
         raise CBOWDataError(
             f"corpus file {path} holds NUL bytes, so it is not UTF-8 text (a binary file, or "
             "UTF-16: convert it with iconv -t UTF-8): give a text file"
         )
-    text = head.decode("utf-8", errors="replace")
+    text = head.decode(encoding, errors="replace")
     bad = text.count("\ufffd") + sum(text.count(c) for c in _CONTROLS)
     if text and bad > _MAX_NOT_TEXT * len(text):
         raise CBOWDataError(
             f"corpus file {path} is not text: {bad / len(text):.0%} of its first "
-            f"{len(text):,} characters are not UTF-8 or are control characters (a binary "
-            "file, or another encoding: convert it with iconv -t UTF-8): give a text file"
+            f"{len(text):,} characters are not {label(encoding)} or are control characters (a "
+            "binary file, or another encoding: name it with the encoding option, or convert "
+            "it with iconv -t UTF-8): give a text file"
         )
 
 
 def _hidden(path: Path, root: Path) -> bool:
     return any(part.startswith(".") for part in path.relative_to(root).parts)
-
-
-def read_chunks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[str]:
-    """The text of ``path`` in pieces of about ``chunk_bytes`` that end at a line end.
-
-    Non-UTF-8 bytes become U+FFFD, with one warning naming the file. A line longer than
-    ``chunk_bytes`` is cut at a space, or failing that between two characters.
-    """
-    warned, buffer, first = False, b"", True
-    with _open_binary(path) as f:
-        while True:
-            block = f.read(chunk_bytes)
-            buffer += block
-            if first:
-                buffer, first = buffer.removeprefix(b"\xef\xbb\xbf"), False
-            if not block:
-                cut = len(buffer)
-            else:
-                cut = buffer.rfind(b"\n") + 1
-                if cut == 0 and len(buffer) >= chunk_bytes:
-                    cut = buffer.rfind(b" ") + 1 or _utf8_boundary(buffer)
-                if cut == 0:
-                    continue
-            piece, buffer = buffer[:cut], buffer[cut:]
-            try:
-                text = piece.decode("utf-8")
-            except UnicodeDecodeError as err:
-                text = piece.decode("utf-8", errors="replace")
-                if not warned:
-                    warnings.warn(
-                        f"corpus file {path} is not valid UTF-8 ({err.reason} near byte "
-                        f"{err.start}); the bad bytes were replaced by U+FFFD",
-                        stacklevel=2,
-                    )
-                    warned = True
-            if text:
-                yield text
-            if not block:
-                return
-
-
-def _utf8_boundary(buffer: bytes) -> int:
-    """The largest cut <= len(buffer) that does not split a UTF-8 character (at least 1)."""
-    lead = len(buffer)
-    while lead > 1 and buffer[lead - 1] & 0xC0 == 0x80:  # back over continuation bytes
-        lead -= 1
-    lead -= 1  # buffer[lead] starts the last character
-    first = buffer[lead]
-    size = 1 if first < 0xC0 else 2 if first < 0xE0 else 3 if first < 0xF0 else 4
-    return len(buffer) if lead + size <= len(buffer) or lead == 0 else lead
 
 
 # ---------------------------------------------------------------------------------------------
@@ -202,91 +140,89 @@ def encode_corpus(
     out_dir: Path,
     options: PrepareOptions,
     chunk_bytes: int = CHUNK_BYTES,
+    workers: int | None = None,
+    progress: bool | None = None,
 ) -> Vocabulary:
     """Tokenise ``files`` once and write ``ids.npy``, ``docs.npy`` and ``vocab.tsv`` to ``out_dir``.
 
-    One pass: tokens get provisional ids in order of first sight, streamed to disk; then the
-    vocabulary is chosen from the counts and the stream is remapped in blocks. Peak memory is
-    about the id stream's working set plus the vocabulary plus one chunk.
+    One pass (counting.py, on ``workers`` processes): tokens get provisional ids in order of
+    first sight, streamed to disk; then the vocabulary is chosen from the counts and the stream
+    is remapped in blocks. A corpus that would need more memory than there is is refused first
+    (memory.py). ``progress``: a progress bar on stderr (default: when it is a terminal).
     """
-    tokenizer, line_per_document = options.tokenizer, options.line_per_document
-    min_count = options.min_count
-    tokenize = get_tokenizer(tokenizer)
     out_dir.mkdir(parents=True, exist_ok=True)
     raw_path = out_dir / "raw.i32"
-    seen: dict[str, int] = {}
-    counts = np.zeros(0, dtype=np.int64)
-    doc_starts, n_raw = [], 0
-    with open(raw_path, "wb") as raw:
-        for path in files:
-            for chunk in read_chunks(path, chunk_bytes):
-                docs = chunk.split("\n") if line_per_document else [chunk]
-                for doc in docs:
-                    tokens = tokenize(doc)
-                    if not tokens:
-                        continue
-                    if line_per_document:
-                        doc_starts.append(n_raw)
-                    new = set(tokens).difference(seen)
-                    for word in sorted(new):
-                        seen[word] = len(seen)
-                    pids = np.fromiter(map(seen.__getitem__, tokens), np.int32, len(tokens))
-                    if len(counts) < len(seen):
-                        counts = np.concatenate(
-                            [counts, np.zeros(len(seen) - len(counts), np.int64)]
-                        )
-                    counts += np.bincount(pids, minlength=len(seen))
-                    pids.tofile(raw)
-                    n_raw += len(pids)
-            if not line_per_document:
-                doc_starts.append(n_raw)  # windows never cross files
-    if not line_per_document:
-        doc_starts = [0] + doc_starts[:-1]
-    words = list(seen)
+    try:
+        with open(raw_path, "wb") as raw:
+            tally = count_corpus(files, raw, options, chunk_bytes, workers, progress)
+        vocab, remap = _choose(tally.words(), tally.word_counts(), files, options)
+        _write_ids(raw_path, tally, remap, options.line_per_document, len(vocab), out_dir)
+    finally:
+        raw_path.unlink(missing_ok=True)
+    vocab.save(out_dir / "vocab.tsv")
+    return vocab
+
+
+def _choose(words: list, counts: np.ndarray, files, options) -> tuple[Vocabulary, np.ndarray]:
+    """The vocabulary from the counts, and provisional id -> final id (-1: left out)."""
+    tokenizer = options.tokenizer
     if not words:
+        name = tokenizer if isinstance(tokenizer, str) else tokenizer.__name__
         raise CBOWDataError(
-            f"the tokenizer {tokenizer if isinstance(tokenizer, str) else tokenizer.__name__!r} "
-            f"finds no words in {_describe(files)}: choose another tokenizer"
+            f"the tokenizer {name!r} finds no words in {_describe(files)}: choose another tokenizer"
         )
-    vocab = Vocabulary.from_counts(
-        dict(zip(words, counts.tolist(), strict=True)),
+    ranked, dropped = select_words(
+        words,
+        counts,
         options.vocab_order,
-        min_count,
+        options.min_count,
         options.max_vocab_size,
         options.unk,
+    )  # [V] indices into words, -1 for <unk>
+    kept, values = ranked.tolist(), counts.tolist()
+    vocab = Vocabulary(
+        [words[i] if i >= 0 else UNK for i in kept],
+        [values[i] if i >= 0 else dropped for i in kept],
+        tokenizer_name(tokenizer),
     )
     if len(vocab) < 2:
         raise CBOWDataError(
-            f"min_count={min_count} leaves {len(vocab)} word(s) in the vocabulary "
+            f"min_count={options.min_count} leaves {len(vocab)} word(s) in the vocabulary "
             f"of {_describe(files)} ({len(words)} distinct words): lower min_count"
         )
-    # Provisional id -> final id, or -1 for a word left out (or <unk>'s id).
-    missing = vocab.key_to_index.get(UNK, -1)
-    remap = np.fromiter((vocab.key_to_index.get(w, missing) for w in words), np.int64, len(words))
-    dtype = np.uint16 if len(vocab) <= np.iinfo(np.uint16).max else np.int32
-    raw_ids = np.memmap(raw_path, np.int32, "r", shape=(n_raw,)) if n_raw else np.zeros(0, np.int32)
-    n_kept = int(counts[: len(words)][remap >= 0].sum())
+    # Provisional id -> final id; a word left out becomes <unk> (a literal "<unk>" too) or -1.
+    remap = np.full(len(words), vocab.key_to_index.get(UNK, -1) if options.unk else -1)
+    remap[ranked[ranked >= 0]] = np.flatnonzero(ranked >= 0)
+    return vocab, remap  # remap: [V_seen]
+
+
+def _write_ids(raw_path, tally, remap, line_per_document, V, out_dir, block=1 << 22) -> None:
+    """``ids.npy`` (the kept ids, uint16 when V fits) and ``docs.npy`` (the document starts,
+    moved left by the tokens dropped before them), from the provisional stream in blocks."""
+    n_raw, old_starts = tally.tokens, tally.starts(line_per_document)  # old_starts: [D] sorted
+    raw = np.memmap(raw_path, np.int32, "r", shape=(n_raw,)) if n_raw else np.zeros(0, np.int32)
+    n_kept = int(tally.word_counts()[remap >= 0].sum())
+    dtype = np.uint16 if np.iinfo(np.uint16).max >= V else np.int32
     ids = np.lib.format.open_memmap(out_dir / "ids.npy", "w+", dtype, (n_kept,))
-    # Document starts move left by the number of dropped tokens before them.
-    old_starts = np.asarray(doc_starts, dtype=np.int64)
-    starts = np.zeros_like(old_starts)
-    pos, block = 0, 1 << 20
+    starts = old_starts.copy()  # [D]
+    pos, drops = 0, n_kept < n_raw
     for start in range(0, n_raw, block):
-        new_ids = remap[raw_ids[start : start + block]]
-        keep = new_ids >= 0
-        inside = (old_starts >= start) & (old_starts < start + len(keep))
-        kept_before = np.concatenate([[0], np.cumsum(keep)])
-        starts[inside] = pos + kept_before[old_starts[inside] - start]
-        n = int(kept_before[-1])
-        ids[pos : pos + n] = new_ids[keep]
-        pos += n
-    starts[old_starts >= n_raw] = pos
+        new = remap[raw[start : start + block]]  # [b]
+        if not drops:  # every word kept: a relabelling
+            ids[start : start + len(new)] = new
+            continue
+        keep = new >= 0  # [b]
+        lo, hi = np.searchsorted(old_starts, [start, start + len(new)])
+        kept_before = np.cumsum(keep) - keep  # [b]
+        starts[lo:hi] = pos + kept_before[old_starts[lo:hi] - start]
+        kept = new[keep]
+        ids[pos : pos + len(kept)] = kept
+        pos += len(kept)
+    if drops:
+        starts[np.searchsorted(old_starts, n_raw) :] = pos  # starts at the very end
     ids.flush()
-    del ids, raw_ids
-    raw_path.unlink()
+    del ids, raw
     np.save(out_dir / "docs.npy", starts)
-    vocab.save(out_dir / "vocab.tsv")
-    return vocab
 
 
 def _describe(files: Sequence[Path]) -> str:

@@ -54,6 +54,8 @@ class CBOWDataModule(pl.LightningDataModule):
         max_vocab_size: keep at most this many of the most frequent words.
         vocab_order: "frequency" (gensim's) or "alphabetical" (the course's ids).
         unk: map dropped words to "<unk>" instead of removing them.
+        encoding: the corpus files' text encoding, e.g. "latin-1" or "cp1252"; bytes that are
+            not valid in it become U+FFFD, with a warning.
         sample: word2vec's subsampling of frequent words (0: off, the course's; word2vec:
             1e-3): word w's occurrences are kept with chance (sqrt(f_w/sample) + 1)·sample/f_w,
             drawn anew every epoch, for the training windows (validation sees every word).
@@ -80,6 +82,7 @@ class CBOWDataModule(pl.LightningDataModule):
         max_vocab_size: int | None = PrepareOptions.max_vocab_size,
         vocab_order: VocabOrder = PrepareOptions.vocab_order,
         unk: bool = PrepareOptions.unk,
+        encoding: str = PrepareOptions.encoding,
         sample: float = 0.0,
         batch_size: int = 128,
         shuffle: bool = True,
@@ -108,7 +111,7 @@ class CBOWDataModule(pl.LightningDataModule):
         self.options = PrepareOptions.pick(self.hparams)
         if dataset is None:
             self.options.check("data.")
-            self._files = resolve_corpus(corpus)  # reads no text: a bad path fails here
+            self._files = resolve_corpus(corpus, encoding)  # a bad path or file fails here
             cache_dir = cache_dir or os.path.join(
                 os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "cbow_torch"
             )

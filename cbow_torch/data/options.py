@@ -9,11 +9,13 @@ that a prepared ``data.dataset`` was not made with.
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from .corpus import CBOWDataError
+from .errors import CBOWDataError
+from .reading import check_encoding
 from .text import ORDERS, VocabOrder, get_tokenizer
 
 
@@ -30,6 +32,8 @@ class PrepareOptions:
         max_vocab_size: keep at most this many of the most frequent words.
         vocab_order: "frequency" (gensim's ids) or "alphabetical" (the course's).
         unk: map dropped words to "<unk>" instead of removing them.
+        encoding: the corpus files' text encoding, e.g. "latin-1" or "cp1252"; bytes that are
+            not valid in it become U+FFFD, with a warning.
     """
 
     tokenizer: str | Callable[[str], list[str]] = "simple"
@@ -38,6 +42,7 @@ class PrepareOptions:
     max_vocab_size: int | None = None
     vocab_order: VocabOrder = "frequency"
     unk: bool = False
+    encoding: str = "utf-8"
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
@@ -66,12 +71,17 @@ class PrepareOptions:
             get_tokenizer(self.tokenizer)
         except ValueError as err:
             raise CBOWDataError(f"{prefix}tokenizer: {err}") from None
+        check_encoding(self.encoding, f"{prefix}encoding")
         return self
 
     def record(self) -> dict[str, Any]:
         """Plain values, as meta.json holds them and the cache key hashes them: a tokenizer
-        function is recorded by its module.qualname."""
-        return {**asdict(self), "tokenizer": tokenizer_name(self.tokenizer)}
+        function is recorded by its module.qualname, an encoding by Python's name for it."""
+        return {
+            **asdict(self),
+            "tokenizer": tokenizer_name(self.tokenizer),
+            "encoding": encoding_name(self.encoding),
+        }
 
     def unused(self, prepared: Mapping[str, Any], prefix: str = "data.") -> list[str]:
         """The options set away from their defaults that differ from ``prepared`` (a dataset's
@@ -89,3 +99,11 @@ def tokenizer_name(tokenizer: str | Callable) -> str:
     if isinstance(tokenizer, str):
         return tokenizer
     return f"{getattr(tokenizer, '__module__', '?')}.{getattr(tokenizer, '__qualname__', '?')}"
+
+
+def encoding_name(encoding: str) -> str:
+    """Python's name for an encoding ("latin-1" -> "iso8859-1"), or the name as given."""
+    try:
+        return codecs.lookup(encoding).name
+    except (LookupError, TypeError):
+        return encoding

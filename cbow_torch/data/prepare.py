@@ -18,11 +18,13 @@ After writing, ``cbow-torch prepare`` prints the fit command that suits the data
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
 import os
 import shutil
+import signal
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -34,7 +36,8 @@ import numpy as np
 
 from .. import __version__
 from ..atomic import atomic_write
-from .corpus import CBOWDataError, encode_corpus, resolve_corpus
+from .corpus import encode_corpus, resolve_corpus
+from .errors import CBOWDataError
 from .options import PrepareOptions
 from .text import Vocabulary
 
@@ -50,9 +53,16 @@ def cache_key(files: Sequence[Path], options: PrepareOptions) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 
-def write_dataset(files: Sequence[Path], out: str | os.PathLike, options: PrepareOptions) -> Path:
+def write_dataset(
+    files: Sequence[Path],
+    out: str | os.PathLike,
+    options: PrepareOptions,
+    workers: int | None = None,
+) -> Path:
     """Encode ``files`` into the dataset directory ``out``, built beside it and renamed into
-    place. Another process that renamed a complete one there first wins; ours is dropped."""
+    place (on ``workers`` processes, see ``encode_corpus``). Another process that renamed a
+    complete one there first wins; ours is dropped. Interrupted, it leaves nothing: a ``kill
+    -9`` alone leaves the hidden ``.OUT.*`` directory it was building, which can be deleted."""
     out = Path(out).expanduser()
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
@@ -60,7 +70,7 @@ def write_dataset(files: Sequence[Path], out: str | os.PathLike, options: Prepar
     os.umask(umask)
     tmp.chmod(0o777 & ~umask)  # mkdtemp's 0700 would hide a dataset that others may read
     try:
-        vocab = encode_corpus(files, tmp, options)
+        vocab = encode_corpus(files, tmp, options, workers=workers)
         ids = np.load(tmp / "ids.npy", mmap_mode="r")
         meta = {
             "format": FORMAT,
@@ -141,6 +151,8 @@ class PreparedDataset:
             reason = f"{Path(err.filename).name}: {err.strerror}" if named else str(err)
             reason = " ".join(reason.split())
             raise CBOWDataError(f"{what} {path}: {reason}: prepare it again") from None
+        options = meta.get("options")
+        vocab.tokenizer = options.get("tokenizer") if isinstance(options, dict) else None
         counts = (ids.ndim, len(ids), len(vocab), docs.ndim)
         if counts != (1, meta.get("tokens"), meta.get("vocab_size"), 1) or (
             len(ids) and int(ids.max()) >= len(vocab)
@@ -158,6 +170,8 @@ def prepare(
     corpus: str | list[str] | None,
     out: str | os.PathLike,
     options: PrepareOptions | None = None,
+    *,
+    workers: int | None = None,
     **changes: Any,
 ) -> PreparedDataset:
     """Prepare ``corpus`` into the new dataset directory ``out``.
@@ -166,7 +180,8 @@ def prepare(
         corpus: file, directory, glob or list of them; None or "lee": the bundled Lee corpus.
         out: the directory to write; it must not exist, or be empty.
         options: the ``PrepareOptions`` (tokenizer, line_per_document, min_count,
-            max_vocab_size, vocab_order, unk); default ``PrepareOptions()``.
+            max_vocab_size, vocab_order, unk, encoding); default ``PrepareOptions()``.
+        workers: processes that tokenise (default: every CPU, for a corpus of 8 MB or more).
         **changes: any of those options by name, over ``options``:
             ``prepare("lee", "ds", min_count=5)``.
     """
@@ -178,7 +193,9 @@ def prepare(
     out = Path(out).expanduser()
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise CBOWDataError(f"--out {out} already exists: remove it or give another directory")
-    write_dataset(resolve_corpus(corpus), out, options)
+    if workers is not None and workers < 1:
+        raise CBOWDataError(f"--workers must be >= 1 (or left out: every CPU), got {workers}")
+    write_dataset(resolve_corpus(corpus, options.encoding), out, options, workers)
     return PreparedDataset.open(out, "--out")
 
 
@@ -200,27 +217,40 @@ def build_parser():
         "corpus", nargs="+", help="file, directory, glob, or several; 'lee': the bundled corpus"
     )
     parser.add_argument("--out", help="the dataset directory to write, new (required)")
+    parser.add_argument(
+        "--workers",
+        type=int | None,
+        default=None,
+        help="processes that tokenise (default: every CPU, for a corpus of 8 MB or more)",
+    )
     parser.add_class_arguments(PrepareOptions)
     return parser
 
 
 def main(argv: list[str]) -> int:
-    """``cbow-torch prepare``: exit status 0, or 2 with one line on stderr."""
+    """``cbow-torch prepare``: exit status 0; or 2 with one line on stderr; or, stopped by Ctrl-C
+    or SIGTERM, 130 or 143 with one line, and no dataset written."""
     from argparse import ArgumentError
 
     from .suggest import suggest_config
 
-    parser = build_parser()
+    parser, args = build_parser(), None
     try:
-        args = parser.parse_args(argv)
-        if args.out is None:  # checked here to name it as it is written
-            return _fail("--out is required (see cbow-torch prepare --help)")
-        corpus = args.corpus[0] if len(args.corpus) == 1 else args.corpus
-        dataset = prepare(corpus, args.out, PrepareOptions.pick(args))
+        with _sigterm_stops():
+            args = parser.parse_args(argv)
+            if args.out is None:  # checked here to name it as it is written
+                return _fail("--out is required (see cbow-torch prepare --help)")
+            corpus = args.corpus[0] if len(args.corpus) == 1 else args.corpus
+            dataset = prepare(corpus, args.out, PrepareOptions.pick(args), workers=args.workers)
     except ArgumentError as err:
         return _fail(f"{err} (see cbow-torch prepare --help)")
     except (CBOWDataError, OSError) as err:
         return _fail(str(err))
+    except (KeyboardInterrupt, _Stopped) as err:
+        how = "interrupted" if isinstance(err, KeyboardInterrupt) else f"stopped by {err}"
+        code = 130 if isinstance(err, KeyboardInterrupt) else 143
+        where = f" to --out {args.out}" if args is not None else ""
+        return _fail(f"{how}: nothing was written{where}", code)
     meta = dataset.meta
     print(
         f"wrote {dataset.path}: {meta['tokens']:,} tokens in {meta['documents']:,} documents, "
@@ -230,6 +260,26 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-def _fail(message: str) -> int:
+class _Stopped(BaseException):
+    """SIGTERM, raised where prepare is, so that its temporary directory is removed."""
+
+
+@contextlib.contextmanager
+def _sigterm_stops():
+    def stop(signum, frame):
+        raise _Stopped(signal.Signals(signum).name)
+
+    try:
+        previous = signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread: SIGTERM keeps its way
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _fail(message: str, code: int = 2) -> int:
     print(f"cbow-torch: error: {' '.join(message.split())}", file=sys.stderr)
-    return 2
+    return code

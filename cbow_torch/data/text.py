@@ -11,12 +11,13 @@ Tokenizers, all ``str -> list[str]``:
 
 from __future__ import annotations
 
+import bisect
 import importlib
 import os
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 import numpy as np
 
@@ -31,12 +32,18 @@ UNK = "<unk>"
 # ---------------------------------------------------------------------------------------------
 # The tokenizers (the course's is in course_tokenizer.py).
 
-_SIMPLE = re.compile(r"(?:(?!\d)\w)+")
+# gensim.utils.simple_preprocess(text): the lower-cased text's runs of \w without digits, 2 to 15
+# long, not starting with "_". One regex does it all, for any text; for ASCII text (\w without
+# digits is then [a-z_]) str.translate and str.split find the runs three times as fast.
+_SIMPLE = re.compile(r"(?<![^\W\d])(?!_)[^\W\d]{2,15}(?![^\W\d])")
+_NOT_LETTERS = {c: " " for c in range(128) if not (chr(c).islower() or chr(c) == "_")}
 
 
 def _simple_tokenize(text: str) -> list[str]:
-    # gensim.utils.simple_preprocess(text): \w runs without digits, 2..15 long, no leading "_".
-    return [t for t in _SIMPLE.findall(text.lower()) if 2 <= len(t) <= 15 and t[0] != "_"]
+    if not text.isascii():
+        return _SIMPLE.findall(text.lower())
+    runs = text.lower().translate(_NOT_LETTERS).split()
+    return [t for t in runs if 2 <= len(t) <= 15 and t[0] != "_"]
 
 
 def _whitespace_tokenize(text: str) -> list[str]:
@@ -85,30 +92,87 @@ def tokenize(text: str, tokenizer: str | Callable[[str], list[str]] = "course") 
 # Vocabulary.
 
 
+def select_words(
+    words: Sequence[str],
+    counts: np.ndarray,
+    order: VocabOrder = "alphabetical",
+    min_count: int = 1,
+    max_size: int | None = None,
+    unk: bool = False,
+) -> tuple[np.ndarray, int]:
+    """The vocabulary that ``Vocabulary.from_counts`` keeps, as indices into ``words`` (unique)
+    in id order, -1 standing for ``"<unk>"``; and <unk>'s count (0 without ``unk``).
+
+    One string sort (Python's, of the kept words) and numpy for the rest, so a vocabulary of
+    millions of words takes seconds.
+    """
+    if order not in ORDERS:
+        raise ValueError(f"order must be one of {ORDERS}, got {order!r}")
+    if min_count < 1:
+        raise ValueError(f"min_count must be >= 1, got {min_count}")
+    if max_size is not None and max_size < 1:
+        raise ValueError(f"max_size must be >= 1 or None, got {max_size}")
+    keep = counts >= min_count  # [n]
+    literal = words.index(UNK) if unk and UNK in words else None
+    if literal is not None:  # a literal "<unk>" is an ordinary word unless unk pools into it
+        keep[literal] = False
+    by_word = np.array(sorted(np.flatnonzero(keep).tolist(), key=words.__getitem__), np.int64)
+    ranked = by_word[np.argsort(-counts[by_word], kind="stable")]  # [k] by (-count, word)
+    if max_size is not None:
+        ranked = ranked[: max_size - 1 if unk else max_size]
+    if not unk:
+        dropped = 0
+    else:
+        dropped = int(counts.sum() - counts[ranked].sum())
+        ties = ranked[counts[ranked] == dropped]  # alphabetical
+        place = np.count_nonzero(counts[ranked] > dropped)
+        place += bisect.bisect_left(ties.tolist(), UNK, key=words.__getitem__)
+        ranked = np.insert(ranked, place, -1)
+    if order == "alphabetical":
+        chosen = np.zeros(len(words), bool)  # [n]
+        chosen[ranked[ranked >= 0]] = True
+        ranked = by_word[chosen[by_word]]  # by_word is alphabetical already
+        if unk:
+            place = bisect.bisect_left(ranked.tolist(), UNK, key=words.__getitem__)
+            ranked = np.insert(ranked, place, -1)
+    return ranked, dropped
+
+
 class Vocabulary:
     """Words and their ids: ``index_to_key[i]`` is word i, ``key_to_index[w]`` its id.
 
     Args:
         words: the words, in id order; unique, non-empty, without tabs or newlines.
         counts: corpus counts aligned with ``words`` (default: all zero).
+        tokenizer: the name of the tokenizer that made the words, as meta.json records it
+            ("simple", "course", "whitespace", or a function's module.qualname); None when
+            unknown. Query words pass through it to be found as the training text wrote them.
+            Not compared by ``==``, and not in vocab.tsv (the dataset's meta.json has it).
     """
 
-    def __init__(self, words: Sequence[str], counts: Sequence[int] | None = None) -> None:
-        words = [str(w) for w in words]
-        counts = [0] * len(words) if counts is None else [int(c) for c in counts]
+    def __init__(
+        self,
+        words: Sequence[str],
+        counts: Sequence[int] | None = None,
+        tokenizer: str | None = None,
+    ) -> None:
+        words = list(map(str, words))
+        counts = [0] * len(words) if counts is None else list(map(int, counts))
         if len(counts) != len(words):
             raise ValueError(f"counts has {len(counts)} entries for {len(words)} words")
-        for word in words:
-            if not word or any(c in word for c in "\t\n\r"):
-                raise ValueError(f"vocabulary word {word!r} is empty or holds a tab or newline")
-        if any(c < 0 for c in counts):
+        joined = "".join(words)  # one scan for the characters vocab.tsv cannot hold
+        if not all(words) or "\t" in joined or "\n" in joined or "\r" in joined:
+            word = next(w for w in words if not w or any(c in w for c in "\t\n\r"))
+            raise ValueError(f"vocabulary word {word!r} is empty or holds a tab or newline")
+        if counts and min(counts) < 0:
             raise ValueError("vocabulary counts must be >= 0")
         self.index_to_key: list[str] = words
-        self.key_to_index: dict[str, int] = {w: i for i, w in enumerate(words)}
+        self.key_to_index: dict[str, int] = dict(zip(words, range(len(words)), strict=True))
         if len(self.key_to_index) != len(words):
             dup = next(w for w, n in Counter(words).items() if n > 1)
             raise ValueError(f"vocabulary word {dup!r} occurs twice")
         self.counts: list[int] = counts
+        self.tokenizer = tokenizer
 
     @classmethod
     def from_counts(
@@ -118,6 +182,7 @@ class Vocabulary:
         min_count: int = 1,
         max_size: int | None = None,
         unk: bool = False,
+        tokenizer: str | None = None,
     ) -> Vocabulary:
         """Keep words seen ``min_count`` times or more, the ``max_size`` most frequent of them.
 
@@ -125,26 +190,15 @@ class Vocabulary:
         ``"frequency"`` is gensim's order, most frequent first, ties alphabetical. With
         ``unk=True`` the dropped words become one word ``"<unk>"`` whose count is theirs.
         """
-        if order not in ORDERS:
-            raise ValueError(f"order must be one of {ORDERS}, got {order!r}")
-        if min_count < 1:
-            raise ValueError(f"min_count must be >= 1, got {min_count}")
-        if max_size is not None and max_size < 1:
-            raise ValueError(f"max_size must be >= 1 or None, got {max_size}")
-        kept = sorted(
-            # A literal "<unk>" in the text is an ordinary word unless unk=True pools into it.
-            ((w, int(c)) for w, c in counts.items() if c >= min_count and not (unk and w == UNK)),
-            key=lambda wc: (-wc[1], wc[0]),
+        words = list(counts)
+        values = np.fromiter(map(int, counts.values()), np.int64, len(words))  # [n]
+        ranked, dropped = select_words(words, values, order, min_count, max_size, unk)
+        kept, values = ranked.tolist(), values.tolist()
+        return cls(
+            [words[i] if i >= 0 else UNK for i in kept],
+            [values[i] if i >= 0 else dropped for i in kept],
+            tokenizer,
         )
-        if max_size is not None:
-            kept = kept[: max_size - 1 if unk else max_size]
-        if unk:
-            dropped = sum(int(c) for c in counts.values()) - sum(c for _, c in kept)
-            kept.append((UNK, dropped))
-            kept.sort(key=lambda wc: (-wc[1], wc[0]))
-        if order == "alphabetical":
-            kept.sort()
-        return cls([w for w, _ in kept], [c for _, c in kept])
 
     @classmethod
     def from_tokens(
@@ -198,15 +252,25 @@ class Vocabulary:
             raise ValueError(f"id {bad} is outside the vocabulary [0, {len(self)})")
         return [self.index_to_key[i] for i in ids.tolist()]
 
-    def to_dict(self) -> dict[str, list]:
-        """``{"words": [...], "counts": [...]}``, plain lists (what checkpoints store)."""
-        return {"words": list(self.index_to_key), "counts": list(self.counts)}
+    def to_dict(self) -> dict[str, Any]:
+        """``{"words": [...], "counts": [...], "tokenizer": name or None}``, plain values (what
+        checkpoints store)."""
+        return {
+            "words": list(self.index_to_key),
+            "counts": list(self.counts),
+            "tokenizer": self.tokenizer,
+        }
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Sequence]) -> Vocabulary:
+    def from_dict(cls, d: Mapping[str, Any]) -> Vocabulary:
+        """The vocabulary of ``to_dict``; a dict without "counts" or "tokenizer" (an older
+        checkpoint's) leaves them zero and None."""
         if "words" not in d:
             raise ValueError("a vocabulary dict needs a 'words' list (and optionally 'counts')")
-        return cls(d["words"], d.get("counts"))
+        tokenizer = d.get("tokenizer")
+        if tokenizer is not None and not isinstance(tokenizer, str):
+            raise ValueError(f"a vocabulary dict's 'tokenizer' must be a name, got {tokenizer!r}")
+        return cls(d["words"], d.get("counts"), tokenizer)
 
     def save(self, path: str | os.PathLike) -> None:
         """Write ``word<TAB>count`` lines, UTF-8, in id order; atomically (temp file, rename)."""
