@@ -5,7 +5,8 @@ is the oracle for the tests and the course baseline of the benchmark, not someth
 train with: it materialises X and Y, which the torch implementation never does. The one change
 from the course's code is that softmax subtracts the column maximum first, which leaves Ŷ the
 same and keeps it finite for large logits. ``hidden="linear"`` (word2vec's plain mean, no ReLU)
-is this project's option, not the course's.
+and weighted bags of input columns (subwords: X is (V + B)×m) are this project's, not the
+course's.
 """
 
 from __future__ import annotations
@@ -25,13 +26,26 @@ def initialize_model(N: int, V: int, random_seed: int = 282):
     return W1, W2, b1, b2
 
 
-def dense_batch(context: np.ndarray, center: np.ndarray, V: int):
-    """X [V, m], the mean of each example's context one-hots, and Y [V, m], the centre one-hots."""
-    m, two_c = context.shape
-    x = np.zeros((V, m))  # [V, m]
+def dense_batch(
+    context: np.ndarray,
+    center: np.ndarray,
+    V: int,
+    *,
+    weights: np.ndarray | None = None,
+    columns: int | None = None,
+):
+    """X [V + B, m], each example's bag of input columns, and Y [V, m], the centre one-hots.
+
+    Without ``weights`` column i of X is the mean of example i's context one-hots; with them
+    (``weights`` [m, L] like ``context``), x̄ᵢ = Σ_l w_il e_{ctx_il}. ``columns`` is W1's
+    width V + B (subword buckets after the V words); None: V.
+    """
+    m, L = context.shape
+    x = np.zeros((V if columns is None else columns, m))  # [V + B, m]
     for i in range(m):
-        for word in context[i]:
-            x[word, i] += 1.0 / two_c  # a word twice in the window weighs 2/(2C)
+        for l, word in enumerate(context[i]):
+            # a word twice in the window weighs 2/(2C); an id twice in a bag, twice its weight
+            x[word, i] += 1.0 / L if weights is None else weights[i, l]
     y = np.zeros((V, m))  # [V, m]
     y[center, np.arange(m)] = 1.0
     return x, y
@@ -87,15 +101,16 @@ def sigmoid(z):
     return 1.0 / (1.0 + np.exp(-z))
 
 
-def negative_sampling_cost_and_grads(W1, W2, context, center, negatives):
+def negative_sampling_cost_and_grads(W1, W2, context, center, negatives, weights=None):
     """word2vec's CBOW negative-sampling cost and its gradients, with dense one-hot matrices.
 
-    H = W1 X; every score W2 H [V, m] is computed, and the ones used are picked out; E [V, m]
-    holds e_w at (w, i) for the centre and each noise word of example i (repeats add up).
-    Returns (J, dJ/dW1 [N, V], dJ/dW2 [V, N]).
+    H = W1 X (X from ``dense_batch``, with ``weights`` when given; W1 is [N, V + B]); every
+    score W2 H [V, m] is computed, and the ones used are picked out; E [V, m] holds e_w at
+    (w, i) for the centre and each noise word of example i (repeats add up).
+    Returns (J, dJ/dW1 [N, V + B], dJ/dW2 [V, N]).
     """
     V, m = W2.shape[0], len(center)
-    x, _ = dense_batch(context, center, V)  # [V, m]
+    x, _ = dense_batch(context, center, V, weights=weights, columns=W1.shape[1])  # [V + B, m]
     h = W1 @ x  # [N, m]
     z = W2 @ h  # [V, m] every word's score
     cols = np.arange(m)
@@ -106,5 +121,5 @@ def negative_sampling_cost_and_grads(W1, W2, context, center, negatives):
     np.add.at(e, (center, cols), sigmoid(s0) - 1)
     np.add.at(e, (negatives, np.broadcast_to(cols[:, None], negatives.shape)), sigmoid(sj))
     grad_W2 = e @ h.T / m  # [V, N]
-    grad_W1 = (W2.T @ e) @ x.T / m  # [N, V]
+    grad_W1 = (W2.T @ e) @ x.T / m  # [N, V + B]
     return cost, grad_W1, grad_W2

@@ -1,5 +1,7 @@
 """The hand-written backward against gradcheck, autograd and the numpy course reference."""
 
+import subprocess
+import sys
 from types import SimpleNamespace
 
 import numpy as np
@@ -14,6 +16,7 @@ from cbow_torch.functional import (
     cbow_loss,
     cbow_loss_autograd,
 )
+from cbow_torch.functional.softmax import Options
 
 DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.gpu)]
 SHAPES = [(7, 3, 1, 1), (11, 4, 5, 2), (23, 6, 9, 3), (50, 8, 16, 2)]  # (V, N, m, C)
@@ -118,21 +121,24 @@ def test_backward_scales_with_grad_output():
         torch.testing.assert_close(2 * a, b, rtol=0, atol=1e-12)
 
 
+@pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("needed", [(False, False, True, True), (True, True, False, False)])
-def test_backward_computes_only_the_gradients_asked_for(needed):
+def test_backward_computes_only_the_gradients_asked_for(needed, weighted):
     # Called directly: autograd would drop an unwanted gradient anyway, hiding the waste.
     context, center, params = make_batch(11, 4, 5, 2)
+    weights = torch.full(context.shape, 0.25, dtype=torch.float64) if weighted else None
     detached = (p.detach() for p in params)
-    _, h, yhat = CBOWFunction.forward(context, center, *detached, "relu", "exact", None)
+    _, h, yhat = CBOWFunction.forward(context, weights, center, *detached, Options())
     ctx = SimpleNamespace(
-        saved_tensors=(context, center, params[2].detach(), h, yhat),
-        needs_input_grad=(False, False, *needed, False, False, False),
+        saved_tensors=(context, weights, center, params[2].detach(), h, yhat),
+        needs_input_grad=(False, False, False, *needed, False),
         hidden="relu",
         grad_mode="exact",
+        columns=11,
     )
     grads = CBOWFunction.backward(ctx, torch.tensor(1.0, dtype=torch.float64), None, None)
-    assert grads[:2] == (None, None) and grads[6:] == (None, None, None)
-    assert [g is not None for g in grads[2:6]] == list(needed)
+    assert grads[:3] == (None, None, None) and grads[7] is None and len(grads) == 8
+    assert [g is not None for g in grads[3:7]] == list(needed)
 
 
 def test_training_after_inference_mode():
@@ -165,7 +171,9 @@ def test_logits_are_stable_for_huge_values():
         (lambda c, t, p: (c.to(torch.int16), t, p), r"context must hold integer word ids"),
         (lambda c, t, p: (c + 100, t, p), r"context holds word id 1\d\d, outside \[0, 11\)"),
         (lambda c, t, p: (c, t - 100, p), r"center holds word id -\d+, outside \[0, 11\)"),
-        (lambda c, t, p: (c, t, [p[0], p[1], p[2][:-1], p[3]]), r"W2 must have shape \(11, 4\)"),
+        (lambda c, t, p: (c, t, [p[0], p[1], p[2][:-1], p[3]]), r"b2 must have shape \(10,\)"),
+        (lambda c, t, p: (c, t, [p[0][:, :-1], *p[1:]]), r"W1 must have V \+ B >= V = 11 col"),
+        (lambda c, t, p: (c, t, [p[0], p[1], p[2][:, :-1], p[3]]), r"W2 must have shape \(11, 4\)"),
         (lambda c, t, p: (c, t, [p[0][:, :, None], *p[1:]]), r"W1 must be 2-D"),
         (lambda c, t, p: (c, t, [p[0].float(), *p[1:]]), r"share one floating dtype"),
     ],
@@ -266,3 +274,11 @@ def test_cuda_ids_out_of_range_raise_under_anomaly_detection():
     context, center, params = make_batch(11, 4, 5, 2, device="cuda")
     with torch.autograd.set_detect_anomaly(True), pytest.raises(ValueError, match="outside"):
         cbow_loss(context + 100, center, *params)
+
+
+def test_importing_the_costs_leaves_dynamo_out():
+    # torch._dynamo takes over a second to import; only torch.compile needs it.
+    code = "import sys, cbow_torch.functional; print('torch._dynamo' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"

@@ -169,7 +169,8 @@ def test_autocast_computes_in_float32():
         (lambda b: (b[0], b[1], b[2] + 100, *b[3:]), r"negatives holds word id 1\d\d"),
         (lambda b: (b[0], b[1], b[2].float(), *b[3:]), r"negatives must hold integer word ids"),
         (lambda b: (b[0] - 100, *b[1:]), r"context holds word id -\d+, outside \[0, 11\)"),
-        (lambda b: (*b[:4], b[4][:-1]), r"W1 must be \[N, V\] and W2 \[V, N\]"),
+        (lambda b: (*b[:4], b[4][:, :-1]), r"W1 must be \[N, V \+ B\] and W2 \[V, N\]"),
+        (lambda b: (*b[:3], b[3][:, :-1], b[4]), r"W1 must be \[N, V \+ B\] and W2 \[V, N\]"),
         (lambda b: (*b[:4], b[4].float()), r"share one floating dtype"),
     ],
 )
@@ -197,7 +198,7 @@ def test_rows_form_takes_the_input_vectors_as_rows(sparse):
 @pytest.mark.parametrize(
     "change, match",
     [
-        (lambda b: (*b[:3], b[3][:, :-1], b[4]), r"W1T must be \[V, N\] and W2 \[V, N\]"),
+        (lambda b: (*b[:3], b[3][:, :-1], b[4]), r"W1T must be \[V \+ B, N\] and W2 \[V, N\]"),
         (lambda b: (*b[:3], b[3].float(), b[4]), r"W1T and W2 must share one floating dtype"),
         (lambda b: (b[0], b[1] + 100, *b[2:]), r"center holds word id 1\d\d"),
     ],

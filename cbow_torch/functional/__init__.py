@@ -3,11 +3,17 @@
 - ``softmax``: the course's model and its five backprop formulas (``cbow_loss``).
 - ``negative_sampling``: word2vec's negative-sampling objective (``cbow_negative_sampling_loss``,
   and ``cbow_negative_sampling_loss_rows`` for input vectors stored as rows).
-- ``fused``: that objective's per-window SGD as numba kernels (``negative_sampling_sgd_``,
-  ``train_chunk``).
+- ``fused``: that objective's per-window SGD in numba (``negative_sampling_sgd_``,
+  ``train_chunk``), the kernels themselves in ``kernels``.
+- ``bags``: a window batch's subword bags as the ids and weights both costs take
+  (``bag_context``).
 - ``pool``: the softmax step's recycled m×V buffer; ``checks``: the shared input checks.
+
+Both costs take each example's input as a weighted bag of W1's columns (``context_weights``),
+which is how subwords enter: W1 [N, V + B] holds the V words, then B n-gram buckets.
 """
 
+from .bags import bag_context
 from .checks import check_hidden
 from .negative_sampling import (
     NegativeSamplingFunction,
@@ -27,6 +33,7 @@ __all__ = [
     "CBOWFunction",
     "LogitsPool",
     "NegativeSamplingFunction",
+    "bag_context",
     "cbow_logits",
     "cbow_loss",
     "cbow_loss_autograd",

@@ -31,8 +31,10 @@ def check_ids(
     context: torch.Tensor,
     center: torch.Tensor | None,
     negatives: torch.Tensor | None = None,
+    columns: int | None = None,
 ) -> None:
-    """Word-id tensors: integer dtype, shapes [m, 2C], [m], [m, k], every id in [0, V).
+    """Id tensors: integer dtype, shapes [m, L], [m], [m, k]; centre and noise ids in [0, V),
+    context ids in [0, ``columns``): W1's V + B columns with subword bags, V (None) without.
 
     The range check reads the ids on the host. On the CPU that is one pass (~5 µs a batch); on
     an accelerator it would stall the queue at every step, so there it runs only under
@@ -66,25 +68,73 @@ def check_ids(
     for name, tensor in ids:
         if tensor.device.type == "cpu" or torch.is_anomaly_enabled():
             lo, hi = (int(x) for x in torch.aminmax(tensor))
-            if lo < 0 or hi >= V:
+            bound = columns if name == "context" and columns not in (None, V) else V
+            if lo < 0 or hi >= bound:
                 bad = lo if lo < 0 else hi
-                raise ValueError(f"{name} holds word id {bad}, outside [0, {V}) for V = {V}")
+                if bound == V:
+                    raise ValueError(f"{name} holds word id {bad}, outside [0, {V}) for V = {V}")
+                raise ValueError(
+                    f"context holds column id {bad}, outside [0, {bound}) for W1's V + B = "
+                    f"{bound} columns (words, then subword buckets)"
+                )
+
+
+def check_weights(context: torch.Tensor, weights: torch.Tensor, dtype: torch.dtype) -> None:
+    """``context_weights``: [m, L] like ``context``, of the parameters' ``dtype``, on its
+    device, never negative, each row summing to 1 (0 pads a shorter bag).
+
+    The value checks read the weights on the host: on the CPU always (one pass, like
+    ``check_ids``); on an accelerator only under ``torch.autograd.set_detect_anomaly(True)``.
+    The tolerance on each row's sum is 16·L float epsilons of ``dtype``.
+    """
+    if not isinstance(weights, torch.Tensor) or not weights.is_floating_point():
+        got = weights.dtype if isinstance(weights, torch.Tensor) else type(weights).__name__
+        raise ValueError(f"context_weights must be a floating tensor [m, L], got {got}")
+    if weights.shape != context.shape or weights.device != context.device:
+        raise ValueError(
+            f"context_weights must have context's shape {tuple(context.shape)} on "
+            f"{context.device}, got {tuple(weights.shape)} on {weights.device}"
+        )
+    if weights.dtype != dtype:
+        raise ValueError(
+            f"context_weights must have the parameters' dtype {dtype}, got {weights.dtype}: "
+            f"pass context_weights.to({dtype})"
+        )
+    if weights.device.type == "cpu" or torch.is_anomaly_enabled():
+        lo = float(weights.min())
+        if lo < 0:
+            raise ValueError(f"context_weights holds {lo:g}: weights must be >= 0")
+        sums = weights.sum(dim=1, dtype=torch.float64)  # [m]
+        worst = int((sums - 1).abs().argmax())
+        tol = 16 * weights.shape[1] * torch.finfo(dtype).eps
+        if not abs(float(sums[worst]) - 1) <= tol:  # NaN fails too
+            raise ValueError(
+                f"context_weights row {worst} sums to {float(sums[worst]):.9g}: each row must "
+                f"sum to 1 (within {tol:.1e}); divide each row by its sum"
+            )
 
 
 def check_softmax_parameters(
     W1: torch.Tensor, b1: torch.Tensor, W2: torch.Tensor, b2: torch.Tensor
 ) -> None:
-    """W1 [N, V], b1 [N], W2 [V, N], b2 [V], of one floating dtype."""
+    """W1 [N, V + B] (B >= 0 subword buckets), b1 [N], W2 [V, N], b2 [V], of one floating
+    dtype."""
     if W1.dim() != 2:
         raise ValueError(f"W1 must be 2-D [N, V], got shape {tuple(W1.shape)}")
-    N, V = W1.shape
+    if W2.dim() != 2:
+        raise ValueError(f"W2 must be 2-D [V, N], got shape {tuple(W2.shape)}")
+    N, V = W1.shape[0], W2.shape[0]
     expected = {"b1": (N,), "W2": (V, N), "b2": (V,)}
     for name, tensor in (("b1", b1), ("W2", W2), ("b2", b2)):
         if tuple(tensor.shape) != expected[name]:
             raise ValueError(
-                f"{name} must have shape {expected[name]} to match W1 {tuple(W1.shape)}, "
-                f"got {tuple(tensor.shape)}"
+                f"{name} must have shape {expected[name]} to match W1 {tuple(W1.shape)} and "
+                f"W2 {tuple(W2.shape)}, got {tuple(tensor.shape)}"
             )
+    if W1.shape[1] < V:
+        raise ValueError(
+            f"W1 must have V + B >= V = {V} columns (W2's rows), got {tuple(W1.shape)}"
+        )
     if not W1.is_floating_point() or len({W1.dtype, b1.dtype, W2.dtype, b2.dtype}) != 1:
         raise ValueError(
             "W1, b1, W2, b2 must share one floating dtype, got "
@@ -93,11 +143,11 @@ def check_softmax_parameters(
 
 
 def check_vector_pair(first: str, A: torch.Tensor, W2: torch.Tensor, transposed: bool) -> None:
-    """The negative-sampling parameters: ``first`` (W1 [N, V] when ``transposed``, else
-    W1T [V, N]) and W2 [V, N], of one floating dtype."""
-    layout = "[N, V]" if transposed else "[V, N]"
-    rows = A.t() if transposed and A.dim() == 2 else A  # [V, N] when the shapes are right
-    if A.dim() != 2 or W2.dim() != 2 or rows.shape != W2.shape:
+    """The negative-sampling parameters: ``first`` (W1 [N, V + B] when ``transposed``, else
+    W1T [V + B, N]), B >= 0 subword buckets, and W2 [V, N], of one floating dtype."""
+    layout = "[N, V + B]" if transposed else "[V + B, N]"
+    rows = A.t() if transposed and A.dim() == 2 else A  # [V + B, N] when the shapes are right
+    if A.dim() != 2 or W2.dim() != 2 or rows.shape[1] != W2.shape[1] or rows.shape[0] < W2.shape[0]:
         raise ValueError(
             f"{first} must be {layout} and W2 [V, N], got {tuple(A.shape)} and {tuple(W2.shape)}"
         )

@@ -51,7 +51,3 @@ class LogitsPool:
             self.give(buffer)
         else:
             loss.grad_fn.register_hook(lambda *_: self.give(buffer))
-
-    def clear(self) -> None:
-        """Free the spare buffers (each m×V floats)."""
-        self.spare.clear()

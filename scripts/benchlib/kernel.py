@@ -71,15 +71,15 @@ def noise_rates(data: dict, draws: int = 5_000_000) -> dict[str, float]:
     """Noise draws/s inside numba: the kernel's alias table and a cumulative table searched."""
     from numba import njit
 
-    from cbow_torch.functional import fused
+    from cbow_torch.functional import kernels
 
     @njit(nogil=True)
     def alias_draws(prob, alias, n, state):
         total, V = 0, prob.shape[0]
         for _ in range(n):
-            state += fused._GAMMA
-            u = fused._mix(state)
-            col = fused._below(u, V)
+            state += kernels.GAMMA
+            u = kernels.mix(state)
+            col = kernels.below(u, V)
             coin = (u & np.uint64(0xFFFFFFFF)) * 2.0**-32
             total += col if coin < prob[col] else alias[col]
         return total
@@ -88,8 +88,8 @@ def noise_rates(data: dict, draws: int = 5_000_000) -> dict[str, float]:
     def cumulative_draws(cdf, n, state):
         total = 0
         for _ in range(n):
-            state += fused._GAMMA
-            x = (fused._mix(state) >> np.uint64(11)) * 2.0**-53 * cdf[-1]
+            state += kernels.GAMMA
+            x = (kernels.mix(state) >> np.uint64(11)) * 2.0**-53 * cdf[-1]
             lo, hi = 0, cdf.shape[0] - 1  # the first i with cdf[i] > x
             while lo < hi:
                 mid = (lo + hi) // 2
