@@ -14,6 +14,13 @@ SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "compare_gensim.py"
 spec = importlib.util.spec_from_file_location("compare_gensim", SCRIPT)
 compare_gensim = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(compare_gensim)
+RIVALS = [
+    "gensim CBOW, hierarchical softmax",
+    "gensim CBOW, negative sampling",
+    "gensim FastText CBOW, subwords (its defaults)",
+    "fastText CBOW, no subwords",
+    "fastText CBOW, subwords (its defaults)",
+]
 
 
 @pytest.mark.slow
@@ -37,19 +44,14 @@ def test_lee_table_json_and_png(tmp_path, capsys, monkeypatch):
     printed = capsys.readouterr().out
     rows = json.loads((out / "compare.json").read_text())["rows"]
     trainers = [r["trainer"] for r in rows]
-    assert trainers == [
-        "cbow_torch softmax (configs/default.yaml)",
-        "gensim CBOW, hierarchical softmax",
-        "gensim CBOW, negative sampling",
-        "fastText CBOW, no subwords",
-    ]
+    assert trainers == ["cbow_torch softmax (configs/default.yaml)", *RIVALS]
     # The same tokens and min_count: the same vocabulary, so the same items out of it.
     for key in ("words", "vocab_size", "wordsim353_oov_ratio", "simlex999_oov_ratio"):
         assert len({r[key] for r in rows}) == 1, key
     assert rows[0]["words"] == 58_152 and 0 < rows[0]["wordsim353_oov_ratio"] < 1
     ours, *gensim = rows
     assert ours["epochs"] < 1  # stopped by --max-steps 30, and said so
-    assert [r["epochs"] for r in gensim] == [2, 2, 2]
+    assert [r["epochs"] for r in gensim] == [2] * len(RIVALS)
     for r in rows:
         assert [run["seed"] for run in r["runs"]] == [282, 283]
         for run in r["runs"]:
@@ -88,10 +90,37 @@ def test_an_objective_we_lack_is_a_one_line_error(tmp_path):
     assert not out.exists()
 
 
+def test_ours_by_objective_by_config_or_both():
+    spec = "softmax, negative:configs/word2vec.yaml,word2vec"
+    ours = compare_gensim.parse_ours(spec, "configs/default.yaml")
+    assert ours == [
+        ("softmax", "configs/default.yaml"),
+        ("negative", "configs/word2vec.yaml"),
+        (None, "word2vec"),  # a config alone trains with its own objective
+    ]
+    names = [compare_gensim.ours_name(*o) for o in ours]
+    assert names[1:] == ["cbow_torch negative (configs/word2vec.yaml)", "cbow_torch (word2vec)"]
+    options = compare_gensim.fit_args("word2vec", objective=None)
+    assert not any(o.startswith("--model.objective") for o in options)
+
+
+def test_the_subword_rivals_can_be_left_out(tmp_path):
+    from cbow_torch.data.corpus import bundled_corpus
+
+    corpus = tmp_path / "tiny.txt"
+    corpus.write_text("".join(bundled_corpus().read_text().splitlines(True)[:40]))
+    argv = ["--corpus", str(corpus), "--ours", "", "--epochs", "1", "--dim", "8"]
+    compare_gensim.main([*argv, "--min-count", "2", "--skip-subwords", "--out-dir", str(tmp_path)])
+    rows = compare_gensim.json.loads((tmp_path / "compare.json").read_text())["rows"]
+    assert [r["trainer"] for r in rows] == [r for r in RIVALS if "subwords (" not in r]
+
+
 def test_bad_corpus_and_config_are_one_line_errors(tmp_path):
     for argv, fragment in (
         (["--corpus", str(tmp_path / "missing.txt")], "missing.txt: no such file"),
         (["--ours", "softmax:missing.yaml"], "config 'missing.yaml': no such file"),
+        (["--ours", "fasttext-missing"], "--ours fasttext-missing: not an objective (softmax"),
+        (["--corpus", "wikipedia"], "give wiki, lee, dictionaries or a text file"),
         (["--ours", "", "--skip-gensim", "--skip-fasttext"], "nothing to train"),
     ):
         with pytest.raises(SystemExit) as exit_info:
@@ -139,11 +168,7 @@ def test_write_docs_rewrites_only_its_region(tmp_path):
     assert f"Commit: `{commit}" in head and "Machine: " in head and " cores" in head
     assert re.search(r"Date: \d{4}-\d\d-\d\d\.", head)
     rows = [line for line in region.splitlines() if "tiny.txt (" in line]
-    assert [row.split(" | ")[1] for row in rows] == [
-        "gensim CBOW, hierarchical softmax",
-        "gensim CBOW, negative sampling",
-        "fastText CBOW, no subwords",
-    ]
+    assert [row.split(" | ")[1] for row in rows] == RIVALS
     assert (tmp_path / "out" / "compare.md").read_text().split("\n", 2)[2] in region
 
 

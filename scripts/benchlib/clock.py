@@ -25,13 +25,11 @@ class TrainingClock(pl.Callback):
     timed step, off the clock. ``save`` writes :meth:`record` to ``training_time.json`` in the
     run's log directory, for a fit in another process (``benchlib.runs.launch``).
 
-    ``marks`` holds when (``time.time()``, comparable across processes) the run reached each of
-    its parts: ``created``, this callback made with the Trainer's other callbacks (after the
-    imports and the config are read; the CLI makes them before the data and the model, as the
-    benchmarks check against the prepared corpus's files); ``fit_start``, the fit's ``setup``
-    (corpus prepared, model and Trainer built); ``train_start`` and ``train_end``, the training
-    loop; ``fit_end``, the ``teardown`` after every callback's ``on_fit_end`` (the export:
-    embeddings, evaluation, pictures, projector). The record is written at ``fit_end``.
+    ``marks`` holds when (``time.time()``, comparable across processes) the fit reached each of
+    its parts: ``fit_start``, its ``setup`` (the corpus prepared, model and Trainer built);
+    ``train_start`` and ``train_end``, the training loop; ``fit_end``, the ``teardown`` after
+    every callback's ``on_fit_end`` (the export: embeddings, evaluation, pictures, projector).
+    The record is written at ``fit_end`` (``benchlib.parts`` reads it).
 
     Args:
         warmup: the steps before the first lap.
@@ -47,7 +45,7 @@ class TrainingClock(pl.Callback):
         self.laps: list[tuple[float, int]] = []
         self._begun = self._lap_start = None
         self._words = 0
-        self.marks = {"created": time.time()}
+        self.marks: dict[str, float] = {}
 
     def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
         self.marks["fit_start"] = time.time()

@@ -4,8 +4,8 @@ fastText's own run on the same file.
 Ours is ``cbow-torch fit`` as a user runs it (``benchlib.runs.launch``), with an empty
 ``data.cache_dir`` so that it prepares the corpus; its parts are read from the run itself:
 
-- start-up (interpreter, imports, config): from the launch until the preparation makes its
-  first entry in the cache folder (watched every ``WATCH`` seconds);
+- start-up (interpreter, imports, config): from the launch until the preparation makes the
+  cache folder (watched every ``WATCH`` seconds; a preparation shorter than that counts 0);
 - prepare: until the prepared dataset's ``meta.json`` is written (its mtime: written last);
 - model and Trainer: until the fit's ``setup`` (``benchlib.clock.TrainingClock``'s marks);
 - the fit's set-up (loaders, hooks): until ``on_train_start``;
@@ -52,15 +52,15 @@ RIVALS = {  # a benchlib.fresh function: its marks in order, each with the part 
 }
 
 
-def first_entry(process: subprocess.Popen, folder: Path) -> float | None:
-    """When (``time.time()``) something first appeared in FOLDER while PROCESS ran; None if
-    nothing did before it ended. Its output is read meanwhile (``finish`` gets all of it)."""
+def appears(process: subprocess.Popen, path: Path) -> float | None:
+    """When (``time.time()``) PATH was first seen while PROCESS ran; None if not before it
+    ended. Its output is read meanwhile (``finish`` gets all of it)."""
     while True:
         try:
             process.communicate(timeout=WATCH)
             return None
         except subprocess.TimeoutExpired:
-            if folder.is_dir() and any(folder.iterdir()):
+            if path.exists():
                 return time.time()
 
 
@@ -70,14 +70,15 @@ def ours(args: list[str], work: Path, what: str) -> dict[str, float]:
     cache = work / "cache"
     launched = time.time()
     process = launch([*args, *fit_args(cache_dir=cache)], work)
-    seen = first_entry(process, cache)
+    seen = appears(process, cache)
     record, _ = finish(process, work, what)
     exited = time.time()
     metas = list(cache.glob("*/meta.json"))
     if seen is None or len(metas) != 1:
         raise BenchError(f"{what} prepared no corpus in {cache}: its parts need a fresh cache")
+    prepared = metas[0].stat().st_mtime
     marks = record["marks"]
-    ends = [seen, metas[0].stat().st_mtime, *(marks[k] for k in MARKS), exited]
+    ends = [min(seen, prepared), prepared, *(marks[k] for k in MARKS), exited]
     return _parts(launched, ends, PARTS, what)
 
 
