@@ -18,20 +18,8 @@ sys.path.insert(0, str(SCRIPTS))
 from benchlib import BenchError, fresh, parts  # noqa: E402
 from benchlib.clock import TrainingClock  # noqa: E402
 from benchlib.common import rotating  # noqa: E402
-from benchlib.corpus import (  # noqa: E402
-    count_words,
-    dictionary_corpus,
-    documents,
-    named_corpus,
-    write_zipf,
-)
+from benchlib.corpus import count_words, dictionary_corpus, named_corpus, write_zipf  # noqa: E402
 from benchlib.docs import table  # noqa: E402
-from benchlib.rivals import (  # noqa: E402
-    FASTTEXT_SUBWORDS,
-    GENSIM_SUBWORDS,
-    fasttext_cbow,
-    gensim_cbow,
-)
 from benchlib.rss import PeakAbove  # noqa: E402
 from benchlib.runs import KEYS, config_file, finish, fit_args, fit_here, launch  # noqa: E402
 from benchlib.subword import subword_config  # noqa: E402
@@ -242,32 +230,7 @@ def test_named_corpora(tmp_path):
         named_corpus("wikipedia", tmp_path, 0, 0, 0)
 
 
-# ---- the contenders -----------------------------------------------------------------------
-
-
-def test_subword_rivals_run_with_their_libraries_defaults(tmp_path):
-    """The rivals' subwords are what their users get by default; the no-subword ones have none."""
-    import inspect
-
-    import fasttext.FastText
-    from gensim.models import FastText
-
-    defaults = fasttext.FastText.unsupervised_default
-    assert {k: defaults[k] for k in ("minn", "maxn", "bucket")} == FASTTEXT_SUBWORDS
-    signature = inspect.signature(FastText).parameters
-    assert {k: signature[k].default for k in ("min_n", "max_n", "bucket")} == GENSIM_SUBWORDS
-    corpus = write_zipf(tmp_path / "zipf.txt", 3000, 50, seed=1, line_words=100)
-    small = {"dim": 8, "epoch": 1, "minCount": 1}
-    with_subwords = fasttext_cbow(corpus, 1, subwords=True, **small, bucket=1000)[0]
-    assert (with_subwords.minn, with_subwords.maxn, with_subwords.bucket) == (3, 6, 1000)
-    without = fasttext_cbow(corpus, 1, **small)[0]
-    assert (without.minn, without.maxn) == (0, 0)
-    docs = documents(corpus, "whitespace")
-    wv, seconds = gensim_cbow(docs, 1, 1, 0, subwords=True, vector_size=8, min_count=1)
-    assert (wv.min_n, wv.max_n, wv.bucket) == (3, 6, 2_000_000) and seconds > 0
-    assert len(wv["unseenword"]) == 8  # a vector for any word: the subword model's
-    wv, _ = gensim_cbow(docs, 1, 1, 0, vector_size=8, min_count=1)
-    assert "unseenword" not in wv and not hasattr(wv, "min_n")
+# ---- the subword section ------------------------------------------------------------------
 
 
 def test_the_subword_section_says_in_one_line_that_its_config_is_missing(tmp_path, capsys):
