@@ -6,6 +6,8 @@ generated Zipf corpus and cores, the contenders interleaved.
     python scripts/bench_gensim.py --words 2e6 --rounds 1 # quicker
     python scripts/bench_gensim.py --sections noise       # the noise-word draws alone
     python scripts/bench_gensim.py --sections kernel      # the fused kernel, gensim, fastText
+    python scripts/bench_gensim.py --sections endtoend --corpus zipf,dictionaries --epochs 5
+    python scripts/bench_gensim.py --sections subword --corpus dictionaries --epochs 5
 
 Sections (the code of each is in scripts/benchlib/word2vec.py, kernel.py):
 - ``speed``: training words/s = in-vocabulary words × epochs / training wall time (vocabulary
@@ -14,9 +16,16 @@ Sections (the code of each is in scripts/benchlib/word2vec.py, kernel.py):
   ``Word2Vec(sg=0, negative=5, window=5, vector_size=100, sample=1e-3, min_count=5,
   workers=threads).train()`` and of fastText CBOW without subwords (``pip install .[bench]``);
   medians over rounds in rotating order, ratios.
-- ``endtoend``: the wall time of ``cbow-torch fit --config configs/word2vec.yaml`` on the file
-  (start-up, prepare, training, export) against gensim's ``Word2Vec(LineSentence(file))`` and
-  writing its vectors, fresh processes, alternating (``--epochs 5`` for word2vec's 5).
+- ``endtoend``: on each ``--corpus``, ``cbow-torch fit --config configs/word2vec.yaml`` as a
+  whole process against gensim's ``Word2Vec(LineSentence(file))`` and its vectors saved (word2vec
+  text), each in a fresh process, alternating, part by part: start-up, prepare / vocabulary,
+  training, the end of the run, exit (scripts/benchlib/parts.py says how each is read from the
+  run). ``--epochs 5`` for word2vec's 5.
+- ``subword``: on each ``--corpus``, ``--subword-config`` (configs/fasttext.yaml: the fused
+  engine with subwords) against fastText's CBOW with its default subwords (minn 3, maxn 6,
+  bucket 2,000,000): the training loop's words/s, then the whole processes part by part
+  (``cbow-torch fit`` against ``train_unsupervised`` + ``save_model``). Without the config, one
+  line says so.
 - ``noise``: noise words per second from the alias table (what training uses), a cumulative
   table with binary search, and ``torch.multinomial``.
 - ``kernel``: the fused numba kernel's training words/s (``train_chunk`` over an epoch, at 2
@@ -25,6 +34,10 @@ Sections (the code of each is in scripts/benchlib/word2vec.py, kernel.py):
 - ``scale``: configs/word2vec.yaml at V = 1,000,000, N = 300 (the fused engine) on a corpus
   that holds every one of its words; the fit's peak resident memory above the process before
   the model exists, against the parameters' bytes.
+
+Corpora (``--corpus``, for endtoend and subword): ``zipf``, generated Zipf text of ``--words``
+words; ``dictionaries``, real English (GCIDE and FOLDOC, about 4.5M words, from Debian's
+dict-gcide and dict-foldoc: scripts/benchlib/corpus.py); or a text file, one document a line.
 
 --write-docs writes each section's table into docs/benchmarks.md (the region bench-SECTION),
 with the command, date, commit and machine.
@@ -47,7 +60,7 @@ from benchlib import BenchError  # noqa: E402
 from benchlib.common import HelpFormatter, csv_of  # noqa: E402
 from benchlib.docs import ROOT, table_region, write_region  # noqa: E402
 
-SECTIONS = ("speed", "endtoend", "noise", "kernel", "scale")
+SECTIONS = ("speed", "endtoend", "noise", "kernel", "scale", "subword")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -65,6 +78,13 @@ def main(argv: list[str] | None = None) -> None:
     add("--seed", type=int, default=0)
     add("--loader-workers", type=int, default=0, help="speed: the DataLoader's workers")
     add("--scale-steps", type=int, default=200, help="steps of the scale run")
+    add(
+        "--corpus",
+        type=csv_of(),
+        default="zipf",
+        help="endtoend, subword: zipf, dictionaries, files",
+    )
+    add("--subword-config", default="fasttext", help="subword: our subword config")
     add("--write-docs", action="store_true", help="write the tables into docs/benchmarks.md")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -76,7 +96,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def run(args: argparse.Namespace, command: str) -> None:
-    from benchlib import kernel, word2vec
+    from benchlib import kernel, subword, word2vec
 
     docs = ROOT / "docs" / "benchmarks.md"
     sections = {
@@ -85,6 +105,7 @@ def run(args: argparse.Namespace, command: str) -> None:
         "noise": word2vec.noise,
         "kernel": kernel.kernel,
         "scale": word2vec.scale,
+        "subword": subword.subword,
     }
     for section in args.sections:
         if args.write_docs:  # fail before the section runs, not after

@@ -5,11 +5,21 @@ Contenders, on the same tokens (gensim's simple_preprocess, our `simple` tokeniz
 line), N, C, min_count and epochs:
 
   ours OBJECTIVE   `cbow-torch fit --config CONFIG` with that objective (softmax, negative) in
-                   a fresh process; the run's embeddings.txt is scored
+                   a fresh process; the run's embeddings.txt is scored. A config alone
+                   (`--ours fasttext`) trains with the config's own objective
   gensim HS        Word2Vec(sg=0, hs=1, negative=0), gensim's other defaults
   gensim NS        Word2Vec(sg=0), gensim's defaults (negative=5, sample=1e-3, alpha 0.025)
-  fastText CBOW    train_unsupervised(model="cbow", minn=0, maxn=0), fastText's other defaults
+  gensim FastText  FastText(sg=0), gensim's defaults: subwords of 3 to 6 letters in 2,000,000
+                   buckets, negative=5, sample=1e-3, alpha 0.025
+  fastText CBOW, no subwords
+                   train_unsupervised(model="cbow", minn=0, maxn=0), fastText's other defaults
                    (neg 5, t 1e-4, lr 0.05); its end-of-line token "</s>" left out
+  fastText CBOW, subwords
+                   train_unsupervised(model="cbow") as its users run it: fastText's defaults,
+                   subwords on (minn 3, maxn 6, bucket 2,000,000)
+
+Every contender is scored on the words of its own vocabulary (the same for all: the same tokens
+and min_count); the subword models' vectors for those words include their n-grams.
 
 Scores (cbow_torch.vectors.evaluation.evaluate): Spearman ρ on WordSim-353 and SimLex-999,
 accuracy on Google's analogies, each with its share of items out of vocabulary. Training time
@@ -18,7 +28,9 @@ included); ours, Lightning's loop (benchlib.clock), not the start-up, vocabulary
 words/s = corpus words × epochs trained / training time, the same count for all.
 
 Corpora: `wiki` (gensim's bundled Wikipedia excerpt, 106 articles, cached in ~/.cache/cbow_torch
-as one article a line), `lee` (gensim's Lee corpus), or a text file with one document a line.
+as one article a line), `lee` (gensim's Lee corpus), `dictionaries` (real English that nothing
+here was tuned on: GCIDE and FOLDOC from Debian's dict-gcide and dict-foldoc, about 4.5M words,
+one entry a line), or a text file with one document a line.
 
 Writes compare.md, compare.json and compare.png (bars of the scores) to --out-dir; --write-docs
 NAME also rewrites the table region NAME of docs/benchmarks.md (or --docs-file), with the
@@ -30,6 +42,8 @@ command, the date, the commit and the machine.
   python scripts/compare_gensim.py --corpus lee --epochs 2 --max-steps 50    # a quick check
   python scripts/compare_gensim.py --ours-args "--model.lr 1.0 --data.batch_size 32"
   python scripts/compare_gensim.py --ours negative:configs/word2vec.yaml --write-docs wiki-negative
+  python scripts/compare_gensim.py --ours word2vec,fasttext --corpus wiki dictionaries --epochs 5
+  python scripts/compare_gensim.py --skip-subwords        # the no-subword contenders only
 """
 
 from __future__ import annotations
@@ -39,7 +53,6 @@ import json
 import math
 import shlex
 import sys
-import tempfile
 from functools import partial
 from pathlib import Path
 
@@ -49,90 +62,27 @@ SCRIPTS = Path(__file__).resolve().parent
 sys.path.insert(0, str(SCRIPTS))
 from benchlib import BenchError  # noqa: E402
 from benchlib.common import HelpFormatter  # noqa: E402
-from benchlib.corpus import documents, wiki_excerpt  # noqa: E402
+from benchlib.contenders import (  # noqa: E402
+    FASTTEXT,
+    GENSIM,
+    corpus_file,
+    ours_name,
+    parse_ours,
+    train_fasttext,
+    train_gensim,
+    train_ours,
+)
+from benchlib.corpus import documents  # noqa: E402
 from benchlib.docs import table, table_region, write_region  # noqa: E402
-from benchlib.rivals import fasttext_cbow, fasttext_vectors, gensim_cbow  # noqa: E402
-from benchlib.runs import finish, fit_args, launch  # noqa: E402
 
-GENSIM = {  # name: Word2Vec options besides the shared ones
-    "gensim CBOW, hierarchical softmax": {"hs": 1, "negative": 0},
-    "gensim CBOW, negative sampling": {},
-}
 METRICS = (  # (score, its OOV ratio, column title)
     ("wordsim353_spearman", "wordsim353_oov_ratio", "WordSim-353 ρ"),
     ("simlex999_spearman", "simlex999_oov_ratio", "SimLex-999 ρ"),
     ("google_analogy_accuracy", "google_analogy_oov_ratio", "Google analogies"),
 )
-FASTTEXT = "fastText CBOW, no subwords"
-
-
-def corpus_file(name: str) -> Path:
-    if name == "wiki":
-        return wiki_excerpt()
-    if name == "lee":
-        from cbow_torch.data.corpus import bundled_corpus
-
-        return bundled_corpus()
-    if not Path(name).is_file():
-        raise BenchError(f"--corpus {name}: no such file; give wiki, lee or a text file")
-    return Path(name)
-
-
-# ---- the contenders ---------------------------------------------------------------------
-
-
-def train_gensim(docs: list[list[str]], options: dict, args, seed: int):
-    """gensim's Word2Vec; returns its vectors, training time and epochs."""
-    vectors, seconds = gensim_cbow(
-        docs, args.epochs, args.workers, seed, vector_size=args.dim, window=args.window,
-        min_count=args.min_count, **options,
-    )  # fmt: skip
-    return vectors, seconds, args.epochs
-
-
-def train_fasttext(docs: list[list[str]], args, seed: int):
-    """fastText's CBOW without subwords on the same tokens; returns its vectors, time, epochs."""
-    with tempfile.TemporaryDirectory(prefix="compare_fasttext_") as work:
-        tokens = Path(work, "tokens.txt")  # the same tokens as everyone, one document a line
-        tokens.write_text("".join(" ".join(d) + "\n" for d in docs), encoding="utf8")
-        model, seconds, _ = fasttext_cbow(
-            tokens, args.workers, dim=args.dim, ws=args.window, epoch=args.epochs,
-            minCount=args.min_count, neg=5,
-        )  # fmt: skip
-    return fasttext_vectors(model), seconds, args.epochs
-
-
-def train_ours(path: Path, objective: str, config: str, args, seed: int):
-    """`cbow-torch fit` in a fresh process on the whole corpus (no validation, as gensim);
-    returns the run's vectors, training time and epochs."""
-    from cbow_torch.vectors.word_vectors import WordVectors
-
-    options = fit_args(
-        config, objective=objective, corpus=path.resolve(), tokenizer="simple",
-        line_per_document=True, val_fraction=0, window=args.window, min_count=args.min_count,
-        seed=seed, vector_size=args.dim, epochs=args.epochs, threads=args.threads,
-        progress_bar=False, **({"max_steps": args.max_steps} if args.max_steps else {}),
-    )  # fmt: skip
-    options += shlex.split(args.ours_args)
-    print("$ cbow-torch fit", shlex.join(options), flush=True)
-    with tempfile.TemporaryDirectory(prefix="compare_gensim_") as work:
-        record, run = finish(launch(options, Path(work)), Path(work), f"ours ({objective})")
-        if not (run / "embeddings.txt").is_file():
-            raise BenchError(f"ours ({objective}) wrote no embeddings.txt: keep the export on")
-        return WordVectors.load(run / "embeddings.txt"), record["seconds"], record["epochs"]
 
 
 # ---- the table and the picture ----------------------------------------------------------
-
-
-def parse_ours(spec: str, default_config: str) -> list[tuple[str, str]]:
-    """'softmax,negative:configs/word2vec.yaml' -> [(objective, config), ...], each checked."""
-    ours = []
-    for item in filter(None, (s.strip() for s in spec.split(","))):
-        objective, _, config = item.partition(":")
-        fit_args(config or default_config, objective=objective)  # a bad one fails here
-        ours.append((objective, config or default_config))
-    return ours
 
 
 def fmt(row: dict, score: str, oov: str) -> str:
@@ -233,6 +183,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--ours-args", default="", help="more `cbow-torch fit` options, quoted")
     add("--skip-gensim", action="store_true", help="leave gensim out")
     add("--skip-fasttext", action="store_true", help="leave fastText out")
+    add("--skip-subwords", action="store_true", help="leave gensim's and fastText's subwords out")
     add("--write-docs", metavar="NAME", help="rewrite <!-- table:NAME start/end --> of --docs-file")
     add("--docs-file", type=Path, default=SCRIPTS.parent / "docs" / "benchmarks.md", help="a page")
     args = parser.parse_args(argv)
@@ -260,13 +211,15 @@ def run(args: argparse.Namespace) -> list[dict]:
             raise BenchError(f"--corpus {name}: {path} has no words")
         print(f"corpus {name}: {path}, {len(docs):,} documents, {words:,} words", flush=True)
         contenders = {
-            f"cbow_torch {objective} ({config})": partial(train_ours, path, objective, config)
+            ours_name(objective, config): partial(train_ours, path, objective, config)
             for objective, config in ours
         }
         for trainer, options in ({} if args.skip_gensim else GENSIM).items():
-            contenders[trainer] = partial(train_gensim, docs, options)
-        if not args.skip_fasttext:
-            contenders[FASTTEXT] = partial(train_fasttext, docs)
+            if not (args.skip_subwords and options.get("subwords")):
+                contenders[trainer] = partial(train_gensim, docs, options)
+        for trainer, subwords in ({} if args.skip_fasttext else FASTTEXT).items():
+            if not (args.skip_subwords and subwords):
+                contenders[trainer] = partial(train_fasttext, docs, subwords)
         runs = {trainer: [] for trainer in contenders}
         for seed in range(args.seed, args.seed + args.repeats):  # interleaved, for fair times
             for trainer, train in contenders.items():

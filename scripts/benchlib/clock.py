@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Literal
 
@@ -24,9 +25,15 @@ class TrainingClock(pl.Callback):
     timed step, off the clock. ``save`` writes :meth:`record` to ``training_time.json`` in the
     run's log directory, for a fit in another process (``benchlib.runs.launch``).
 
+    ``marks`` holds when (``time.time()``, comparable across processes) the fit reached each of
+    its parts: ``fit_start``, its ``setup`` (the corpus prepared, model and Trainer built);
+    ``train_start`` and ``train_end``, the training loop; ``fit_end``, the ``teardown`` after
+    every callback's ``on_fit_end`` (the export: embeddings, evaluation, pictures, projector).
+    The record is written at ``fit_end`` (``benchlib.parts`` reads it).
+
     Args:
         warmup: the steps before the first lap.
-        save: write the record into the run's log directory at the end of training.
+        save: write the record into the run's log directory at the end of the fit.
         clock: ``wall``, elapsed time; ``cpu``, the process's CPU time (all its threads).
     """
 
@@ -38,8 +45,13 @@ class TrainingClock(pl.Callback):
         self.laps: list[tuple[float, int]] = []
         self._begun = self._lap_start = None
         self._words = 0
+        self.marks: dict[str, float] = {}
+
+    def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        self.marks["fit_start"] = time.time()
 
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self.marks["train_start"] = time.time()
         self._begun = self.now()
 
     def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
@@ -59,7 +71,11 @@ class TrainingClock(pl.Callback):
 
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         self.seconds = self.now() - self._begun
+        self.marks["train_end"] = time.time()
         self.threads = torch.get_num_threads()
+
+    def teardown(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        self.marks["fit_end"] = time.time()
         if self.save and trainer.is_global_zero:
             from cbow_torch.atomic import atomic_write
 
@@ -80,4 +96,5 @@ class TrainingClock(pl.Callback):
             "epochs": self.steps / trainer.num_training_batches,
             "words_per_sec": self.rate() if self.laps else None,
             "threads": self.threads,
+            "marks": self.marks,
         }

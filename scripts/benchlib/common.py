@@ -57,12 +57,12 @@ def shapes(text: str) -> list[tuple[str, tuple[int, int, int, int]]]:
     return found
 
 
-def csv_of(choices: tuple[str, ...]) -> Callable[[str], list[str]]:
-    """An option's comma list of CHOICES."""
+def csv_of(choices: tuple[str, ...] | None = None) -> Callable[[str], list[str]]:
+    """An option's comma list of CHOICES (None: of anything)."""
 
     def parse(text: str) -> list[str]:
         items = [x for x in text.split(",") if x]
-        bad = [x for x in items if x not in choices]
+        bad = [x for x in items if choices is not None and x not in choices]
         if bad:
             raise argparse.ArgumentTypeError(f"unknown {bad}; choose from {','.join(choices)}")
         return items

@@ -7,6 +7,14 @@ as one JSON line. Run from scripts/ (or with it on PYTHONPATH); :func:`run` does
     python -m benchlib.fresh startup [ids_dtype=int32]
         numba's start-up: importing the fused kernel, then its first call; with
         NUMBA_CACHE_DIR an empty directory it compiles, with the same directory again it loads
+    python -m benchlib.fresh word2vec corpus=FILE out=FILE epochs=5 threads=2 options={...}
+        gensim's Word2Vec(LineSentence(FILE)) as its users run it: build_vocab, train, then
+        its vectors saved as word2vec text; OPTIONS are Word2Vec's (JSON)
+    python -m benchlib.fresh fasttext corpus=FILE out=FILE threads=2 options={...}
+        fastText's train_unsupervised(FILE, model="cbow", **OPTIONS), then save_model(OUT)
+
+word2vec and fasttext print the time (``time.time()``) at the end of each of their parts, for
+benchlib.parts to put beside our run's.
 
 A value is read as JSON where it is JSON (numbers), as text otherwise. Nothing is imported
 before the function that needs it, so a start-up is timed from the bare interpreter.
@@ -60,12 +68,39 @@ def startup(ids_dtype: str = "int32") -> dict:
     return {"import": imported - begun, "first call": time.perf_counter() - imported}
 
 
+def gensim_word2vec(corpus: str, out: str, epochs: int, threads: int, options: dict) -> dict:
+    from gensim.models import Word2Vec
+    from gensim.models.word2vec import LineSentence
+
+    marks = {"imported": time.time()}
+    model = Word2Vec(sg=0, workers=threads, **options)
+    model.build_vocab(LineSentence(corpus))
+    marks["vocabulary"] = time.time()
+    model.train(LineSentence(corpus), total_examples=model.corpus_count, epochs=epochs)
+    marks["trained"] = time.time()
+    model.wv.save_word2vec_format(out)
+    marks["saved"] = time.time()
+    return marks
+
+
+def fasttext_unsupervised(corpus: str, out: str, threads: int, options: dict) -> dict:
+    import fasttext
+
+    marks = {"imported": time.time()}
+    model = fasttext.train_unsupervised(corpus, model="cbow", thread=threads, **options)
+    marks["trained"] = time.time()  # its vocabulary pass is inside: it has no call of its own
+    model.save_model(out)
+    marks["saved"] = time.time()
+    return marks
+
+
 def run(function: str, env: dict | None = None, **options) -> dict:
     """``python -m benchlib.fresh FUNCTION KEY=VALUE …`` in a fresh process; its figures.
     ``env``: more environment variables. A failure is a BenchError with its last line."""
     from .runs import scripts_env
 
-    argv = [function, *(f"{k}={v}" for k, v in options.items())]
+    text = {k: json.dumps(v) if isinstance(v, dict | list) else v for k, v in options.items()}
+    argv = [function, *(f"{k}={v}" for k, v in text.items())]
     command = [sys.executable, "-m", "benchlib.fresh", *argv]
     out = subprocess.run(command, env=scripts_env(**(env or {})), capture_output=True, text=True)
     if out.returncode:
@@ -82,7 +117,12 @@ def _value(text: str):
 
 
 def main(argv: list[str]) -> None:
-    functions = {"memory": memory, "startup": startup}
+    functions = {
+        "memory": memory,
+        "startup": startup,
+        "word2vec": gensim_word2vec,
+        "fasttext": fasttext_unsupervised,
+    }
     if not argv or argv[0] not in functions or not all("=" in a for a in argv[1:]):
         print(__doc__)  # --help, or a call that is none of the above
         sys.exit(0 if argv in (["-h"], ["--help"]) else 2)

@@ -4,11 +4,8 @@ what each measures)."""
 from __future__ import annotations
 
 import collections
-import functools
 import logging
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -16,13 +13,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import BenchError
+from . import BenchError, parts
 from .clock import TrainingClock
 from .common import rotating
-from .corpus import documents, write_zipf
+from .corpus import count_words, documents, named_corpus, write_zipf
 from .rivals import fasttext_cbow, gensim_cbow, word2vec_settings
 from .rss import PeakAbove
-from .runs import finish, fit_args, fit_here, launch
+from .runs import fit_args, fit_here
 
 
 def _quiet() -> None:
@@ -85,44 +82,42 @@ def speed(args) -> None:
 
 
 def end_to_end(args) -> None:
-    """Wall time of ``cbow-torch fit`` and of gensim's own command line, alternating."""
-    with tempfile.TemporaryDirectory() as tmp:
-        corpus = write_zipf(Path(tmp, "zipf.txt"), int(args.words), args.types, args.seed)
-        ours = fit_args(
-            "word2vec", corpus=corpus, tokenizer="whitespace", epochs=args.epochs,
-            threads=args.threads, progress_bar=False,
-        )  # fmt: skip
-        gensim = [
-            sys.executable, "-m", "gensim.scripts.word2vec_standalone", "-train", str(corpus),
-            "-cbow", "1", "-hs", "0", "-negative", "5", "-sample", "1e-3", "-min_count", "5",
-            "-alpha", "0.025", "-size", str(args.dim), "-window", str(args.window),
-            "-threads", str(args.threads), "-iter", str(args.epochs),
-        ]  # fmt: skip
+    """Whole processes part by part (``benchlib.parts``) on each ``--corpus``: ``cbow-torch fit
+    --config word2vec`` against gensim's ``Word2Vec(LineSentence(file))`` and its vectors saved,
+    alternating."""
+    for name in args.corpus:
+        with tempfile.TemporaryDirectory() as tmp:
+            _end_to_end_on(name, Path(tmp), args)
 
-        def wall(name: str, r: int) -> float:
-            work = Path(tmp, f"{name}-{r}")  # a fresh cache: prepare is part of the run
-            work.mkdir()  # for gensim; launch makes its own
-            start = time.perf_counter()
-            if name == "gensim":
-                out = subprocess.run([*gensim, "-output", "vectors.txt"], cwd=work, text=True,
-                                     capture_output=True)  # fmt: skip
-                if out.returncode:
-                    raise BenchError(f"gensim failed: {out.stderr.strip().splitlines()[-1]}")
-            else:
-                finish(launch([*ours, *fit_args(cache_dir=work / "cache")], work), work, name)
-            return time.perf_counter() - start
 
-        names = ("cbow-torch fit", "gensim")
-        times = rotating({name: functools.partial(wall, name) for name in names}, args.rounds)
-    med = {k: statistics.median(v) for k, v in times.items()}
+def _end_to_end_on(name: str, tmp: Path, args) -> None:
+    gensim, _ = word2vec_settings(args)
+    corpus = named_corpus(name, tmp, args.words, args.types, args.seed)
+    ours = fit_args(
+        "word2vec", corpus=corpus, tokenizer="whitespace", epochs=args.epochs, window=args.window,
+        vector_size=args.dim, threads=args.threads, progress_bar=False,
+    )  # fmt: skip
+    what = {"cbow-torch fit": "cbow-torch fit --config word2vec", "gensim": "gensim's Word2Vec"}
+    runs = parts.compare(
+        {
+            "cbow-torch fit": lambda r: parts.ours(ours, tmp / f"ours-{r}", what["cbow-torch fit"]),
+            "gensim": lambda r: parts.rival(
+                "word2vec", what["gensim"], corpus=corpus, out=tmp / f"gensim-{r}.txt",
+                epochs=args.epochs, threads=args.threads, options={**gensim, "seed": args.seed},
+            ),
+        },
+        args.rounds,
+    )  # fmt: skip
     print(
-        f"\nend to end, {int(args.words):,}-word Zipf file, {args.epochs} epochs, "
-        f"{args.threads} threads, medians of {args.rounds}\n"
+        f"\nend to end on {name} ({count_words(corpus):,} words), N = {args.dim}, C = "
+        f"{args.window}, {args.epochs} epoch(s), {args.threads} threads: configs/word2vec.yaml as "
+        "it ships (5% held out for validation) against Word2Vec(LineSentence(file), sg=0, "
+        "negative=5, sample=1e-3, min_count=5) and save_word2vec_format; medians of "
+        f"{args.rounds} rounds in rotating order\n"
     )
-    print("| command | seconds (median) | all rounds |\n| --- | ---: | --- |")
-    for k, v in times.items():
-        print(f"| {k} | {med[k]:.1f} | {', '.join(f'{x:.1f}' for x in v)} |")
-    print(f"\ncbow-torch fit / gensim time: {med['cbow-torch fit'] / med['gensim']:.2f}×")
+    parts.print_table(runs)
+    ours_whole, gensim_whole = (statistics.median(r[parts.WHOLE] for r in v) for v in runs.values())
+    print(f"\ncbow-torch fit / gensim, whole process: {ours_whole / gensim_whole:.2f}×")
 
 
 def noise(args) -> None:
