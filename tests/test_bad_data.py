@@ -272,7 +272,7 @@ def test_a_damaged_compressed_corpus_in_fit_is_one_line(tmp_path):
     from test_training import fit_args
 
     from cbow_torch import fit
-    from cbow_torch.train.cli import main as fit_main
+    from cbow_torch.train.run import main as fit_main
 
     path = damaged(tmp_path, ".gz", "cut")
     args = [a for a in fit_args(tmp_path) if not a.startswith("--data.corpus")]

@@ -89,7 +89,8 @@ def fasttext_vectors(model):
     from cbow_torch.vectors.word_vectors import WordVectors
 
     words = [w for w in model.words if w != "</s>"]
-    return WordVectors(words, np.stack([model.get_word_vector(w) for w in words]))  # [V, N]
+    vectors = np.stack([model.get_word_vector(w) for w in words])  # [V, N]
+    return WordVectors.from_vectors(words, vectors)
 
 
 def word2vec_settings(args) -> tuple[dict, dict]:
