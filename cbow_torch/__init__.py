@@ -9,13 +9,14 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
+from .version import __version__ as __version__
+
 if TYPE_CHECKING:
     from .functional import cbow_loss, cbow_negative_sampling_loss
     from .model import CBOW, CBOWNegativeSampling
     from .train.fit import fit
 
 __all__ = ["CBOW", "CBOWNegativeSampling", "cbow_loss", "cbow_negative_sampling_loss", "fit"]
-__version__ = "0.1.0"
 
 _WHERE = {
     "CBOW": ".model",

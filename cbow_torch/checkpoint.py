@@ -163,6 +163,14 @@ class TrainingCheckpoint:
             self.input.setup(self.words)
         return self.input.vectors(self.input_vectors, self.output_vectors, source)  # [V, N]
 
+    def unseen(self, source: str | None = None) -> dict[str, Any] | None:
+        """What gives a word outside the vocabulary a vector (``Input.unseen``) when the vectors
+        come from W1 (None: the run's source); None when there is nothing."""
+        if (source or self.source or "average") != "W1":
+            return None
+        self.input.setup(self.words)
+        return self.input.unseen(self.input_vectors, len(self.words))
+
 
 def read_checkpoint(path: PathLike, trust_pickle: bool = False) -> TrainingCheckpoint:
     """A cbow-torch training checkpoint, read without unpickling (see ``read_torch_file``)."""

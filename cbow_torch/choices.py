@@ -14,7 +14,7 @@ GradMode = Literal["exact", "lecture"]
 Hidden = Literal["relu", "linear"]
 Schedule = Literal["course", "linear", "constant"]
 Source = Literal["W1", "W2", "average"]
-VectorFormat = Literal["word2vec", "word2vec-binary", "npz", "pt"]  # cbow-torch export
+VectorFormat = Literal["word2vec", "word2vec-binary", "npz", "pt", "fasttext"]  # cbow-torch export
 Engine = Literal["auto", "fused", "autograd"]
 InputStep = Literal["mean", "sum"]
 

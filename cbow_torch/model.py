@@ -85,9 +85,10 @@ class CBOW(nn.Module):
         """J for a batch: context [m, L] W1 columns (2C words), center [m] -> scalar;
         ``context_weights`` [m, L] (rows summing to 1) or None (1/L each)."""
         W1, b1, W2, b2 = self.W1, self.b1, self.W2, self.b2
-        bag = {} if context_weights is None else {"context_weights": context_weights}
-        options = {"grad_mode": self.grad_mode, "pool": self.pool, "hidden": self.hidden}
-        return cbow_loss(context, center, W1, b1, W2, b2, **options, **bag)
+        return cbow_loss(
+            context, center, W1, b1, W2, b2, self.grad_mode, context_weights,
+            pool=self.pool, hidden=self.hidden,
+        )  # fmt: skip
 
     def logits(self, context: torch.Tensor) -> torch.Tensor:
         """Scores for the centre word: context [m, 2C] -> [m, V]."""
@@ -194,9 +195,8 @@ class CBOWNegativeSampling(nn.Module):
         """J for a batch: context [m, L] input rows (2C words), center [m], negatives [m, k]
         -> scalar; ``context_weights`` [m, L] (rows summing to 1) or None (1/L each)."""
         W1T, W2 = self.input_vectors.weight, self.output_vectors.weight  # [V_in, N], [V, N]
-        bag = {} if context_weights is None else {"context_weights": context_weights}
         return cbow_negative_sampling_loss_rows(
-            context, center, negatives, W1T, W2, self.sparse, **bag
+            context, center, negatives, W1T, W2, self.sparse, context_weights
         )
 
     def loss(

@@ -33,6 +33,8 @@ except ImportError:  # not on Windows
     resource = None
 
 if TYPE_CHECKING:
+    import torch
+
     from .options import PrepareOptions
 
 WORD_BYTES = 400  # a distinct word, in this process
@@ -158,3 +160,26 @@ def _size(n: float) -> str:
 
 def _count(n: int) -> str:
     return f"{n / 1e9:.1f}G" if n >= 1e9 else f"{n / 1e6:.1f}M" if n >= 1e6 else f"{n:,}"
+
+
+def check_parameters(V: int, columns: int, N: int, device: torch.device) -> None:
+    """A one-line ValueError, before the model is built, if its parameters do not fit: W1
+    N × ``columns`` (the V words and, with subwords, the buckets) and W2 V × N in the default
+    dtype (float64 under ``precision: 64-true``), against the memory ``device`` has free."""
+    import torch
+
+    cuda_free = torch.cuda.mem_get_info(device)[0] if device.type == "cuda" else None
+    available = available_memory() if cuda_free is None else cuda_free
+    itemsize = torch.empty(0).element_size()  # the default dtype's
+    need = (columns + V) * N * itemsize  # W1 and W2; the biases are a few rows more
+    if available is None or need <= available:
+        return
+    buckets = columns - V
+    where = "GPU memory" if cuda_free is not None else "memory"
+    fix = "lower model.input.init_args.bucket, " if buckets else ""
+    raise ValueError(
+        f"the parameters need {_size(need)} (W1 {N} x {columns:,} columns: {V:,} words"
+        f"{f' + {buckets:,} n-gram buckets' if buckets else ''}; W2 {V:,} x {N}) and "
+        f"{_size(available)} of {where} is available: {fix}lower model.embedding_dim or "
+        "data.min_count, or free memory"
+    )

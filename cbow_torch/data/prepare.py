@@ -34,8 +34,8 @@ from typing import Any
 
 import numpy as np
 
-from .. import __version__
 from ..atomic import atomic_write
+from ..version import __version__
 from .corpus import encode_corpus, resolve_corpus
 from .errors import CBOWDataError
 from .options import PrepareOptions

@@ -22,8 +22,9 @@ class Input:
     - ``columns(V)``: W1's width, V words and whatever else the piece adds;
     - ``bags``: the CSR bags ``(offsets int64 [V + 1], ids [nnz])`` of the fused kernel, or None
       when every word is its own column;
-    - ``batch(context)``: a window batch's W1 columns and weights for the autograd costs;
+    - ``batch(context, dtype)``: a window batch's W1 columns and weights for the autograd costs;
     - ``word_vectors(W1T, V)``: each vocabulary word's input vector [V, N];
+    - ``unseen(W1T, V)``: what gives a word outside the vocabulary a vector, or None;
     - ``config()``: the piece as plain values, for checkpoints (``from_config`` reads it back).
     """
 
@@ -35,13 +36,21 @@ class Input:
     def columns(self, V: int) -> int:
         return V
 
-    def batch(self, context: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """(column ids [m, L], weights [m, L]) of a window batch; None weights: 1/L each."""
+    def batch(
+        self, context: torch.Tensor, dtype: torch.dtype
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(column ids [m, L], weights [m, L] in ``dtype``, W1's) of a window batch; None
+        weights: 1/L each."""
         return context, None  # [m, 2C], the course's x̄
 
     def word_vectors(self, W1T: torch.Tensor, V: int) -> torch.Tensor:
         """Word j's input vector in row j [V, N], from W1ᵀ [columns(V), N]."""
         return W1T[:V]  # [V, N]
+
+    def unseen(self, W1T: torch.Tensor, V: int) -> dict[str, Any] | None:
+        """For the vectors of words outside the vocabulary (``vectors.SubwordVectors``): the
+        piece's settings and the rows that compose them; None: there are none."""
+        return None
 
     def vectors(self, W1T: torch.Tensor, W2: torch.Tensor, source: str) -> torch.Tensor:
         """The course's three sources of word j's vector, in row j [V, N]: its input vector

@@ -129,7 +129,7 @@ class NegativeSampling(Objective):
 
     def loss(self, batch, validation: bool = False) -> torch.Tensor:
         context, center = batch
-        columns, weights = self.input.batch(context)  # [m, L], [m, L] or None
+        columns, weights = self.input.batch(context, self.model.W2.dtype)  # [m, L], [m, L]
         gen = self.validation_generator if validation else self.generator
         return self.model.loss(columns, center, gen, weights)
 

@@ -59,7 +59,7 @@ class Softmax(Objective):
 
     def loss(self, batch, validation: bool = False) -> torch.Tensor:
         context, center = batch
-        columns, weights = self.input.batch(context)  # [m, L], [m, L] or None
+        columns, weights = self.input.batch(context, self.model.W2.dtype)  # [m, L], [m, L]
         return self.model(columns, center, weights)
 
     def validation_metrics(self, loss: torch.Tensor) -> dict[str, torch.Tensor]:

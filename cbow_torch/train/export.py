@@ -56,7 +56,7 @@ class ExportEmbeddings(pl.Callback):
         if not self.enabled or trainer.fast_dev_run:
             return
         # The loss is checked only at logged steps on CUDA, and never after the last update.
-        if not all(torch.isfinite(p).all() for p in pl_module.parameters()):
+        if not all(finite(p) for p in pl_module.parameters()):
             raise CBOWTrainingError(
                 f"the parameters hold NaN or inf after step {trainer.global_step}: "
                 "lower model.lr; no embeddings written"
@@ -108,6 +108,15 @@ class ExportEmbeddings(pl.Callback):
                 else ""
             )
             + f"Neighbours:    cbow-torch neighbors {embeddings} {shlex.quote(word)}"
+        )
+
+
+def finite(p: torch.Tensor) -> bool:
+    """Whether every value of ``p`` is finite, without a copy of it: a NaN or inf makes the sum
+    NaN or inf (a finite sum too large for its dtype is checked a slice at a time)."""
+    with torch.no_grad():
+        return bool(torch.isfinite(p.sum())) or all(
+            bool(torch.isfinite(part).all()) for part in p.flatten().split(1 << 20)
         )
 
 

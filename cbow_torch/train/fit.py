@@ -2,8 +2,9 @@
 
 The keywords become a config (a dict) for the same run as the command line (``run.run``): the
 same config files, run directory, TensorBoard events, checkpoints, export and one-line errors,
-raised as exceptions instead of exiting. Keyword names follow gensim's ``Word2Vec`` where one
-exists (``GENSIM_NAMES``); values that gensim has and this library does not train are refused.
+raised as exceptions instead of exiting. Keyword names follow gensim's ``Word2Vec`` and
+``FastText`` where one exists (``GENSIM_NAMES``); values that gensim has and this library does
+not train are refused.
 """
 
 from __future__ import annotations
@@ -33,7 +34,11 @@ GENSIM_NAMES = {
     "threads": ("threads.count",),
     "seed": ("seed_everything", "model.seed", "data.seed"),
     "out_dir": ("trainer.logger.init_args.save_dir",),
+    "min_n": ("model.input.init_args.min_n",),  # gensim's FastText: subwords on
+    "max_n": ("model.input.init_args.max_n",),
+    "bucket": ("model.input.init_args.bucket",),
 }
+SUBWORDS = ("min_n", "max_n", "bucket")
 # gensim's keyword: (the value this library trains, what it trains instead)
 FIXED = {
     "sg": (0, "CBOW only (sg=0); skip-gram (sg=1) is not trained here"),
@@ -63,18 +68,22 @@ def fit(
             temporary file in ``out_dir`` and read with the ``whitespace`` tokenizer). None
             keeps the config's corpus: the bundled Lee corpus for the bundled configs.
         config: a bundled config's name (``"default"``, the softmax; ``"word2vec"``, negative
-            sampling; ``"course"``) or the path of a YAML config.
+            sampling; ``"fasttext"``, negative sampling with subwords; ``"course"``) or the
+            path of a YAML config.
         out_dir: where the run directory goes (``OUT_DIR/NAME/version_N``).
         **options: gensim's names (``GENSIM_NAMES``: ``epochs``, ``vector_size``, ``window``,
             ``min_count``, ``max_vocab_size``, ``sample``, ``negative``, ``alpha``,
-            ``min_alpha``, ``workers``, ``seed``; ``sg=0``, ``hs=0``, ``cbow_mean=1`` and
+            ``min_alpha``, ``workers``, ``seed``; ``FastText``'s ``min_n``, ``max_n`` and
+            ``bucket``, which turn subwords on; ``sg=0``, ``hs=0``, ``cbow_mean=1`` and
             ``shrink_windows=True`` are accepted as what this library trains), or any config
             key with ``__`` for its dots: ``data__batch_size=256``, ``trainer__max_steps=100``,
             ``model__objective__init_args__negatives=10``.
 
     Returns:
         The trained vectors, from the config's ``export.source`` (``W1``, ``W2`` or
-        ``average``), as written to the run's ``embeddings.txt``.
+        ``average``), as written to the run's ``embeddings.txt``: a ``SubwordVectors``
+        (gensim's ``FastTextKeyedVectors``, answering for unseen words too) for W1 of a model
+        with subwords.
 
     Raises:
         ValueError: a bad option or corpus, with the CLI's one-line message.
@@ -83,6 +92,8 @@ def fit(
     from .run import run
 
     settings = {"trainer.logger.init_args.save_dir": os.fspath(out_dir)}
+    if any(name in options for name in SUBWORDS):  # gensim's FastText: the subword input
+        settings["model.input.class_path"] = "cbow_torch.inputs.Subwords"
     for name, value in options.items():
         if name in FIXED:
             supported, instead = FIXED[name]

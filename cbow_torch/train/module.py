@@ -12,6 +12,7 @@ from torchmetrics import MeanMetric
 from ..checkpoint import TrainingCheckpoint, vocabulary_mismatch
 from ..checkpoint import write as write_entry
 from ..choices import Init, Schedule, Source, check_choice, from_config
+from ..data.memory import check_parameters
 from ..data.text import Vocabulary
 from ..inputs import INPUTS, Input, Words
 from ..objectives import OBJECTIVES, Objective, Softmax
@@ -33,7 +34,8 @@ class CBOWLightningModule(pl.LightningModule):
             :class:`~cbow_torch.objectives.Softmax` (the course's full softmax; the default) or
             :class:`~cbow_torch.objectives.NegativeSampling` (word2vec's).
         input: what each context word brings to x̄: :class:`~cbow_torch.inputs.Words` (its own
-            column of W1; the default).
+            column of W1; the default) or :class:`~cbow_torch.inputs.Subwords` (with its
+            character n-grams' columns, fastText's).
         embedding_dim: N.
         init, seed: the initialisation (``"normal"``, ``"word2vec"``, ``"course"``) and its seed.
         lr: α on the engine's cost: the batch mean (the autograd engines) or one window (the
@@ -113,8 +115,9 @@ class CBOWLightningModule(pl.LightningModule):
             cache = getattr(trainer.datamodule, "path", None)
         self.objective.prepare(device, clip)
         self.automatic_optimization = self.objective.automatic_optimization
+        hp, V = self.hparams, len(self.vocab)
+        check_parameters(V, self.input.columns(V), hp.embedding_dim, device)
         self.input.setup(self.vocab.index_to_key, cache)
-        hp = self.hparams
         self.model = self.objective.build(
             self.vocab, self.input, hp.embedding_dim, hp.init, hp.seed
         )
@@ -282,15 +285,11 @@ class CBOWLightningModule(pl.LightningModule):
         self.objective.load_state_dict(saved.entry.get("objective", {}))
 
     def word_vectors(self, source: Source = "average"):
-        """The vocabulary's vectors from ``source`` (W1 through the input piece, W2, average)."""
+        """The vocabulary's vectors from ``source`` (W1 through the input piece, W2, average):
+        ``WordVectors.from_model``."""
         from ..vectors.word_vectors import WordVectors
 
-        W1T, W2 = self.model.W1.detach().t(), self.model.W2.detach()  # [V_in, N], [V, N]
-        vectors = self.input.vectors(W1T, W2, source)  # [V, N]
-        vocab = self.vocab
-        return WordVectors.from_vectors(
-            vocab.index_to_key, vectors, vocab.counts, source, getattr(vocab, "tokenizer", None)
-        )
+        return WordVectors.from_model(self, source=source)
 
     def write_projector(self, source: Source = "average") -> None:
         if self.logger is None:

@@ -145,8 +145,8 @@ def plot_words(
     Words not in the vocabulary are skipped and named in a note on the figure; returns them.
     """
     words = list(dict.fromkeys(words))
-    present = [w for w in words if w in vectors]
-    missing = [w for w in words if w not in vectors]
+    present = [w for w in words if vectors.has_index_for(w)]
+    missing = [w for w in words if not vectors.has_index_for(w)]
     if len(present) < 2:
         raise ValueError(
             f"need at least 2 of the words in the vocabulary to plot, found {present} "

@@ -8,7 +8,8 @@ The kinds, told apart by their first bytes: a torch zip (a training checkpoint o
 
 The ``.npz`` layout: ``vectors`` [V, N]; ``words`` the UTF-8 bytes of the words one after
 another, ``word_ends`` [V] their end offsets; optional ``counts`` [V]; ``source`` and
-``tokenizer`` as 0-d unicode arrays ("" for none).
+``tokenizer`` as 0-d unicode arrays ("" for none); vectors with subwords add ``subword_settings``
+[3] (min_n, max_n, bucket), ``vocab_rows`` [V, N] and ``ngram_rows`` [B, N].
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class Found:
     counts: np.ndarray | None = None  # [V]
     source: str | None = None
     tokenizer: str | None = None
+    subwords: dict[str, Any] | None = None  # SubwordVectors.from_rows's, for W1 with subwords
 
 
 def checked(
@@ -161,6 +163,7 @@ def _read_torch(path: PathLike, kind: str, source: str | None, trust_pickle: boo
             None if counts is None else np.asarray(counts, np.int64),
             source or found.source or "average",
             found.tokenizer,
+            found.unseen(source),
         )
     try:
         obj = read_torch_file(path, trust_pickle)
@@ -200,6 +203,10 @@ def write_npz(f: IO[bytes], found: Found) -> None:
     }
     if found.counts is not None:
         arrays["counts"] = np.asarray(found.counts, np.int64)
+    if found.subwords is not None:
+        sub = found.subwords
+        arrays["subword_settings"] = np.array([sub["min_n"], sub["max_n"], sub["bucket"]])
+        arrays["vocab_rows"], arrays["ngram_rows"] = sub["vocab_rows"], sub["ngram_rows"]
     np.savez(f, **arrays)
 
 
@@ -215,12 +222,18 @@ def read_npz(path: PathLike) -> Found:
         words = [blob[i:j].decode("utf-8") for i, j in zip([0, *ends[:-1]], ends, strict=True)]
     except (ValueError, OSError, KeyError, zipfile.BadZipFile, UnicodeDecodeError) as e:
         raise ValueError(f"{path}: not a WordVectors .npz file ({e})") from None
+    subwords = None
+    if "subword_settings" in arrays:
+        min_n, max_n, bucket = arrays["subword_settings"].tolist()
+        subwords = dict(min_n=min_n, max_n=max_n, bucket=bucket)
+        subwords.update(vocab_rows=arrays["vocab_rows"], ngram_rows=arrays["ngram_rows"])
     return Found(
         words,
         arrays["vectors"],
         arrays.get("counts"),
         str(arrays["source"]) or None if "source" in arrays else None,
         str(arrays["tokenizer"]) or None if "tokenizer" in arrays else None,
+        subwords,
     )
 
 

@@ -15,7 +15,11 @@ dict does (gensim's class has no ``__iter__`` of its own). It adds:
 - word2vec text read and written with numpy (word2vec_format.py): the same floats and bytes as
   gensim's, in a fraction of the time; every file appears whole or not at all;
 - ``to_embedding`` (``nn.Embedding``, with padding and unknown-word rows), ``save_torch``,
-  ``write_projector``. torch is imported only by these and by checkpoint or ``.pt`` files.
+  ``write_projector`` (outputs.py). torch is imported only by these and by checkpoint or
+  ``.pt`` files.
+
+``SubwordVectors`` is the same on gensim's ``FastTextKeyedVectors``: the vectors of a model
+with subwords (``inputs.Subwords``), which answer for words outside the vocabulary too.
 """
 
 from __future__ import annotations
@@ -26,18 +30,19 @@ from typing import Any
 
 import numpy as np
 from gensim.models import KeyedVectors
+from gensim.models.fasttext import FastTextKeyedVectors, ft_ngram_hashes
 
-from ..atomic import atomic_write
-from ..choices import Source, VectorFormat, check_choice
-from .formats import Found, checked, read_vectors, write_npz
-from .queries import UnknownWordError, find_keys, unknown_word_message
-from .word2vec_format import read_word2vec, save_word2vec
+from ..choices import Source, check_choice
+from .formats import checked, read_vectors
+from .outputs import VectorOutputs
+from .queries import Queries, UnknownWordError
+from .word2vec_format import read_word2vec
 
 PathLike = str | os.PathLike
-__all__ = ["UnknownWordError", "WordVectors"]
+__all__ = ["SubwordVectors", "UnknownWordError", "WordVectors"]
 
 
-class WordVectors(KeyedVectors):
+class WordVectors(Queries, VectorOutputs, KeyedVectors):
     """gensim's ``KeyedVectors`` with the corpus counts, the source and the run's tokenizer.
 
     ``WordVectors(vector_size, count, dtype)`` is gensim's empty constructor; build one from
@@ -83,16 +88,17 @@ class WordVectors(KeyedVectors):
     ) -> WordVectors:
         """From a trained model and its vocabulary (anything with ``index_to_key``, and
         ``counts`` and ``tokenizer`` if known), or from a trained LightningModule alone, which
-        holds both as ``.model`` and ``.vocab``. ``source``: "W1", "W2" or "average" (the
-        default)."""
-        model = module_or_model
+        holds both as ``.model`` and ``.vocab`` (and its input piece, ``.input``: a
+        ``SubwordVectors`` for W1 of a model with subwords). ``source``: "W1", "W2" or
+        "average" (the default)."""
+        model, input = module_or_model, None
         if vocab is None:
             if not (hasattr(model, "model") and hasattr(model, "vocab")):
                 raise TypeError(
                     f"from_model({type(model).__name__}) without a vocabulary: pass a trained "
                     "CBOWLightningModule (with .model and .vocab), or a model and its vocabulary"
                 )
-            model, vocab = model.model, model.vocab
+            model, vocab, input = model.model, model.vocab, getattr(model, "input", None)
             if vocab is None:
                 raise ValueError("the module has no vocabulary yet: train it with CBOWDataModule")
         source = source or "average"
@@ -103,7 +109,30 @@ class WordVectors(KeyedVectors):
                 f"the vocabulary has {len(words)} words but the model has V = {model.vocab_size}"
             )
         counts, tokenizer = getattr(vocab, "counts", None), getattr(vocab, "tokenizer", None)
-        return cls.from_vectors(words, model.embeddings(source), counts, source, tokenizer)
+        if input is None:
+            return cls.from_vectors(words, model.embeddings(source), counts, source, tokenizer)
+        W1T, W2 = model.W1.detach().t(), model.W2.detach()  # [V_in, N], [V, N]
+        return cls.from_weights(words, W1T, W2, input, source, counts, tokenizer)
+
+    @classmethod
+    def from_weights(
+        cls,
+        words: Sequence[str],
+        W1T: Any,
+        W2: Any,
+        input: Any,
+        source: str,
+        counts: Any = None,
+        tokenizer: str | None = None,
+    ) -> WordVectors:
+        """The vocabulary's vectors from W1ᵀ [V_in, N] and W2 [V, N] through the model's input
+        piece (``inputs.Input``): a ``SubwordVectors`` when ``source`` is W1 and the piece
+        gives unseen words a vector, else a ``WordVectors``."""
+        rows = input.vectors(W1T, W2, source)  # [V, N]
+        unseen = input.unseen(W1T, len(words)) if source == "W1" else None
+        if unseen is None:
+            return cls.from_vectors(words, rows, counts, source, tokenizer)
+        return SubwordVectors.from_rows(words, rows, unseen, counts, tokenizer)
 
     @classmethod
     def load(
@@ -116,6 +145,10 @@ class WordVectors(KeyedVectors):
         pickle (``KeyedVectors.save``) loads only with ``trust_pickle=True``."""
         found = read_vectors(path, source, trust_pickle)
         try:
+            if found.subwords is not None:  # W1 of a model with subwords
+                return SubwordVectors.from_rows(
+                    found.words, found.vectors, found.subwords, found.counts, found.tokenizer
+                )
             return cls.from_vectors(
                 found.words, found.vectors, found.counts, found.source, found.tokenizer
             )
@@ -158,44 +191,9 @@ class WordVectors(KeyedVectors):
     def __iter__(self) -> Iterator[str]:
         return iter(self.index_to_key)
 
-    def get_index(self, key: Any, default: int | None = None) -> int:
-        """gensim's: the row of ``key``; ``default`` if absent and given, else an
-        ``UnknownWordError`` (a ``KeyError``, as gensim raises) naming the closest words."""
-        index = super().get_index(key, -1)
-        if index >= 0:
-            return index
-        if default is not None:
-            return default
-        raise UnknownWordError(self.unknown_word_message(key))
-
-    def get_mean_vector(
-        self,
-        keys: Any,
-        weights: Any = None,
-        pre_normalize: bool = True,
-        post_normalize: bool = False,
-        ignore_missing: bool = True,
-    ) -> np.ndarray:
-        """gensim's; with ``ignore_missing=False`` (``most_similar``), an unknown key is an
-        ``UnknownWordError`` naming the closest words."""
-        if not ignore_missing:
-            for key in keys if isinstance(keys, list) else [keys]:
-                if isinstance(key, str | int | np.integer) and key not in self:
-                    raise UnknownWordError(self.unknown_word_message(key))
-        return super().get_mean_vector(keys, weights, pre_normalize, post_normalize, ignore_missing)
-
-    def lookup(self, query: str, where: PathLike | None = None) -> str:
-        """The key ``query`` means: itself, else as the run's tokenizer normalises it, else
-        (no tokenizer known) case-insensitively (queries.py); an ``UnknownWordError`` naming
-        ``where`` and the closest words if none."""
-        key = find_keys(self, [query])[0]
-        if key is None:
-            raise UnknownWordError(self.unknown_word_message(query, where))
-        return key
-
-    def unknown_word_message(self, word: Any, where: PathLike | None = None) -> str:
-        """One line: the word is unknown (in ``where``), and the closest words."""
-        return unknown_word_message(self, word, where)
+    def subwords(self) -> dict[str, Any] | None:
+        """The subword settings and rows (``SubwordVectors``); None: no subwords."""
+        return None
 
     def most_frequent(self, n: int) -> list[int]:
         """Row indices of the n most frequent words (the first n rows without counts)."""
@@ -203,93 +201,89 @@ class WordVectors(KeyedVectors):
             return list(range(min(n, len(self))))
         return np.argsort(-self.counts, kind="stable")[:n].tolist()
 
-    # ---- files ------------------------------------------------------------------------------
 
-    def save(self, path: PathLike) -> None:  # type: ignore[override]
-        """An ``.npz`` of the words, vectors, counts, source and tokenizer (formats.py) that
-        ``WordVectors.load`` reads without unpickling. For gensim's own pickle, which gensim's
-        ``KeyedVectors.load`` reads, save ``to_keyed_vectors()``."""
-        if not all(isinstance(k, str) for k in self.index_to_key):
-            raise ValueError("save() holds string keys only; these vectors have other keys")
-        found = Found(self.index_to_key, self.vectors, self.counts, self.source, self.tokenizer)
-        atomic_write(path, lambda f: write_npz(f, found))
+def _numpy(rows: Any) -> np.ndarray:
+    """float32 numpy rows of an array or torch tensor, without a copy when they already are."""
+    if hasattr(rows, "detach"):
+        rows = rows.detach().cpu().float().numpy()
+    return np.asarray(rows, np.float32)
 
-    def save_word2vec_format(
+
+class SubwordVectors(WordVectors, FastTextKeyedVectors):
+    """A ``WordVectors`` that is also gensim's ``FastTextKeyedVectors``: ``[word]``,
+    ``get_vector``, ``most_similar``, ``similarity`` and the tools answer for a word outside
+    the vocabulary with the mean of its n-grams' rows, as fastText and gensim do; a vocabulary
+    word's vector is the mean of its bag's rows. ``key_to_index`` holds the vocabulary."""
+
+    def __init__(
         self,
-        fname: PathLike,
-        fvocab: PathLike | None = None,
-        binary: bool = False,
-        total_vec: int | None = None,
-        write_header: bool = True,
-        prefix: str = "",
-        append: bool = False,
-        sort_attr: str | None = "count",
+        vector_size: int,
+        min_n: int,
+        max_n: int,
+        bucket: int,
+        count: int = 0,
+        dtype=np.float32,
     ) -> None:
-        """gensim's, the same bytes, written fast and whole: rows by descending ``sort_attr``
-        as gensim orders them (the vocabulary's order if None or absent), values as float32.
-        A word with whitespace, which the format cannot hold, is a ValueError."""
-        save_word2vec(
-            self, fname, fvocab, binary, total_vec, write_header, prefix, append, sort_attr
+        FastTextKeyedVectors.__init__(self, vector_size, min_n, max_n, bucket, count, dtype)
+        self.source, self.tokenizer, self._counts_known = "W1", None, False
+
+    @classmethod
+    def from_rows(
+        cls,
+        words: Sequence[str],
+        vectors: Any,
+        subwords: dict[str, Any],
+        counts: Any = None,
+        tokenizer: str | None = None,
+    ) -> SubwordVectors:
+        """The vocabulary's vectors [V, N] (each its bag's mean), and ``subwords``: ``min_n``,
+        ``max_n``, ``bucket``, the words' own rows ``vocab_rows`` [V, N] and the buckets'
+        ``ngram_rows`` [B, N] of W1ᵀ (not copied: a model's rows stay shared), and optionally
+        the ``bags`` the model trained with (``inputs.Subwords``)."""
+        base = WordVectors.from_vectors(words, vectors, counts, "W1", tokenizer)
+        args = (subwords["min_n"], subwords["max_n"], subwords["bucket"])
+        wv = cls(base.vector_size, *(int(a) for a in args))
+        wv.index_to_key, wv.key_to_index = base.index_to_key, base.key_to_index
+        wv.vectors, wv.expandos = base.vectors, base.expandos
+        wv.tokenizer, wv._counts_known = base.tokenizer, base._counts_known
+        wv.vectors_vocab = _numpy(subwords["vocab_rows"])  # [V, N]
+        wv.vectors_ngrams = _numpy(subwords["ngram_rows"])  # [B, N]
+        if wv.vectors_vocab.shape != wv.vectors.shape or wv.vectors_ngrams.shape[0] != wv.bucket:
+            raise ValueError(
+                f"subword rows {wv.vectors_vocab.shape} and {wv.vectors_ngrams.shape} do not fit "
+                f"{len(wv)} words and {wv.bucket} buckets"
+            )
+        bags = subwords.get("bags")
+        if bags is None:
+            wv.recalc_char_ngram_buckets()  # gensim's hashes
+        else:  # word w's bag is [w, V + h…]: its buckets h
+            offsets, ids = bags
+            own = np.zeros(len(ids), bool)  # [nnz] the words' own columns
+            own[offsets[:-1]] = True
+            grams = (np.asarray(ids, np.int64)[~own] - len(wv)).astype(np.uint32)  # [nnz − V]
+            wv.buckets_word = np.split(grams, offsets[1:-1] - np.arange(1, len(wv)))
+        return wv
+
+    def get_vector(self, key: Any, norm: bool = False) -> np.ndarray:
+        """gensim's; a word outside the vocabulary with no character n-gram of ``min_n`` to
+        ``max_n`` characters has no vector: an ``UnknownWordError`` that says so (gensim
+        returns zeros)."""
+        if isinstance(key, str) and not self.has_vector(key):
+            raise UnknownWordError(self.unknown_word_message(key))
+        return super().get_vector(key, norm=norm)
+
+    def has_vector(self, word: str) -> bool:
+        """Whether ``word`` has a vector: a vocabulary word, or one with an n-gram."""
+        return word in self.key_to_index or bool(
+            ft_ngram_hashes(word, self.min_n, self.max_n, self.bucket)
         )
 
-    def save_torch(self, path: PathLike) -> None:
-        """A small torch file ``{vectors, words, counts, source, tokenizer}`` that ``load()``
-        reads with ``weights_only=True``."""
-        import torch
-
-        obj = {
-            "vectors": torch.from_numpy(self.vectors.copy()),
-            "words": list(self.index_to_key),
-            "counts": None if self.counts is None else self.counts.tolist(),
-            "source": self.source,
-            "tokenizer": self.tokenizer,
+    def subwords(self) -> dict[str, Any]:
+        """The settings and rows that ``from_rows`` takes."""
+        return {
+            "min_n": self.min_n,
+            "max_n": self.max_n,
+            "bucket": self.bucket,
+            "vocab_rows": self.vectors_vocab,
+            "ngram_rows": self.vectors_ngrams,
         }
-        atomic_write(path, lambda f: torch.save(obj, f))
-
-    def export(self, path: PathLike, format: str) -> None:
-        """Write in one of "word2vec", "word2vec-binary" (the vocabulary's order, as a run's
-        ``embeddings.txt``), "npz" (``save``) or "pt" (``save_torch``)."""
-        check_choice("format", format, VectorFormat)
-        if format == "pt":
-            self.save_torch(path)
-        elif format == "npz":
-            self.save(path)
-        else:
-            self.save_word2vec_format(path, binary=format == "word2vec-binary", sort_attr=None)
-
-    def to_keyed_vectors(self) -> KeyedVectors:
-        """A copy as gensim's own class, with the same keys, vectors and attributes: for code
-        that needs exactly it, such as gensim's pickle ``save`` for gensim's ``load``."""
-        kv = KeyedVectors(self.vector_size, 0, self.vectors.dtype)
-        kv.add_vectors(self.index_to_key, self.vectors)
-        for name, values in self.expandos.items():
-            kv.allocate_vecattrs([name], [values.dtype])
-            kv.expandos[name][:] = values
-        return kv
-
-    def to_embedding(
-        self, freeze: bool = True, padding_idx: int | None = None, unknown: str | None = None
-    ) -> tuple[Any, dict[str, int]]:
-        """``nn.Embedding.from_pretrained`` of the vectors, and the key -> row map, with an
-        optional padding row (zeros) and unknown-word row (the mean vector): embedding.py."""
-        from .embedding import to_embedding
-
-        return to_embedding(self.vectors, self.key_to_index, freeze, padding_idx, unknown)
-
-    def write_projector(
-        self,
-        log_dir_or_writer: PathLike | Any,
-        top_n: int | None = 5000,
-        tag: str | None = None,
-        global_step: int | None = None,
-    ) -> list[str]:
-        """The TensorBoard projector for the ``top_n`` most frequent words (None: all), in a
-        log directory or through a ``SummaryWriter``; returns the labels (projector.py)."""
-        from .projector import write_projector
-
-        if top_n is not None and top_n < 1:
-            raise ValueError(f"top_n must be >= 1 or None, got {top_n}")
-        rows = self.most_frequent(len(self) if top_n is None else top_n)
-        words = [self.index_to_key[i] for i in rows]
-        tag = tag or f"embeddings/{self.source or 'vectors'}"
-        return write_projector(words, self.vectors[rows], log_dir_or_writer, tag, global_step)
