@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..atomic import atomic_write
+from .analogies import score_analogies
 
 if TYPE_CHECKING:
     from gensim.models import KeyedVectors
@@ -62,10 +63,12 @@ def evaluate(
 ) -> dict[str, float]:
     """Spearman ρ on WordSim-353 and SimLex-999, 3CosAdd accuracy on Google's analogies.
 
-    Through gensim's ``evaluate_word_pairs`` / ``evaluate_word_analogies`` (case-insensitive,
-    over the first ``restrict_vocab`` words). Items with an out-of-vocabulary word are skipped;
-    each score comes with its OOV ratio, the fraction (0 to 1) of items skipped. A score with
-    no item left to score is NaN. Files default to gensim's bundled copies.
+    As gensim's ``evaluate_word_pairs`` / ``evaluate_word_analogies`` score them
+    (case-insensitive, over the first ``restrict_vocab`` words); the analogies in batches
+    (analogies.py), some ten times faster than gensim's one question at a time. Items with an
+    out-of-vocabulary word are skipped; each score comes with its OOV ratio, the fraction (0 to
+    1) of items skipped. A score with no item left to score is NaN. Files default to gensim's
+    bundled copies.
 
     Returns a flat dict of floats: ``eval/wordsim353_spearman``, ``eval/wordsim353_oov_ratio``,
     ``eval/simlex999_spearman``, ``eval/simlex999_oov_ratio``,
@@ -87,14 +90,11 @@ def evaluate(
                 rho, oov = math.nan, 1.0
         scores[f"eval/{name}_spearman"], scores[f"eval/{name}_oov_ratio"] = rho, oov
     path = paths["google_analogy"]
-    total = _count_quadruplets(path)
-    if total == 0:
+    analogies = score_analogies(kv.index_to_key, kv.vectors, path, restrict_vocab)
+    if analogies.total == 0:
         raise ValueError(f"{path}: no analogies ('a b c d' lines under ': section' headers)")
-    _, sections = kv.evaluate_word_analogies(path, restrict_vocab=restrict_vocab)
-    scored = len(sections[-1]["correct"]) + len(sections[-1]["incorrect"])
-    accuracy = len(sections[-1]["correct"]) / scored if scored else math.nan
-    scores["eval/google_analogy_accuracy"] = accuracy
-    scores["eval/google_analogy_oov_ratio"] = 1 - scored / total
+    scores["eval/google_analogy_accuracy"] = analogies.accuracy
+    scores["eval/google_analogy_oov_ratio"] = analogies.oov_ratio
     return scores
 
 
@@ -108,11 +108,6 @@ def _count_pairs(path: str) -> int:
                     float(parts[2])
                     n += 1
     return n
-
-
-def _count_quadruplets(path: str) -> int:
-    with open(path, encoding="utf8") as f:
-        return sum(1 for line in f if not line.startswith(":") and len(line.split()) == 4)
 
 
 # ---- the course's picture ---------------------------------------------------------------
