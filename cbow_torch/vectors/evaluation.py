@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 COURSE_WORDS = ("king", "queen", "lord", "man", "woman", "dog", "wolf", "rich", "happy", "sad")
+COURSE_MIN = 5  # a run's course-words picture needs at least half of them in its vocabulary
 
 # ---- scores and queries -----------------------------------------------------------------
 
@@ -201,15 +202,36 @@ RUN_FILES = {
 
 
 def finish_run(
-    vectors: WordVectors, run_dir: PathLike, writer: Any = None, global_step: int | None = None
+    vectors: WordVectors,
+    run_dir: PathLike,
+    writer: Any = None,
+    global_step: int | None = None,
+    *,
+    evaluation: bool = True,
+    pictures: bool = True,
 ) -> dict[str, float]:
     """Write a run's embeddings.txt, eval.json and PCA PNGs; return the evaluation scores.
 
+    ``evaluation=False`` leaves out eval.json (no scores returned), ``pictures=False`` the PNGs.
     With a ``SummaryWriter``, the PNGs are also logged as images (``embeddings/pca_…``). The
-    course-words picture is skipped, with a logged note, when fewer than 2 of them are known.
+    course-words picture is drawn only when at least COURSE_MIN of COURSE_WORDS are known: on
+    another corpus it would show a few stray words, or none.
     """
     run_dir = Path(run_dir)
-    vectors.export(run_dir / RUN_FILES["embeddings"], "word2vec")  # the vocabulary's order
+    write_embeddings(vectors, run_dir)
+    scores = write_evaluation(vectors, run_dir) if evaluation else {}
+    if pictures:
+        write_pictures(vectors, run_dir, writer, global_step)
+    return scores
+
+
+def write_embeddings(vectors: WordVectors, run_dir: Path) -> None:
+    """The run's embeddings.txt: word2vec text, in the vocabulary's order."""
+    vectors.export(run_dir / RUN_FILES["embeddings"], "word2vec")
+
+
+def write_evaluation(vectors: WordVectors, run_dir: Path) -> dict[str, float]:
+    """The run's eval.json: the scores of ``evaluate``, which it returns."""
     scores = evaluate(vectors)
     V, N = vectors.vectors.shape
     report = {
@@ -219,14 +241,24 @@ def finish_run(
     }
     payload = (json.dumps(report, indent=2) + "\n").encode()
     atomic_write(run_dir / RUN_FILES["eval"], lambda f: f.write(payload))
+    return scores
+
+
+def write_pictures(
+    vectors: WordVectors, run_dir: Path, writer: Any = None, global_step: int | None = None
+) -> list[str]:
+    """The run's PCA pictures (the course's words when enough are known, the most frequent
+    words), also logged through ``writer`` if given; returns their file names."""
     pngs = []
-    try:
-        missing = plot_words(vectors, run_dir / RUN_FILES["course_words"])
+    known = [w for w in COURSE_WORDS if w in vectors]
+    if len(known) >= COURSE_MIN:
+        plot_words(vectors, run_dir / RUN_FILES["course_words"])
         pngs.append(RUN_FILES["course_words"])
-        if missing:
-            log.info("PCA picture: not in the vocabulary: %s", ", ".join(missing))
-    except ValueError as e:
-        log.warning("skipping the course-words PCA picture: %s", e)
+    else:
+        log.info(
+            "no course-words PCA picture: %d of its %d words are in the vocabulary (%d needed)",
+            len(known), len(COURSE_WORDS), COURSE_MIN,
+        )  # fmt: skip
     if len(vectors) >= 2:
         plot_frequent_words(vectors, run_dir / RUN_FILES["frequent_words"])
         pngs.append(RUN_FILES["frequent_words"])
@@ -237,4 +269,4 @@ def finish_run(
             image = matplotlib.image.imread(run_dir / name)[..., :3]  # [H, W, 3] in [0, 1]
             tag = f"embeddings/{Path(name).stem}"
             writer.add_image(tag, image, global_step=global_step, dataformats="HWC")
-    return scores
+    return pngs
