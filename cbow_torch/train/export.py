@@ -34,13 +34,27 @@ COLLAPSE_WORDS, COLLAPSE_COSINE, SHARED_COSINE = 200, 0.99, 0.95
 class ExportEmbeddings(pl.Callback):
     """After a successful fit, fill the run directory: vectors, evaluation, plots, projector.
 
+    ``embeddings.txt`` and ``vocab.tsv`` are always written; the rest can be left out, each
+    taking about as long as the embeddings on a large vocabulary.
+
     Args:
         source: which matrix gives the vectors: ``"W1"``, ``"W2"`` or ``"average"``.
         enabled: set False to skip the export.
+        evaluation: score the vectors into ``eval.json`` (and TensorBoard's hparams).
+        pictures: draw the PCA pictures (``pca_*.png``, and as TensorBoard images).
+        projector: write TensorBoard's projector of the frequent words.
     """
 
-    def __init__(self, source: Source = "average", enabled: bool = True) -> None:
+    def __init__(
+        self,
+        source: Source = "average",
+        enabled: bool = True,
+        evaluation: bool = True,
+        pictures: bool = True,
+        projector: bool = True,
+    ) -> None:
         self.source, self.enabled = source, enabled
+        self.evaluation, self.pictures, self.projector = evaluation, pictures, projector
         self.start_spread: float | None = None  # the top words' spread when this fit began
 
     def on_save_checkpoint(self, trainer, pl_module, checkpoint: dict) -> None:
@@ -85,9 +99,12 @@ class ExportEmbeddings(pl.Callback):
                 "neighbours mean little; train more epochs (trainer.max_epochs) or on more text"
             )
         writer = getattr(trainer.logger, "experiment", None)
-        scores = finish_run(vectors, run_dir, writer=writer)
-        if writer is not None:
-            pl_module.write_projector(self.source)
+        step = trainer.global_step
+        scores = finish_run(
+            vectors, run_dir, writer, step, evaluation=self.evaluation, pictures=self.pictures
+        )
+        if writer is not None and self.projector:  # the vectors at hand, not built again
+            vectors.write_projector(writer, pl_module.hparams.projector_words, global_step=step)
         if trainer.logger is not None:
             val = trainer.callback_metrics.get("val/loss")
             metrics = {"hp/val_loss": float(val) if val is not None else math.nan, **scores}
