@@ -24,8 +24,9 @@ Sections (the code of each is in scripts/benchlib/word2vec.py, kernel.py):
 - ``subword``: on each ``--corpus``, ``--subword-config`` (configs/fasttext.yaml: the fused
   engine with subwords) against fastText's CBOW with its default subwords (minn 3, maxn 6,
   bucket 2,000,000): the training loop's words/s, then the whole processes part by part
-  (``cbow-torch fit`` against ``train_unsupervised`` + ``save_model``). Without the config, one
-  line says so.
+  (``cbow-torch fit`` against ``train_unsupervised`` + ``save_model``), and our fit's peak
+  resident memory above the process before it, against W1 (with its buckets) and W2. Without
+  the config, one line says so.
 - ``noise``: noise words per second from the alias table (what training uses), a cumulative
   table with binary search, and ``torch.multinomial``.
 - ``kernel``: the fused numba kernel's training words/s (``train_chunk`` over an epoch, at 2

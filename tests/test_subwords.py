@@ -182,3 +182,17 @@ def test_a_bin_needs_a_checkpoint_with_subwords(tmp_path, capsys):
     text = ckpt.parent.parent / "embeddings.txt"
     assert tools(["export", str(text), "--format", "fasttext", "--out", str(out)]) == 2
     assert "training checkpoint" in capsys.readouterr().err and not out.exists()
+
+
+def test_unseen_words_do_not_count_as_the_vocabularys(tmp_path):
+    """`word in vectors` is true for any word with n-grams (gensim's), so the run's pictures ask
+    ``has_index_for``: a vocabulary without the course's words gets no course-words picture."""
+    from cbow_torch.vectors.evaluation import write_pictures
+
+    rng = np.random.default_rng(1)
+    words = [f"word{i}" for i in range(20)]
+    rows = {"min_n": 3, "max_n": 6, "bucket": 50}
+    rows.update(vocab_rows=rng.normal(size=(20, 4)), ngram_rows=rng.normal(size=(50, 4)))
+    vectors = SubwordVectors.from_rows(words, rng.normal(size=(20, 4)), rows)
+    assert "king" in vectors and not vectors.has_index_for("king")
+    assert write_pictures(vectors, tmp_path) == ["pca_frequent_words.png"]

@@ -250,7 +250,7 @@ def write_pictures(
     """The run's PCA pictures (the course's words when enough are known, the most frequent
     words), also logged through ``writer`` if given; returns their file names."""
     pngs = []
-    known = [w for w in COURSE_WORDS if w in vectors]
+    known = [w for w in COURSE_WORDS if vectors.has_index_for(w)]
     if len(known) >= COURSE_MIN:
         plot_words(vectors, run_dir / RUN_FILES["course_words"])
         pngs.append(RUN_FILES["course_words"])

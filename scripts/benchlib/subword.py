@@ -15,6 +15,7 @@ from .clock import TrainingClock
 from .common import rotating
 from .corpus import named_corpus
 from .rivals import FASTTEXT_SUBWORDS, fasttext_cbow
+from .rss import PeakAbove
 from .runs import config_file, fit_args, fit_here
 
 FASTTEXT = "fastText CBOW, subwords (its defaults)"
@@ -82,6 +83,18 @@ def _subword_on(name: str, tmp: Path, config: Path, args) -> None:
         },
         args.rounds,
     )  # fmt: skip
+    # Memory: one more fit in this process, with its checkpoint and export, its peak resident
+    # size above the process before it (the model is built inside) against W1 (V + B rows)
+    # and W2 (V rows) in float32.
+    peak = PeakAbove()
+    full = fit_args(
+        config, corpus=corpus, tokenizer="whitespace", min_count=5, val_fraction=0,
+        seed=args.seed, cache_dir=tmp / "cache", threads=args.threads, progress_bar=False,
+        out_dir=tmp / "peak", **shared,
+    )  # fmt: skip
+    cli = fit_here(full, around=peak)
+    V, B = cli.datamodule.vocab_size, cli.model.input.columns(0)
+    params = (2 * V + B) * args.dim * 4 / 2**20
     subwords = ", ".join(f"{k} {v:,}" for k, v in FASTTEXT_SUBWORDS.items())
     print(
         f"\nsubwords on {name}: {n_words:,} in-vocabulary words × {args.epochs} epoch(s), N = "
@@ -102,4 +115,10 @@ def _subword_on(name: str, tmp: Path, config: Path, args) -> None:
     ours_whole, fasttext_whole = (
         statistics.median(r[parts.WHOLE] for r in whole[k]) for k in whole
     )
-    print(f"\nours / fastText, whole process: {ours_whole / fasttext_whole:.2f}×")
+    print(f"\nours / fastText, whole process: {ours_whole / fasttext_whole:.2f}×\n")
+    print(
+        f"Memory of our fit (V = {V:,}, B = {B:,}; checkpoint and export included), peak "
+        f"resident size above the process before it ({peak.method}):\n"
+    )
+    print("| parameters W1 + W2 | peak above start | ratio to parameters |\n| --- | --- | --- |")
+    print(f"| {params:,.0f} MiB | {peak.mib:,.0f} MiB | {peak.mib / params:.2f}× |")
