@@ -107,7 +107,10 @@ class CBOWCLI(LightningCLI):
         for key, (_, switch) in CALLBACKS.items():
             if switch is None or trainer.get(switch) is not False:
                 callbacks.append(config[key])
-        return super().instantiate_trainer(callbacks=callbacks, **kwargs)
+        trainer = super().instantiate_trainer(callbacks=callbacks, **kwargs)
+        if type(trainer.strategy.checkpoint_io) is TorchCheckpointIO:  # written whole, no copy
+            trainer.strategy.checkpoint_io = AtomicCheckpointIO()
+        return trainer
 
     # ---- checkpoints, resume and failures: checkpoints.py -------------------------------
 
@@ -144,8 +147,6 @@ class CBOWCLI(LightningCLI):
             check_learnable(self.datamodule)
         if self.subcommand in ("fit", "validate"):
             trainer = self.trainer
-            if type(trainer.strategy.checkpoint_io) is TorchCheckpointIO:
-                trainer.strategy.checkpoint_io = AtomicCheckpointIO()
             log_dir = trainer.log_dir if trainer.logger is not None else None  # none: fast_dev_run
             trainer.callbacks.append(RunGuard(self.argv, log_dir))
 
