@@ -5,7 +5,8 @@
 
 - every ``every_n_train_steps`` steps and every ``train_time_interval`` (5 minutes by default,
   so that a crash loses at most that much training);
-- at the end of every epoch, after its validation;
+- at the end of every epoch, after its validation (where the best checkpoint was just written
+  with the same state, last.ckpt is a hard link to its file: one write, not two);
 - on Ctrl-C and SIGTERM: the step in progress completes first, so the state saved is whole and a
   resume goes on from the step after it, bit for bit as if never stopped;
 - at the end of fit (when ``max_steps`` stops it mid-epoch, as of its last step, so that a
@@ -18,6 +19,9 @@ cannot say (a checkpoint written at the end of epoch e and one written during it
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
 import signal
 import threading
 import time
@@ -28,6 +32,9 @@ from typing import Any
 import pytorch_lightning as pl
 from pytorch_lightning.callbacks import ModelCheckpoint
 from pytorch_lightning.utilities.exceptions import SIGTERMException
+
+from ..atomic import atomic_path
+from .checkpoints import AtomicCheckpointIO
 
 LAST = "last.ckpt"
 
@@ -95,6 +102,35 @@ class RunCheckpoint(ModelCheckpoint):
         trainer.save_checkpoint(self.last_path, self.save_weights_only)
         self._last_step, self._last_time = trainer.global_step, time.monotonic()
 
+    def _best_files(self) -> dict[Path, tuple[int, int]]:
+        """The base class's checkpoints on disk, each with its (inode, mtime): a checkpoint
+        written atomically is a new inode."""
+        found = {}
+        for name in {*self.best_k_models, self.best_model_path} - {""}:
+            with contextlib.suppress(OSError):
+                stat = os.stat(name)
+                found[Path(name)] = (stat.st_ino, stat.st_mtime_ns)
+        return found
+
+    def _can_link(self, trainer: pl.Trainer) -> bool:
+        """last.ckpt may share the best checkpoint's file: one process writes it, and every
+        later write of last.ckpt replaces the name by a rename (never rewrites the file)."""
+        return (
+            self.write_last
+            and trainer.world_size == 1
+            and isinstance(trainer.strategy.checkpoint_io, AtomicCheckpointIO)
+        )
+
+    def _link_last(self, trainer: pl.Trainer, best: Path) -> None:
+        """Make last.ckpt the best checkpoint just written at this step: a hard link (a copy
+        where the file system has none), renamed onto last.ckpt."""
+        with atomic_path(self.last_path) as tmp:
+            try:
+                os.link(best, tmp)
+            except OSError:
+                shutil.copyfile(best, tmp)
+        self._last_step, self._last_time = trainer.global_step, time.monotonic()
+
     # ---- the public hooks, each after the base class's best checkpoint ---------------------
 
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
@@ -129,11 +165,17 @@ class RunCheckpoint(ModelCheckpoint):
             self.write(trainer)
 
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        super().on_train_epoch_end(trainer, pl_module)
         if self._epoch_complete:  # not an epoch that max_steps cut short
-            self.epochs_done = trainer.current_epoch + 1
+            self.epochs_done = trainer.current_epoch + 1  # in the best checkpoint written here too
+        before = self._best_files()
+        super().on_train_epoch_end(trainer, pl_module)
+        if self._epoch_complete:
             self._last_step = None  # the epoch's end is a new state, even at a step just saved
-            self.write(trainer)
+            written = [p for p, stat in self._best_files().items() if before.get(p) != stat]
+            if len(written) == 1 and self._can_link(trainer):  # the same state: write it once
+                self._link_last(trainer, written[0])
+            else:
+                self.write(trainer)
 
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         super().on_train_end(trainer, pl_module)

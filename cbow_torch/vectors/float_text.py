@@ -5,20 +5,30 @@
 (gensim's word2vec writer): the fewest significant digits that read back, through a float64
 as gensim and fastText read them, to the same float32; positional for 1e-4 <= |v| < 1e6
 (``0.0123``, ``150.0``), scientific otherwise (``1e-05``, ``1.5e+06``); ``-0.0``, ``nan``,
-``inf``. The work is numpy over the whole matrix, grouped by decimal exponent and digit count,
-so that a 41k x 100 matrix takes a fraction of a second where ``str`` per value takes seconds.
-Values outside 1e-14 <= |v| < 1e22 (and the rare one that needs a carry) go through ``str``.
+``inf``.
+
+The work is two numba loops over the values, compiled on the first call and cached on disk
+(importing this module loads no numba): the first finds each value's digits and the length of
+its text, the second writes the characters at their offsets in one buffer. A 41k x 100 matrix
+takes about half a second where ``str`` per value takes seconds. Finite values outside
+1e-14 <= |v| < 1e22 go through ``str``: there the powers of ten that the digit search scales
+by are not exact in a float64. Without numba every value goes through ``str``.
 """
 
 from __future__ import annotations
 
+import math
+import warnings
+
 import numpy as np
 
-POW10 = [float(10**i) for i in range(23)]  # exact in float64
-EXP10 = 10.0 ** np.arange(-16, 24, dtype=np.float64)  # 10^e at index e + 16
-WIDTH = 16  # sign, then at most 14 characters ("-0.00012345678" or "1.2345678e+08"), then a gap
-SLOW = 99  # the exponent group of the values left to str()
-CHUNK = 1 << 18  # values formatted at a time
+POW10 = np.array([10.0**i for i in range(23)])  # [23], exact in float64
+EXP10 = 10.0 ** np.arange(-16, 24, dtype=np.float64)  # [40], 10^e at index e + 16
+LOG10_2 = math.log10(2.0)
+WORDS = np.frombuffer(b"0.0infnan", np.uint8)  # [9], the texts of ZERO, INF, NAN
+SLOW, ZERO, INF, NAN = 0, 10, 11, 12  # digit counts that are none: str(), "0.0", "inf", "nan"
+
+_compiled: list = []
 
 
 def float32_rows(x: np.ndarray) -> list[bytes]:
@@ -27,128 +37,143 @@ def float32_rows(x: np.ndarray) -> list[bytes]:
     if x.ndim != 2:
         raise ValueError(f"float32_rows takes a [V, N] matrix, got shape {x.shape}")
     V, N = x.shape
+    if x.size == 0:
+        return [b"\n"] * V
+    kernels = _kernels()
+    if kernels is None:  # no numba: numpy's own str, value by value (the same bytes, slowly)
+        return [(" ".join(map(str, row)) + "\n").encode() for row in x]
+    measure, write = kernels
     flat = x.ravel()  # [V·N]
-    cells = np.empty((flat.size, WIDTH), np.uint8)  # 0 where there is no character
-    for lo in range(0, flat.size, CHUNK):  # a chunk's temporaries stay in the cache
-        cells[lo : lo + CHUNK] = _cells(flat[lo : lo + CHUNK])
-    cells[:, -1] = 32  # " " after each value
-    cells.reshape(V, N, WIDTH)[:, -1, -1] = 10  # "\n" after each row's last one
-    keep = cells != 0  # [V·N, WIDTH]
-    text = cells[keep].tobytes()
-    ends = np.cumsum(keep.reshape(V, -1).sum(axis=1)).tolist()  # [V]
-    return [text[i:j] for i, j in zip([0, *ends[:-1]], ends, strict=True)]
+    digits = np.empty(flat.size, np.int64)  # [V·N], the significant digits as an integer
+    count = np.empty(flat.size, np.int8)  # [V·N], how many (or SLOW, ZERO, INF, NAN)
+    power = np.empty(flat.size, np.int8)  # [V·N], the leading digit's power of ten
+    size = measure(flat, digits, count, power)  # [V·N], each text's length and its gap
+    slow = np.flatnonzero(count == SLOW)  # [s]
+    texts = [str(v).encode() for v in flat[slow]]
+    size[slow] += np.array([len(t) for t in texts], np.int64)  # [s]
+    ends = np.cumsum(size)  # [V·N], where each value's gap ends
+    out = np.empty(int(ends[-1]), np.uint8)  # [bytes]
+    write(flat, digits, count, power, ends, out, N)
+    for i, text in zip((ends[slow] - size[slow]).tolist(), texts, strict=True):
+        out[i : i + len(text)] = np.frombuffer(text, np.uint8)
+    blob = out.tobytes()
+    bounds = [0, *ends[N - 1 :: N].tolist()]  # [V + 1], where each row starts and ends
+    return [blob[i:j] for i, j in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
-def _cells(x: np.ndarray) -> np.ndarray:
-    """x [n] float32 -> [n, WIDTH] uint8: column 0 the sign, then the digits, 0 for nothing."""
-    n = x.size
-    ax = np.abs(x)  # [n]
-    with np.errstate(invalid="ignore"):  # a signalling nan
-        a = ax.astype(np.float64)  # [n], exact
-        fast = (a >= 1e-14) & (a < 1e22)  # [n]; False for 0, nan, inf
-    safe = np.where(fast, a, 1.0)  # [n]
-    e = np.floor(np.log10(safe)).astype(np.intp)  # [n], the leading digit's power of ten
-    e += safe >= EXP10[e + 17]  # log10 may be off by one next to a power of ten
-    e -= safe < EXP10[e + 16]
-    e[~fast] = SLOW
-    order = np.argsort(e.astype(np.int16), kind="stable")  # [n], grouped by exponent
-    se = e[order]  # [n]
-    m = np.zeros(n, np.float64)  # [n], the digits as an integer, in sorted order
-    p = np.zeros(n, np.int16)  # [n], how many; 0: left to str()
-    for lo, hi in _runs(se):
-        if se[lo] != SLOW:
-            m[lo:hi], p[lo:hi] = _shortest(a[order[lo:hi]], ax[order[lo:hi]], int(se[lo]))
-    # a carry (9.99… rounding up to 10) can only give "1" at the next power: left to str()
-    p[(p == 1) & (m == 10)] = 0
-    key = ((se + 16) * 10 + p).astype(np.int16)  # [n]; int16 sorts by radix
-    regroup = np.argsort(key, kind="stable")  # [n], grouped by exponent and digit count
-    key, m, p, se, order = key[regroup], m[regroup], p[regroup], se[regroup], order[regroup]
-    sorted_cells = np.zeros((n, WIDTH), np.uint8)  # in the order of ``order``
-    sorted_cells[:, 0] = np.signbit(x[order]) * np.uint8(45)  # "-", -0.0 included
-    slow = []
-    for lo, hi in _runs(key):
-        digits, power = int(p[lo]), int(se[lo])
-        if digits == 0:
-            slow.append(order[lo:hi])
-            continue
-        _layout(sorted_cells[lo:hi, 1:], m[lo:hi], digits, power)
-    cells = np.empty_like(sorted_cells)
-    cells[order] = sorted_cells  # [n, WIDTH], back in x's order
-    for i in np.concatenate(slow).tolist() if slow else []:
-        text = str(x[i]).encode()
-        cells[i] = 0
-        cells[i, : len(text)] = np.frombuffer(text, np.uint8)
-    return cells
+def _kernels() -> tuple | None:
+    """The two loops below, compiled by numba on the first call (from its disk cache after);
+    None, with a warning, where numba does not import."""
+    if not _compiled:
+        try:
+            from numba import njit
+        except ImportError as err:
+            warnings.warn(
+                f"numba does not import ({err}): text is written with str, value by value"
+                " (slowly); reinstall numba for this numpy (pip install -U numba)",
+                stacklevel=3,
+            )
+            return None
+        _compiled.extend(njit(nogil=True, cache=True)(f) for f in (_measure, _write))
+    return tuple(_compiled)
 
 
-def _runs(key: np.ndarray):
-    """(start, end) of each run of equal values in a sorted array."""
-    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]).tolist()
-    return zip(starts, [*starts[1:], key.size], strict=True)
-
-
-def _shortest(a: np.ndarray, x: np.ndarray, e: int) -> tuple[np.ndarray, np.ndarray]:
-    """For values a [g] (float64 of the float32 x [g]) with leading digit at 10^e: the fewest
-    digits p that read back to x (p = 0: none found) and the p-digit integer m.
+def _measure(flat, digits, count, power):
+    """Each value's digits, count and power; returns the length of each one's text and gap
+    [n] (the gap alone for a SLOW value, whose text the caller measures).
 
     The p-digit candidate is a·10^(p-1-e) rounded; it reads back as gensim reads it: the
     float64 nearest m·10^(e+1-p) (one correctly rounded operation, both factors exact), then
-    float32. Most float32 values need 7 or 8 digits: try 8, then 9 for those that fail and
-    fewer for those that pass, dropping each value at its first failure.
+    float32. More digits never read back farther, so the search tries 8, then 9 if 8 fails,
+    or 7, 6, … while they pass.
     """
-    g = a.size
-    m = np.zeros(g, np.float64)  # [g]
-    p = np.zeros(g, np.int16)  # [g]
-    cand, ok = _candidate(a, x, 8 - 1 - e)  # [g], [g]
-    fail = np.flatnonzero(~ok)
-    if fail.size:
-        cand9, ok9 = _candidate(a[fail], x[fail], 9 - 1 - e)
-        m[fail], p[fail] = cand9, np.where(ok9, 9, 0)
-    rows = np.flatnonzero(ok)
-    m[rows], p[rows] = cand[ok], 8
-    ar, xr = a[rows], x[rows]
-    for digits in range(7, 0, -1):
-        if rows.size == 0:
-            break
-        cand, ok = _candidate(ar, xr, digits - 1 - e)
-        rows, ar, xr = rows[ok], ar[ok], xr[ok]
-        m[rows], p[rows] = cand[ok], digits
-    return m, p
+    size = np.ones(flat.size, np.int64)  # [n]
+    for i in range(flat.size):
+        x = abs(flat[i])
+        a = np.float64(x)
+        digits[i], count[i], power[i] = 0, SLOW, 0
+        if math.isnan(a):
+            count[i], size[i] = NAN, 4  # no sign, as numpy writes it
+            continue
+        sign = 1 if np.signbit(flat[i]) else 0
+        if a == 0 or math.isinf(a):
+            count[i], size[i] = ZERO if a == 0 else INF, 4 + sign
+            continue
+        if not 1e-14 <= a < 1e22:
+            continue  # SLOW
+        # the leading digit's power of ten: 2^(b-1) <= a < 2^b gives floor((b-1)·log10(2))
+        # or one more
+        e = int(math.floor((math.frexp(a)[1] - 1) * LOG10_2))
+        e += a >= EXP10[e + 17]
+        p, m, best_p, best_m = 8, 0.0, 0, 0.0
+        while True:
+            k = p - 1 - e
+            if k >= 0:
+                m = np.rint(a * POW10[k])
+                ok = np.float32(m / POW10[k]) == x
+            else:
+                m = np.rint(a / POW10[-k])
+                ok = np.float32(m * POW10[-k]) == x
+            if ok:
+                best_p, best_m = p, m
+                if p == 1 or p == 9:
+                    break
+                p -= 1
+            elif p == 8:
+                p = 9
+            else:
+                break  # p fails: best_p (p + 1, or none after 9) is the fewest
+        if best_p == 0:
+            continue  # SLOW: not even 9 digits read back
+        if best_p == 1 and best_m == 10.0:  # a carry: 9.99… rounds to 10, "1" at 10^(e+1)
+            best_m, e = 1.0, e + 1
+        digits[i], count[i], power[i] = np.int64(best_m), best_p, e
+        if not 1e-4 <= a < 1e6:  # d.ddde±XX
+            size[i] = 1 + sign + best_p + (best_p > 1) + 4
+        elif e < 0:  # 0.000ddd
+            size[i] = 1 + sign + 1 - e + best_p
+        else:  # ddd.ddd, or ddd.0 for an integer
+            size[i] = 1 + sign + (e + 3 if best_p <= e + 1 else best_p + 1)
+    return size
 
 
-def _candidate(a: np.ndarray, x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """a·10^k rounded to an integer [g], and whether it reads back to x [g]; |k| <= 22."""
-    if k >= 0:
-        cand = np.rint(a * POW10[k])  # [g]
-        back = cand / POW10[k]  # [g]
-    else:
-        cand = np.rint(a / POW10[-k])
-        back = cand * POW10[-k]
-    return cand, back.astype(np.float32) == x
-
-
-def _layout(out: np.ndarray, m: np.ndarray, p: int, e: int) -> None:
-    """Write the p-digit integers m [g] (exact in float64), the digits of numbers whose leading
-    digit is at 10^e, into out [g, ≥14] as numpy's str lays them out."""
-    if -4 <= e < 0:  # 0.000ddd
-        lead = "0." + "0" * (-e - 1)
-        where = [len(lead) + i for i in range(p)]
-    elif 0 <= e <= 5:  # ddd.ddd, with ".0" for an integer
-        lead = ""
-        where = [i + (i > e) for i in range(p)]  # the point after digit e
-        pad = "0" * (e + 1 - p) + "." + ("0" if p <= e + 1 else "")
-        at = min(p, e + 1)
-        out[:, at : at + len(pad)] = np.frombuffer(pad.encode(), np.uint8)
-    else:  # d.ddde±XX
-        lead = ""
-        where = [i + (i > 0) for i in range(p)]  # the point after the first digit
-        tail = ("." if p > 1 else "", f"e{'-' if e < 0 else '+'}{abs(e):02d}")
-        out[:, 1 : 1 + len(tail[0])] = np.frombuffer(tail[0].encode(), np.uint8)
-        at = p + len(tail[0])
-        out[:, at : at + 4] = np.frombuffer(tail[1].encode(), np.uint8)
-    if lead:
-        out[:, : len(lead)] = np.frombuffer(lead.encode(), np.uint8)
-    for i in range(p - 1, -1, -1):  # the last digit first
-        q = np.floor(m / 10.0)  # exact: m < 2^53, and m/10 is q + at most 0.9
-        out[:, where[i]] = m - 10.0 * q + 48
-        m = q
+def _write(flat, digits, count, power, ends, out, N):
+    """Write each value's text before ends[i] - 1 in out, and its gap at ends[i] - 1: "\\n"
+    after a row's last value, " " after the others (the gap alone for a SLOW value)."""
+    for i in range(flat.size):
+        at = 0 if i == 0 else ends[i - 1]
+        c, e = count[i], power[i]
+        out[ends[i] - 1] = 10 if i % N == N - 1 else 32
+        if c == SLOW:
+            continue
+        if np.signbit(flat[i]) and c != NAN:
+            out[at] = 45  # "-"
+            at += 1
+        if c >= ZERO:
+            for j in range(3):
+                out[at + j] = WORDS[3 * (c - ZERO) + j]
+            continue
+        a = abs(np.float64(flat[i]))
+        point = 0  # the digit the point follows (99: none among the digits)
+        if not 1e-4 <= a < 1e6:  # d.ddde±XX
+            if c > 1:
+                out[at + 1] = 46  # "."
+            end = at + c + (c > 1)
+            out[end], out[end + 1] = 101, 45 if e < 0 else 43  # "e-" or "e+"
+            out[end + 2], out[end + 3] = 48 + abs(e) // 10, 48 + abs(e) % 10
+        elif e < 0:  # 0.000ddd
+            out[at], out[at + 1] = 48, 46
+            for j in range(-e - 1):
+                out[at + 2 + j] = 48
+            at, point = at + 1 - e, 99
+        elif c <= e + 1:  # ddd000.0
+            for j in range(c, e + 1):
+                out[at + j] = 48
+            out[at + e + 1], out[at + e + 2], point = 46, 48, 99
+        else:  # ddd.ddd
+            out[at + e + 1], point = 46, e
+        m = digits[i]
+        for j in range(c - 1, -1, -1):  # the last digit first
+            out[at + j + (j > point)] = 48 + m % 10
+            m //= 10
+    return 0
