@@ -1,15 +1,92 @@
-"""Shared fixtures: the course data beside the project (skipped cleanly when absent), and a
-real 2-process DDP run through the CLI."""
+"""Shared fixtures: the session's prepared Lee corpus and one finished short run of each
+training engine (read by many tests, trained once), the course data beside the project
+(skipped cleanly when absent), and a real 2-process DDP run through the CLI.
+
+A session fixture is made once per pytest process: under pytest-xdist once per worker, each in
+its own temporary directory. A test that changes a run copies it first (shutil.copytree).
+"""
 
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import _fast
 import pytest
 import torch
+from _fast import fit_args, word2vec_args
 
 SHARED_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collection_modifyitems(config, items):
+    """The DDP runs (2 processes each) in one xdist group, which one worker runs one after the
+    other: they neither share the 2 cores with each other nor race for ports. Then the slow
+    tests first, so that the workers of ``-n 2`` end together instead of one of them finishing
+    a long test alone at the end."""
+    for item in items:  # before pytest-xdist reads the marks
+        if "ddp_fit" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("ddp"))
+    yield  # the other hooks: selection (-m, -k), pytest's and pytest-xdist's own
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """A selection that leaves no test (``-m "not slow"`` on a file of slow tests, ``-k``) is
+    not a failure: pytest's exit status 5 becomes 0."""
+    if exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
+        session.exitstatus = pytest.ExitCode.OK
+
+
+@pytest.fixture(scope="session", autouse=True)
+def corpus_cache(tmp_path_factory) -> Path:
+    """The session's corpus cache (``--data.cache_dir`` of every ``_fast.fit_args`` run): the
+    Lee corpus is prepared once for FAST's options, not once per test."""
+    _fast.CACHE = tmp_path_factory.mktemp("corpus-cache")
+    return _fast.CACHE
+
+
+@pytest.fixture(scope="session")
+def lee_dataset(tmp_path_factory) -> Path:
+    """``cbow-torch prepare lee`` with default.yaml's data options and 300 words (FAST's)."""
+    from cbow_torch.data.prepare import prepare
+
+    path = tmp_path_factory.mktemp("lee300") / "lee300"
+    prepare("lee", path, max_vocab_size=300, line_per_document=True, min_count=2)
+    return path
+
+
+@pytest.fixture(scope="session")
+def softmax_run(tmp_path_factory) -> Path:
+    """One finished softmax run (the default config): FAST for 2 epochs, export on; its run
+    directory. Read it; copy it to change it."""
+    from cbow_torch.train.cli import cli_main
+
+    tmp = tmp_path_factory.mktemp("softmax")
+    cli_main(fit_args(tmp, "--trainer.max_epochs=2"))
+    return tmp / "runs" / "run" / "version_0"
+
+
+@pytest.fixture(scope="session")
+def autograd_run(tmp_path_factory) -> Path:
+    """One finished negative-sampling run on the autograd engine: 2 epochs, export on."""
+    from cbow_torch.train.cli import cli_main
+
+    tmp = tmp_path_factory.mktemp("autograd")
+    cli_main(word2vec_args(tmp, "--trainer.max_epochs=2"))
+    return tmp / "runs" / "run" / "version_0"
+
+
+@pytest.fixture(scope="session")
+def fused_run(tmp_path_factory):
+    """One finished run of the fused engine (2 epochs, export on): the finished CLI object."""
+    from cbow_torch.train.cli import cli_main
+
+    tmp = tmp_path_factory.mktemp("fused")
+    cli = cli_main(word2vec_args(tmp, engine="fused"))
+    cli.run_dir = tmp / "runs" / "run" / "version_0"
+    return cli
 
 
 @pytest.fixture

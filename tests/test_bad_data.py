@@ -190,7 +190,7 @@ def test_the_vector_tools_say_it_in_one_line(tmp_path, capsys):
 
 def test_fit_on_a_binary_exits_in_one_line_with_no_run_directory(tmp_path):
     """`cbow-torch fit --data.corpus /bin/ls`: refused when the data is built, before the run."""
-    from test_training import fit_args
+    from _fast import fit_args
 
     from cbow_torch.train.run import main as fit_main
 
@@ -269,7 +269,7 @@ def test_a_damaged_compressed_corpus_is_one_line(tmp_path, capsys, suffix, damag
 
 
 def test_a_damaged_compressed_corpus_in_fit_is_one_line(tmp_path):
-    from test_training import fit_args
+    from _fast import fit_args
 
     from cbow_torch import fit
     from cbow_torch.train.run import main as fit_main

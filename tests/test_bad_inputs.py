@@ -16,36 +16,18 @@ from types import SimpleNamespace
 
 import pytest
 import torch
+from _fast import FAST, cache_dir
 
 from cbow_torch.__main__ import main
-from cbow_torch.train.cli import cli_main
-
-FAST = [
-    "--data.max_vocab_size=300",
-    "--model.embedding_dim=8",
-    "--model.projector_words=50",
-    "--trainer.limit_train_batches=4",
-    "--trainer.limit_val_batches=2",
-    "--trainer.max_epochs=1",
-    "--trainer.enable_progress_bar=false",
-    "--trainer.enable_model_summary=false",
-]
 
 
 @pytest.fixture(scope="module")
-def ctx(tmp_path_factory) -> SimpleNamespace:
-    """A trained run, and the bad files made from it."""
+def ctx(tmp_path_factory, softmax_run) -> SimpleNamespace:
+    """A trained run (a copy of the session's FAST run), and the bad files made from it."""
     tmp = tmp_path_factory.mktemp("bad")
-    c = SimpleNamespace(tmp=tmp, cache=tmp / "cache", root=tmp / "runs")
-    cli_main(
-        [
-            "fit",
-            *FAST,
-            f"--data.cache_dir={c.cache}",
-            f"--trainer.logger.init_args.save_dir={c.root}",
-        ]
-    )
+    c = SimpleNamespace(tmp=tmp, root=tmp / "runs")
     run = c.root / "default" / "version_0"
+    shutil.copytree(softmax_run, run)
     c.ckpt, c.txt = run / "checkpoints" / "last.ckpt", run / "embeddings.txt"
 
     def write(name: str, data: bytes | str) -> Path:
@@ -81,7 +63,9 @@ def ctx(tmp_path_factory) -> SimpleNamespace:
 
 
 def fit(root: Path, *extra: str, sub: str = "fit") -> list[str]:
-    return [sub, *FAST, f"--trainer.logger.init_args.save_dir={root}", *extra]
+    """FAST (the session run's options), the runs in ``root/default`` (default.yaml's name)."""
+    where = [f"--data.cache_dir={cache_dir(root)}", f"--trainer.logger.init_args.save_dir={root}"]
+    return [sub, *FAST, *where, *extra]
 
 
 # (id, "fit" or "tool", argv from ctx and a fresh runs folder, fragment of the message)
@@ -249,6 +233,7 @@ def test_bad_input_is_one_clean_line(ctx, tmp_path, capsys, name, kind, argv, fr
     assert {root: snapshot(root) for root in roots} == before
 
 
+@pytest.mark.slow
 def test_a_real_process_prints_one_line_and_exits_1(ctx, tmp_path):
     """The entry point a user runs: the message is the last line of stderr, no traceback."""
     result = subprocess.run(

@@ -149,6 +149,7 @@ def test_rotating_rounds_and_tables(capsys):
     assert table(["x", "y:"], [[1, "2"]]) == "| x | y |\n| --- | ---: |\n| 1 | 2 |"
 
 
+@pytest.mark.slow
 def test_fresh_process_functions():
     res = fresh.run("memory", kind="manual", shape="997x16x64x2", threads=1)
     assert res["method"].startswith("VmHWM") and res["peak_above_mib"] >= 0

@@ -7,16 +7,17 @@ import os
 import random
 import re
 import shlex
-import shutil
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import _fast
 import pytest
 import pytorch_lightning as pl
 import torch
+from _fast import NO_EXPORT, cache_dir
 
 from cbow_torch.train.checkpoints import PAUSE_ENV
 from cbow_torch.train.cli import cli_main
@@ -25,26 +26,12 @@ from cbow_torch.vectors.commands import main as tools_main
 
 TESTS = Path(__file__).parent
 
-FAST = [
-    "--data.corpus=lee",
-    "--data.max_vocab_size=300",
-    "--model.embedding_dim=8",
-    "--model.projector_words=50",
-    "--trainer.limit_train_batches=6",
-    "--trainer.limit_val_batches=2",
-    "--trainer.enable_progress_bar=false",
-    "--trainer.enable_model_summary=false",
-]
-
 
 def fit_args(tmp: Path, *extra: str) -> list[str]:
-    return [
-        "fit",
-        *FAST,
-        f"--data.cache_dir={tmp / 'cache'}",
-        f"--trainer.logger.init_args.save_dir={tmp / 'runs'}",
-        *extra,
-    ]
+    """The shared FAST run, smaller still (6 steps an epoch), in ``tmp/runs/default``."""
+    cut = ["--model.embedding_dim=8", "--model.projector_words=50"]
+    cut += ["--trainer.limit_train_batches=6", "--trainer.limit_val_batches=2"]
+    return _fast.fit_args(tmp, *cut, *extra, name="default")
 
 
 def files(root: Path) -> dict[str, int]:
@@ -80,7 +67,7 @@ def test_last_names_the_run_and_step_and_leaves_a_finished_run_alone(tmp_path, c
 
 
 def test_validate_creates_no_run_directory(tmp_path, capfd):
-    main(fit_args(tmp_path, "--trainer.max_epochs=1"))
+    main(fit_args(tmp_path, "--trainer.max_epochs=1", NO_EXPORT))
     ckpt = tmp_path / "runs" / "default" / "version_0" / "checkpoints" / "last.ckpt"
     before = files(tmp_path / "runs")
     args = fit_args(tmp_path, f"--ckpt_path={ckpt}")
@@ -93,6 +80,7 @@ def test_an_interrupted_run_prints_the_command_that_resumes_it(tmp_path, capfd, 
     args = fit_args(
         tmp_path,
         "--trainer.max_epochs=3",
+        NO_EXPORT,
         "--trainer.callbacks+=test_checkpoints.StopAt",
         "--trainer.callbacks.step=9",
     )
@@ -137,7 +125,7 @@ class SigintInStep(pl.Callback):
             os.kill(os.getpid(), signal.SIGINT)
 
 
-EXACT = ["--threads.count=1", "--trainer.max_epochs=2"]  # one thread: sums in one order
+EXACT = ["--trainer.max_epochs=2", NO_EXPORT]  # FAST's one thread: sums in one order
 
 
 def test_ctrl_c_mid_epoch_then_resume_equals_an_uninterrupted_run(tmp_path, capfd):
@@ -170,7 +158,7 @@ def test_ctrl_c_mid_epoch_then_resume_equals_an_uninterrupted_run(tmp_path, capf
 def test_last_ckpt_is_the_final_state_when_val_loss_gets_worse(tmp_path, capfd):
     """A constant, too-large α: val/loss is best early and worse after, so the best
     checkpoint stays behind while last.ckpt follows the run to its end."""
-    worse = ["--model.lr_schedule=constant", "--model.lr=15", "--threads.count=1"]
+    worse = ["--model.lr_schedule=constant", "--model.lr=15"]
     main(fit_args(tmp_path, *worse, "--trainer.max_epochs=4", "--data.min_count=1"))
     run = tmp_path / "runs" / "default" / "version_0"
     ckpts = run / "checkpoints"
@@ -199,6 +187,7 @@ def test_last_ckpt_is_the_final_state_when_val_loss_gets_worse(tmp_path, capfd):
     assert "is finished: its checkpoint is at step 24 (4 epochs done)" in capfd.readouterr().err
 
 
+@pytest.mark.slow
 def test_sigterm_prints_the_resume_command(tmp_path):
     """A real process, stopped as a scheduler stops it: SIGTERM after its first checkpoint."""
     cli_main(
@@ -222,6 +211,7 @@ def test_sigterm_prints_the_resume_command(tmp_path):
     assert "Resume it with:\n  cbow-torch fit " in err and err.rstrip().endswith("--ckpt_path last")
 
 
+@pytest.mark.slow
 def test_ctrl_c_to_a_real_process_exits_130_with_its_state_saved(tmp_path):
     """SIGINT, as a terminal's Ctrl-C sends it: the step finishes, last.ckpt holds it, exit 130."""
     cli_main(
@@ -276,17 +266,14 @@ def test_every_last_ckpt_left_by_kill_9_loads_and_resumes(tmp_path):
 
     AtomicCheckpointIO's test hook (PAUSE_ENV) holds each write open for 0.5 s after its bytes
     are written and before the rename, so a kill sent once the temporary file exists lands inside
-    the write for certain. Their temporary files go to another file system (/dev/shm, where there
-    is one), as on a cluster whose /tmp is local. Every last.ckpt left must load with
-    weights_only=True and resume.
+    the write for certain. cbow_torch.atomic writes that file beside its target, under a name no
+    reader takes for a checkpoint (``.last.ckpt.*.tmp``), and renames it onto the target. So
+    what a kill leaves is: last.ckpt absent or whole (it loads with weights_only=True and
+    resumes), and the cut write's temporary file, which nothing reads and the resume clears.
     """
     rng = random.Random(12)
-    cache = f"--data.cache_dir={tmp_path / 'cache'}"
+    cache = f"--data.cache_dir={cache_dir(tmp_path)}"
     env = dict(os.environ, OMP_NUM_THREADS="1", **{PAUSE_ENV: "0.5"})
-    shm = Path("/dev/shm") / f"cbow-kill-{os.getpid()}"
-    if shm.parent.is_dir() and os.stat(shm.parent).st_dev != os.stat(tmp_path).st_dev:
-        shm.mkdir(exist_ok=True)
-        env["TMPDIR"] = str(shm)
     cli_main(
         ["fit", *HEAVY, cache, "--trainer.fast_dev_run=true", "--checkpoint.save_last=false"]
     )  # the id cache, once
@@ -316,12 +303,15 @@ def test_every_last_ckpt_left_by_kill_9_loads_and_resumes(tmp_path):
         for proc, _ in procs:
             proc.kill()
             proc.wait()
-        shutil.rmtree(shm, ignore_errors=True)
     assert all(proc.returncode == -signal.SIGKILL for proc, _ in procs)
     cut = sum(1 for _, ckpts in procs if list(ckpts.glob(".last.ckpt.*.tmp")))
     assert cut == KILLS  # every kill landed inside a write
     steps = []
     for i, (_, ckpts) in enumerate(procs):
+        # The cut write lies beside the target under a name that no reader of checkpoints
+        # takes (*.ckpt; --ckpt_path last below resumes from last.ckpt); the target is whole.
+        (tmp,) = ckpts.glob(".last.ckpt.*.tmp")
+        assert tmp.parent == ckpts and [p.name for p in ckpts.glob("*.ckpt")] == ["last.ckpt"]
         ckpt = torch.load(ckpts / "last.ckpt", weights_only=True)  # whole, and no pickle
         steps.append(step := ckpt["global_step"])
         resume = ["fit", *HEAVY, cache, f"--trainer.logger.init_args.save_dir={tmp_path / str(i)}"]

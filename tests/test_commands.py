@@ -335,6 +335,7 @@ def test_help_imports_no_heavy_library():
     assert loaded(*(f"{tool} --help" for tool in TOOLS)) == set()
 
 
+@pytest.mark.slow
 def test_word2vec_tools_start_without_torch(txt, tmp_path):
     """gensim (and its scipy) for the vectors; no torch, numba or Lightning; matplotlib only
     for a picture."""
@@ -346,5 +347,6 @@ def test_word2vec_tools_start_without_torch(txt, tmp_path):
     assert "torch" not in loaded(f"plot {txt} --out {tmp_path / 'p.png'}")
 
 
+@pytest.mark.slow
 def test_checkpoint_tools_load_torch_but_not_numba_or_lightning(ckpt, tmp_path):
     assert loaded(f"neighbors {ckpt} king") == {"torch", "gensim", "scipy"}

@@ -20,7 +20,8 @@ import numpy as np
 import pytest
 import pytorch_lightning as pl
 import torch
-from test_training import fit_args, load_params
+from _fast import NO_EXPORT, fit_args
+from test_training import load_params
 from torch.utils.data import DataLoader, DistributedSampler
 
 from cbow_torch import reference
@@ -518,21 +519,23 @@ def test_options_a_dataset_was_not_prepared_with_are_named(tmp_path):
         CBOWDataModule(dataset=str(path))
 
 
-def test_fit_from_a_dataset_equals_fit_from_the_corpus(tmp_path):
-    dataset = tmp_path / "lee300"
-    prepare(
-        "lee", dataset, max_vocab_size=300, line_per_document=True, min_count=2
-    )  # default.yaml's
-    cli_main(fit_args(tmp_path, name="corpus"))
-    args = fit_args(tmp_path, "--data.corpus=null", name="dataset")
+def test_fit_from_a_dataset_equals_fit_from_the_corpus(tmp_path, lee_dataset, softmax_run):
+    # lee_dataset: prepared with default.yaml's options; softmax_run: FAST from the corpus,
+    # 2 epochs. Bit for bit: FAST's one thread.
+    dataset = lee_dataset
+    args = fit_args(
+        tmp_path, "--data.corpus=null", "--trainer.max_epochs=2", NO_EXPORT, name="dataset"
+    )
     args = [a for a in args if a != "--data.corpus=lee"]
     args = [a for a in args if not a.startswith("--data.max_vocab_size")]
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)  # no option goes unused
         warnings.filterwarnings("ignore", message=".*(args|num_workers|sampler).*")
         cli_main([*args, f"--data.dataset={dataset}"])
-    runs = tmp_path / "runs"
-    ckpts = [runs / name / "version_0/checkpoints/last.ckpt" for name in ("corpus", "dataset")]
+    ckpts = [
+        softmax_run / "checkpoints" / "last.ckpt",
+        tmp_path / "runs" / "dataset" / "version_0" / "checkpoints" / "last.ckpt",
+    ]
     a, b = (load_params(c) for c in ckpts)
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
     found = read_checkpoint(ckpts[1])  # V reaches the checkpoint, with the dataset's words
@@ -556,6 +559,7 @@ def test_resume_mid_epoch_with_the_linear_schedule(tmp_path):
     # The linear schedule asks for estimated_stepping_batches in configure_optimizers, which
     # builds the training loader before the checkpoint is restored (Lightning #20550).
     run = ("--trainer.val_check_interval=5", "--trainer.max_steps=12", "--model.lr_schedule=linear")
+    run += (NO_EXPORT,)  # the parameters are compared; FAST's one thread: bit for bit
     stop = ("--trainer.callbacks+=test_data.StopAt", "--trainer.callbacks.step=7")
     cli_main(fit_args(tmp_path, *run, name="straight"))
     with pytest.raises(KeyboardInterrupt):

@@ -183,6 +183,7 @@ def corpus_files(request, tmp_path):
     return generated_corpus(tmp_path / "generated")
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:corpus file .* is not valid UTF-8")
 @pytest.mark.parametrize("chunk_bytes, workers", [(1 << 20, 1), (2048, 2)])
 @pytest.mark.parametrize("tokenizer", TOKENIZERS, ids=lambda t: getattr(t, "__name__", t))

@@ -8,32 +8,16 @@ import numpy as np
 import pytest
 import pytorch_lightning as pl
 import torch
+from _fast import NO_EXPORT, word2vec_args
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from cbow_torch.data.chunks import ChunkDataset, make_spans
 from cbow_torch.objectives import OBJECTIVES, NegativeSampling, Softmax
 
-CONFIG = Path(__file__).resolve().parents[1] / "configs" / "word2vec.yaml"
-
 
 def fused_args(tmp_path, *extra, name="run"):
-    return [
-        "fit",
-        f"--config={CONFIG}",
-        "--model.embedding_dim=16",
-        "--model.projector_words=100",
-        "--data.chunk_words=2000",
-        "--trainer.max_epochs=2",
-        "--trainer.log_every_n_steps=1",
-        "--trainer.enable_progress_bar=false",
-        "--trainer.enable_model_summary=false",
-        "--threads.count=1",
-        f"--data.cache_dir={tmp_path / 'cache'}",
-        f"--trainer.logger.init_args.save_dir={tmp_path / 'runs'}",
-        f"--trainer.logger.init_args.name={name}",
-        f"--checkpoint.dirpath={tmp_path / name / 'checkpoints'}",
-        *extra,
-    ]
+    """configs/word2vec.yaml on the fused engine: chunks of 2,000 words, 2 epochs, 1 thread."""
+    return word2vec_args(tmp_path, *extra, name=name, engine="fused")
 
 
 def run_cli(args):
@@ -67,11 +51,11 @@ def test_auto_is_fused_on_the_cpu_and_autograd_on_a_gpu():
         assert objective.automatic_optimization == (engine == "autograd")
 
 
-def test_the_fused_engine_trains_logs_and_exports(tmp_path):
-    cli = run_cli(fused_args(tmp_path))
+def test_the_fused_engine_trains_logs_and_exports(fused_run):
+    cli = fused_run  # fused_args, finished (conftest.py)
     module = cli.model
     assert module.objective.trainer_engine == "fused" and not module.automatic_optimization
-    run_dir = tmp_path / "runs" / "run" / "version_0"
+    run_dir = cli.run_dir
     assert (run_dir / "embeddings.txt").is_file()
     logged = scalars(run_dir)
     for tag in ("train/loss", "train/lr", "train/words_per_sec", "val/loss"):
@@ -113,7 +97,7 @@ class ChunkOrder(pl.Callback):
 def test_the_fused_engine_orders_its_chunks_as_data_shuffle_says(tmp_path, shuffle):
     from cbow_torch.train.cli import cli_main
 
-    args = [*fused_args(tmp_path)[1:], f"--data.shuffle={shuffle}", "--export.enabled=false"]
+    args = [*fused_args(tmp_path)[1:], f"--data.shuffle={shuffle}", NO_EXPORT]
     cli = cli_main(args, run=False)
     order = ChunkOrder()
     cli.trainer.callbacks.append(order)
@@ -134,7 +118,7 @@ def test_the_fused_engine_resumes_bit_for_bit_mid_epoch(tmp_path, shuffle):
     from cbow_torch.train.cli import cli_main
 
     # the parameters are compared, not the vectors' files
-    no_export = ["--export.enabled=false", f"--data.shuffle={shuffle}"]
+    no_export = [NO_EXPORT, f"--data.shuffle={shuffle}"]
     whole = run_cli([*fused_args(tmp_path, name="whole"), *no_export]).model.model.state_dict()
     cut = cli_main([*fused_args(tmp_path, name="cut")[1:], *no_export], run=False)
     cut.trainer.callbacks.append(SaveAndStop(7, tmp_path / "mid.ckpt"))
@@ -148,6 +132,7 @@ def test_the_fused_engine_resumes_bit_for_bit_mid_epoch(tmp_path, shuffle):
         assert torch.equal(value, whole[name]), name
 
 
+@pytest.mark.slow
 def test_the_fused_engine_under_ddp_ends_with_equal_ranks(tmp_path, ddp_fit):
     """Each rank trains its own chunks; the parameters are averaged every sync_every steps and
     at each epoch end, so both ranks end equal (ddp_fit checks it)."""

@@ -135,6 +135,7 @@ def chunk(W1T, W2, ids, spans, noise, V, seed=1, threads=1, lr=(0.05, 0.05), **k
     )  # fmt: skip
 
 
+@pytest.mark.slow
 def test_train_chunk_is_deterministic_at_one_thread_and_counts_every_token():
     ids, spans, V = structured_corpus(60)
     runs = []

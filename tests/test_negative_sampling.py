@@ -1,11 +1,10 @@
 """word2vec's negative-sampling objective: the hand-written backward against gradcheck, an
 autograd twin and the dense numpy reference; sparse gradients; the noise and subsampling draws."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
+from _fast import NO_EXPORT, word2vec_args
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from cbow_torch import reference
@@ -330,38 +329,15 @@ def test_subsampled_windows_redraw_each_epoch_with_a_fixed_length():
 # ---------------------------------------------------------------------------------------------
 # In the product: real CLI runs with configs/word2vec.yaml, cut down to seconds.
 
-TESTS = Path(__file__).parent
-CONFIG = TESTS.parent / "configs" / "word2vec.yaml"
-
 
 def w2v_args(tmp_path, *extra, name="run"):
-    return [
-        "fit",
-        f"--config={CONFIG}",
-        # the minibatch engine, whose step is the gradient; tests/test_engine.py has the fused
-        "--model.objective.engine=autograd",
-        "--model.objective.input_step=mean",
-        "--data.batch_size=256",
-        "--model.lr=6.4",
-        "--model.lr_schedule=constant",  # linear decay would depend on max_epochs
-        "--model.embedding_dim=16",
-        "--model.projector_words=100",
-        "--trainer.limit_train_batches=12",
-        "--trainer.limit_val_batches=3",
-        "--trainer.log_every_n_steps=1",
-        "--trainer.enable_progress_bar=false",
-        "--trainer.enable_model_summary=false",
-        "--trainer.max_epochs=1",
-        f"--data.cache_dir={tmp_path / 'cache'}",
-        f"--trainer.logger.init_args.save_dir={tmp_path / 'runs'}",
-        f"--trainer.logger.init_args.name={name}",
-        *extra,
-    ]
+    """configs/word2vec.yaml on the minibatch engine, whose step is the gradient (one thread:
+    bit for bit); tests/test_engine.py has the fused."""
+    return word2vec_args(tmp_path, *extra, name=name, engine="autograd")
 
 
-def test_word2vec_config_trains_logs_and_exports(tmp_path):
-    cli_main(w2v_args(tmp_path))
-    run = tmp_path / "runs" / "run" / "version_0"
+def test_word2vec_config_trains_logs_and_exports(autograd_run):
+    run = autograd_run  # w2v_args, 2 epochs (conftest.py)
     events = EventAccumulator(str(run)).Reload()
     losses = [e.value for e in events.Scalars("train/loss")]
     assert len(losses) >= 10 and losses[-1] < losses[0]
@@ -379,19 +355,20 @@ def test_word2vec_config_trains_logs_and_exports(tmp_path):
 
 def test_word2vec_trains_with_lightnings_gradient_clipping(tmp_path):
     # Its gradients are sparse rows, which torch's clip_grad_norm_ does not take.
-    cli = cli_main(w2v_args(tmp_path, "--trainer.gradient_clip_val=0.01"))
+    cli = cli_main(w2v_args(tmp_path, "--trainer.gradient_clip_val=0.01", NO_EXPORT))
     assert cli.trainer.global_step == 12 and cli.trainer.state.finished
 
 
-def test_word2vec_resume_gives_the_same_parameters(tmp_path):
-    # Noise words and subsampling draws resume where they were: 1 + 1 epochs equal 2.
-    cli_main(w2v_args(tmp_path, "--trainer.max_epochs=2", name="straight"))
-    cli_main(w2v_args(tmp_path, "--trainer.max_epochs=1", name="resumed"))
-    cli_main(w2v_args(tmp_path, "--trainer.max_epochs=2", "--ckpt_path=last", name="resumed"))
-    runs = tmp_path / "runs"
+def test_word2vec_resume_gives_the_same_parameters(tmp_path, autograd_run):
+    # Noise words and subsampling draws resume where they were: 1 + 1 epochs equal the
+    # session's 2-epoch run, bit for bit (one thread).
+    cli_main(w2v_args(tmp_path, "--trainer.max_epochs=1", NO_EXPORT, name="resumed"))
+    resume = ("--trainer.max_epochs=2", "--ckpt_path=last", NO_EXPORT)
+    cli_main(w2v_args(tmp_path, *resume, name="resumed"))
+    resumed = tmp_path / "runs" / "resumed" / "version_0"
     a, b = (
-        torch.load(runs / n / "version_0/checkpoints/last.ckpt", weights_only=False)["state_dict"]
-        for n in ("straight", "resumed")
+        torch.load(run / "checkpoints" / "last.ckpt", weights_only=False)["state_dict"]
+        for run in (autograd_run, resumed)
     )
     assert a.keys() == b.keys() == {"model.input_vectors.weight", "model.output_vectors.weight"}
     for name in a:

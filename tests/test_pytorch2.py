@@ -39,7 +39,7 @@ def test_compiled_model_matches_eager(name, backend):
     args = inputs(batch())
     loss_eager = eager(*args)
     loss_eager.backward()
-    torch._dynamo.reset()
+    torch.compiler.reset()
     loss_compiled = torch.compile(compiled, backend=backend)(*args)
     loss_compiled.backward()
     torch.testing.assert_close(loss_compiled, loss_eager)

@@ -408,6 +408,7 @@ def chunk(W1T, W2, ids, spans, noise, seed=1, threads=1, mean_input=True, **bags
     )  # fmt: skip
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mean_input", [True, False])
 def test_train_chunk_with_one_word_bags_is_training_on_words(mean_input):
     ids, spans, noise = corpus()
@@ -425,6 +426,7 @@ def test_train_chunk_with_one_word_bags_is_training_on_words(mean_input):
     torch.testing.assert_close(X2, W2, rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.slow
 def test_train_chunk_with_bags_is_deterministic_and_learns():
     ids, spans, noise = corpus()
     words = [f"w{i}{'s' * (i % 3)}" for i in range(60)]

@@ -4,9 +4,12 @@ import json
 import logging
 import math
 import os
-import socket
+import queue
+import re
+import shutil
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 import warnings
@@ -18,6 +21,7 @@ import pytest
 import pytorch_lightning as pl
 import torch
 import yaml
+from _fast import NO_EXPORT, cache_dir, fit_args
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from cbow_torch import CBOW
@@ -31,44 +35,15 @@ from cbow_torch.train.runtime import IntraOpThreads, threads_for
 TESTS = Path(__file__).parent
 TOKENS = TESTS.parent.parent / "shared" / "data" / "shakespeare.tokens.json"
 
-# Real data (the bundled Lee corpus), cut down to run in seconds.
-FAST = [
-    "--data.corpus=lee",
-    "--data.max_vocab_size=300",
-    "--data.batch_size=64",
-    "--model.embedding_dim=16",
-    "--model.lr=2.0",
-    "--model.lr_schedule=constant",
-    "--model.projector_words=100",
-    "--trainer.limit_train_batches=15",
-    "--trainer.limit_val_batches=4",
-    "--trainer.log_every_n_steps=1",
-    "--trainer.enable_progress_bar=false",
-    "--trainer.enable_model_summary=false",
-    "--trainer.max_epochs=1",
-]
-
-
-def fit_args(tmp_path: Path, *extra: str, name: str = "run") -> list[str]:
-    return [
-        "fit",
-        *FAST,
-        f"--data.cache_dir={tmp_path / 'cache'}",
-        f"--trainer.logger.init_args.save_dir={tmp_path / 'runs'}",
-        f"--trainer.logger.init_args.name={name}",
-        *extra,
-    ]
-
 
 def load_params(ckpt: Path) -> dict[str, torch.Tensor]:
     return torch.load(ckpt, map_location="cpu", weights_only=False)["state_dict"]
 
 
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory) -> Path:
-    tmp = tmp_path_factory.mktemp("fit")
-    cli_main(fit_args(tmp, "--trainer.max_epochs=2"))
-    return tmp / "runs" / "run" / "version_0"
+@pytest.fixture
+def run_dir(softmax_run) -> Path:
+    """The session's finished softmax run: FAST for 2 epochs (conftest.py)."""
+    return softmax_run
 
 
 def test_run_directory_holds_everything(run_dir):
@@ -130,32 +105,31 @@ def test_projector_metadata_matches_vectors(run_dir):
     assert len(tensors[0].split("\t")) == 16
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_tensorboard_server_serves_scalars_and_projector(run_dir):
-    port = free_port()
-    logdir = run_dir.parent
+    # --port 0: the OS gives the server a free port, which it prints; no port picked here can
+    # be taken by another program before the server binds it.
     server = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "tensorboard.main",
             "--logdir",
-            str(logdir),
+            str(run_dir.parent),
             "--host",
             "127.0.0.1",
             "--port",
-            str(port),
+            "0",
             "--load_fast",
             "false",
         ],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(
+        target=lambda: [lines.put(line) for line in server.stderr], daemon=True
+    ).start()
 
     def get(path: str):
         with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:
@@ -163,6 +137,14 @@ def test_tensorboard_server_serves_scalars_and_projector(run_dir):
 
     try:
         deadline = time.monotonic() + 60
+        port = None
+        while port is None:
+            try:
+                found = re.search(r"at http://127\.0\.0\.1:(\d+)/", lines.get(timeout=1))
+                port = found and int(found[1])
+            except queue.Empty:
+                assert server.poll() is None, "tensorboard exited"
+            assert time.monotonic() < deadline, "tensorboard did not say its port within 60 s"
         while True:
             try:
                 tags = get("/data/plugin/scalars/tags")
@@ -180,14 +162,15 @@ def test_tensorboard_server_serves_scalars_and_projector(run_dir):
         server.wait(timeout=30)
 
 
-def test_resume_gives_the_same_parameters(tmp_path):
-    one = "--threads.count=1"  # bit for bit: sums in one order
-    cli_main(fit_args(tmp_path, one, "--trainer.max_epochs=2", name="straight"))
-    cli_main(fit_args(tmp_path, one, "--trainer.max_epochs=1", name="resumed"))
-    cli_main(fit_args(tmp_path, one, "--trainer.max_epochs=2", "--ckpt_path=last", name="resumed"))
+def test_resume_gives_the_same_parameters(tmp_path, softmax_run):
+    # bit for bit (FAST's one thread: sums in one order); straight: the session's 2-epoch run
+    cli_main(fit_args(tmp_path, NO_EXPORT, "--trainer.max_epochs=1", name="resumed"))
+    cli_main(
+        fit_args(tmp_path, NO_EXPORT, "--trainer.max_epochs=2", "--ckpt_path=last", name="resumed")
+    )
     runs = tmp_path / "runs"
     assert not (runs / "resumed" / "version_1").exists()  # resumed in place
-    straight = load_params(runs / "straight" / "version_0" / "checkpoints" / "last.ckpt")
+    straight = load_params(softmax_run / "checkpoints" / "last.ckpt")
     resumed = load_params(runs / "resumed" / "version_0" / "checkpoints" / "last.ckpt")
     for name, value in straight.items():
         assert torch.equal(value, resumed[name]), name
@@ -196,7 +179,7 @@ def test_resume_gives_the_same_parameters(tmp_path):
 
 def test_resume_mid_epoch_gives_the_same_parameters(tmp_path):
     # Checkpoints after every 5 steps of a 15-batch epoch; stop after 7, resume to 12.
-    every5 = ("--trainer.val_check_interval=5", "--trainer.max_epochs=2", "--threads.count=1")
+    every5 = ("--trainer.val_check_interval=5", "--trainer.max_epochs=2", NO_EXPORT)
     cli_main(fit_args(tmp_path, *every5, "--trainer.max_steps=12", name="straight"))
     cli_main(fit_args(tmp_path, *every5, "--trainer.max_steps=7", name="cut"))
     with warnings.catch_warnings(record=True) as caught:
@@ -213,8 +196,8 @@ def test_resume_mid_epoch_gives_the_same_parameters(tmp_path):
         assert torch.equal(value, resumed[name]), name
 
 
-def test_resume_on_another_vocabulary_is_refused(tmp_path):
-    cli_main(fit_args(tmp_path, name="vocab"))
+def test_resume_on_another_vocabulary_is_refused(tmp_path, softmax_run):
+    shutil.copytree(softmax_run, tmp_path / "runs" / "vocab" / "version_0")
     with pytest.raises(SystemExit) as error:
         main(
             fit_args(tmp_path, "--ckpt_path=last", "--data.vocab_order=alphabetical", name="vocab")
@@ -286,7 +269,7 @@ def test_no_export_of_collapsed_vectors():
         export.on_fit_end(EXPORT_TRAINER, module)
 
 
-def test_one_shared_direction_grown_from_a_near_zero_init_is_not_a_collapse(tmp_path):
+def test_one_shared_direction_grown_from_a_near_zero_init_is_not_a_collapse(tmp_path, capsys):
     """word2vec's start: W1 within ±0.5/N, W2 zero; a short run grows one direction shared by
     every word (cosine > 0.99) and, beside it, the words' differences: healthy vectors."""
     module = _module_with_vocab()
@@ -300,8 +283,12 @@ def test_one_shared_direction_grown_from_a_near_zero_init_is_not_a_collapse(tmp_
         module.model.W2.copy_(module.model.W1.T)
     cosine = mean_pairwise_cosine(module.word_vectors().vectors, module.vocab.counts, 200)
     assert cosine > 0.99
-    trainer = SimpleNamespace(**{**vars(EXPORT_TRAINER), "is_global_zero": False})
-    export.on_fit_end(trainer, module)  # checks pass; rank != 0 then writes nothing
+    # Rank 0, which makes the check (another rank returns before it), with a run directory.
+    run = {"log_dir": str(tmp_path), "logger": None, "checkpoint_callback": None}
+    trainer = SimpleNamespace(**{**vars(EXPORT_TRAINER), **run, "callback_metrics": {}})
+    export.on_fit_end(trainer, module)  # not refused: the vectors are written, with a warning
+    assert (tmp_path / "embeddings.txt").is_file() and (tmp_path / "vocab.tsv").is_file()
+    assert "the vectors share one direction" in capsys.readouterr().err
 
 
 def test_word2vec_config_runs_a_single_short_epoch(tmp_path):
@@ -313,7 +300,7 @@ def test_word2vec_config_runs_a_single_short_epoch(tmp_path):
             "--trainer.max_epochs=1",
             "--trainer.limit_train_batches=10",
             "--trainer.enable_progress_bar=false",
-            f"--data.cache_dir={tmp_path / 'cache'}",
+            f"--data.cache_dir={cache_dir(tmp_path)}",
             f"--trainer.logger.init_args.save_dir={tmp_path / 'runs'}",
         ]
     )
@@ -327,6 +314,7 @@ def test_train_metrics_are_interval_means_with_no_step_left_out(tmp_path):
             tmp_path,
             "--trainer.max_epochs=2",
             "--trainer.log_every_n_steps=4",
+            NO_EXPORT,
             "--trainer.callbacks+=_callbacks.RecordRun",
             f"--trainer.callbacks.out_dir={out}",
         )
@@ -393,7 +381,7 @@ class _RecordThreads(pl.Callback):
 
 def test_threads_option_sets_them_for_the_fit_only(tmp_path):
     before = torch.get_num_threads()
-    cli = cli_main(fit_args(tmp_path, "--threads.count=1")[1:], run=False)  # [1:]: no "fit"
+    cli = cli_main(fit_args(tmp_path, NO_EXPORT)[1:], run=False)  # [1:]: no "fit"; 1 thread
     record = _RecordThreads()
     cli.trainer.callbacks.append(record)
     cli.trainer.fit(cli.model, datamodule=cli.datamodule)
@@ -463,8 +451,8 @@ def test_lecture_gradient_with_a_linear_hidden_layer_is_a_one_line_error(tmp_pat
 
 
 def test_linear_hidden_layer_trains_through_the_cli(tmp_path):
-    for hidden in ("relu", "linear"):
-        cli_main(fit_args(tmp_path, f"--model.objective.hidden={hidden}", name=hidden))
+    cli_main(fit_args(tmp_path, "--model.objective.hidden=relu", NO_EXPORT, name="relu"))
+    cli_main(fit_args(tmp_path, "--model.objective.hidden=linear", name="linear"))
     runs = tmp_path / "runs"
     ckpt = torch.load(
         runs / "linear" / "version_0" / "checkpoints" / "last.ckpt", weights_only=False
@@ -642,6 +630,7 @@ def test_no_optimizer_options_and_a_suggestion_for_a_misspelt_one(capsys):
     assert message.count("did you mean") == 1 and "\n" not in message
 
 
+@pytest.mark.slow
 def test_a_log_file_gets_one_line_an_epoch(tmp_path):
     """stdout not a terminal: no bar is drawn, each epoch ends with one line."""
     result = subprocess.run(
@@ -649,7 +638,9 @@ def test_a_log_file_gets_one_line_an_epoch(tmp_path):
             sys.executable,
             "-m",
             "cbow_torch",
-            *fit_args(tmp_path, "--trainer.max_epochs=2", "--trainer.enable_progress_bar=true"),
+            *fit_args(
+                tmp_path, "--trainer.max_epochs=2", "--trainer.enable_progress_bar=true", NO_EXPORT
+            ),
         ],
         capture_output=True,
         text=True,
@@ -672,7 +663,9 @@ def test_the_bar_redraws_by_time_with_words_per_second_and_the_run_eta(
 
     from cbow_torch.train.progress import RunProgressBar
 
-    cli = cli_main(fit_args(tmp_path, "--trainer.enable_progress_bar=true")[1:], run=False)
+    cli = cli_main(
+        fit_args(tmp_path, "--trainer.enable_progress_bar=true", NO_EXPORT)[1:], run=False
+    )
     bar = next(c for c in cli.trainer.callbacks if isinstance(c, RunProgressBar))
     bar.on_terminal, bar.interval_s = True, interval_s  # as on a terminal
     capsys.readouterr()
