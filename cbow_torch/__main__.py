@@ -6,6 +6,22 @@ import gc
 import sys
 
 TOOLS = ("export", "evaluate", "neighbors", "analogy", "plot")
+HELP = """\
+usage: cbow-torch COMMAND [options]   (cbow-torch COMMAND --help: its options)
+
+CBOW word embeddings in PyTorch: the course's softmax, word2vec's negative sampling, fastText's
+subwords, trained with Lightning.
+
+commands:
+  fit        train (cbow-torch fit --config word2vec|fasttext|default|course|FILE.yaml ...)
+  validate   the validation loss of a checkpoint
+  prepare    tokenise and count a corpus once, for runs to memory-map
+  export     write vectors as word2vec text or binary, .npz, .pt or fastText's .bin
+  evaluate   WordSim-353, SimLex-999 and Google's analogies
+  neighbors  the nearest words by cosine similarity
+  analogy    A : B :: C : ?
+  plot       a PCA picture of words
+"""
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -20,6 +36,9 @@ def main(argv: list[str] | None = None) -> None:
 
 def command(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else list(argv)
+    if args in (["-h"], ["--help"]):  # every command, without importing Lightning
+        print(HELP, end="")
+        sys.exit(0)
     if args and args[0] == "prepare":
         from .data.prepare import main as prepare_main  # without Lightning
 

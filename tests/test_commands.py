@@ -333,6 +333,17 @@ def loaded(*argvs: str) -> set[str]:
 
 def test_help_imports_no_heavy_library():
     assert loaded(*(f"{tool} --help" for tool in TOOLS)) == set()
+    assert loaded("--help", "-h") == set()
+
+
+def test_the_top_level_help_lists_every_command(capsys):
+    from cbow_torch.__main__ import main as cbow_torch
+
+    with pytest.raises(SystemExit) as done:
+        cbow_torch(["--help"])
+    assert done.value.code == 0
+    listed = [line.split()[0] for line in capsys.readouterr().out.splitlines() if line[:2] == "  "]
+    assert listed == ["fit", "validate", "prepare", *TOOLS]
 
 
 @pytest.mark.slow
