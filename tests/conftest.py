@@ -32,11 +32,20 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
+_DESELECTED = []
+
+
+def pytest_deselected(items):
+    _DESELECTED.extend(items)
+
+
 def pytest_sessionfinish(session, exitstatus):
-    """A selection that leaves no test (``-m "not slow"`` on a file of slow tests, ``-k``) is
-    not a failure: pytest's exit status 5 becomes 0."""
+    """pytest's exit status 5 (no test ran) never comes out: a selection that leaves no test
+    (``-m "not slow"`` on a file of slow tests, ``-k``) is not a failure (0), and a run that
+    finds no test at all is one (1), never a silent pass."""
     if exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
-        session.exitstatus = pytest.ExitCode.OK
+        found = bool(_DESELECTED)
+        session.exitstatus = pytest.ExitCode.OK if found else pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -159,27 +159,16 @@ def test_the_private_scan_sees_attributes_calls_and_module_paths():
     ]
 
 
-def test_a_run_that_selects_no_tests_does_not_fail(tmp_path):
-    """pytest's exit status 5 (no tests collected, e.g. ``make test-fast`` on a file of slow
-    tests) is turned into 0 by conftest.py."""
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-n",
-            "0",
-            "-p",
-            "no:cacheprovider",
-            __file__,
-            "-k",
-            "no_test_has_this_name",
-        ],  # fmt: skip
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stdout[-2000:]
-    assert "deselected" in result.stdout
+def _pytest(*args: str) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "pytest", "-q", "-n", "0", "-p", "no:cacheprovider", *args]
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+def test_pytest_never_exits_5():
+    """pytest's exit status 5 (no test ran) is 0 when a selection (``make test-fast`` on a file
+    of slow tests, ``-k``) left none, and a failure when there is no test at all."""
+    selected = _pytest(__file__, "-k", "no_test_has_this_name")
+    assert selected.returncode == 0, selected.stdout[-2000:]
+    assert "deselected" in selected.stdout
+    empty = _pytest(str(ROOT / "tests" / "_fast.py"))  # a module of the suite without a test
+    assert empty.returncode == 1, empty.stdout[-2000:]
