@@ -239,7 +239,7 @@ def test_ctrl_c_to_a_real_process_exits_130_with_its_state_saved(tmp_path):
 
 # ---- kill -9 ----------------------------------------------------------------------------
 
-KILLS = 10
+KILLS = 6
 # Big enough (V = 2,000, N = 128: 2 MiB of parameters) that a checkpoint takes a while to
 # write, and written after every step, so that random kills land inside writes.
 HEAVY = [
@@ -261,7 +261,7 @@ HEAVY = [
 
 @pytest.mark.slow
 def test_every_last_ckpt_left_by_kill_9_loads_and_resumes(tmp_path):
-    """10 training processes killed with SIGKILL inside a checkpoint write, each after a random
+    """KILLS training processes killed with SIGKILL inside a checkpoint write, each after a random
     number of writes.
 
     AtomicCheckpointIO's test hook (PAUSE_ENV) holds each write open for 0.5 s after its bytes

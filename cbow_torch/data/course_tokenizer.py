@@ -32,43 +32,45 @@ ABBREVIATIONS = frozenset(
 )
 
 # Treebank (NLTK 3.5's NLTKWordTokenizer), in its order; the sentence-final period is handled
-# while splitting sentences. Sentences arrive padded with one space on each side.
+# while splitting sentences. Sentences arrive padded with one space on each side. Each rule comes
+# with the strings of which it needs one to match: a rule whose strings are all absent from the
+# text at its turn cannot change it and is skipped (most lines need few of the rules).
 _TREEBANK = [
-    (re.compile(r"([«“‘„]|[`]+)"), r" \1 "),  # starting quotes
-    (re.compile(r'^"'), r"``"),
-    (re.compile(r"(``)"), r" \1 "),
-    (re.compile(r"""([ (\[{<])("|'{2})"""), r"\1 `` "),
-    (re.compile(r"(?i)(')(?!re|ve|ll|m|t|s|d)(\w)\b"), r"\1 \2"),  # 3.6+ adds n: stol'n
-    (re.compile(r"([:,])([^\d])"), r" \1 \2"),  # punctuation
-    (re.compile(r"([:,])$"), r" \1 "),
-    (re.compile(r"\.{2,}"), r" \g<0> "),
-    (re.compile(r"[;@#$%&]"), r" \g<0> "),
-    (re.compile(r"[?!]"), r" \g<0> "),
-    (re.compile(r"([^'])' "), r"\1 ' "),
-    (re.compile(r"[*]"), r" \g<0> "),
-    (re.compile(r"[\]\[(){}<>]"), r" \g<0> "),  # brackets
-    (re.compile(r"--"), r" -- "),
-    (re.compile(r"([»”’])"), r" \1 "),  # ending quotes
-    (re.compile(r'"'), " '' "),
-    (re.compile(r"(\S)('')"), r"\1 \2 "),
-    (re.compile(r"([^' ])('[sS]|'[mM]|'[dD]|') "), r"\1 \2 "),
-    (re.compile(r"([^' ])('ll|'LL|'re|'RE|'ve|'VE|n't|N'T) "), r"\1 \2 "),
-    *(  # contractions: cannot -> can not, 'tis -> 't is, …
-        (re.compile(p), r" \1 \2 ")
-        for p in (
-            r"(?i)\b(can)(not)\b",
-            r"(?i)\b(d)('ye)\b",
-            r"(?i)\b(gim)(me)\b",
-            r"(?i)\b(gon)(na)\b",
-            r"(?i)\b(got)(ta)\b",
-            r"(?i)\b(lem)(me)\b",
-            r"(?i)\b(more)('n)\b",
-            r"(?i)\b(wan)(na)\s",
-            r"(?i) ('t)(is)\b",
-            r"(?i) ('t)(was)\b",
-        )
-    ),
+    (re.compile(r"([«“‘„]|[`]+)"), r" \1 ", "«“‘„`"),  # starting quotes
+    (re.compile(r'^"'), r"``", '"'),
+    (re.compile(r"(``)"), r" \1 ", "`"),
+    (re.compile(r"""([ (\[{<])("|'{2})"""), r"\1 `` ", "\"'"),
+    (re.compile(r"(?i)(')(?!re|ve|ll|m|t|s|d)(\w)\b"), r"\1 \2", "'"),  # 3.6+ adds n: stol'n
+    (re.compile(r"([:,])([^\d])"), r" \1 \2", ":,"),  # punctuation
+    (re.compile(r"([:,])$"), r" \1 ", ":,"),
+    (re.compile(r"\.{2,}"), r" \g<0> ", ("..",)),
+    (re.compile(r"[;@#$%&]"), r" \g<0> ", ";@#$%&"),
+    (re.compile(r"[?!]"), r" \g<0> ", "?!"),
+    (re.compile(r"([^'])' "), r"\1 ' ", ("' ",)),
+    (re.compile(r"[*]"), r" \g<0> ", "*"),
+    (re.compile(r"[\]\[(){}<>]"), r" \g<0> ", "][(){}<>"),  # brackets
+    (re.compile(r"--"), r" -- ", ("--",)),
+    (re.compile(r"([»”’])"), r" \1 ", "»”’"),  # ending quotes
+    (re.compile(r'"'), " '' ", '"'),
+    (re.compile(r"(\S)('')"), r"\1 \2 ", ("''",)),
+    (re.compile(r"([^' ])('[sS]|'[mM]|'[dD]|') "), r"\1 \2 ", "'"),
+    (re.compile(r"([^' ])('ll|'LL|'re|'RE|'ve|'VE|n't|N'T) "), r"\1 \2 ", "'"),
 ]
+# Contractions: cannot -> can not, 'tis -> 't is, …; run only when one of them is in the text.
+_CONTRACTIONS = (
+    r"\b(can)(not)\b",
+    r"\b(d)('ye)\b",
+    r"\b(gim)(me)\b",
+    r"\b(gon)(na)\b",
+    r"\b(got)(ta)\b",
+    r"\b(lem)(me)\b",
+    r"\b(more)('n)\b",
+    r"\b(wan)(na)\s",
+    r" ('t)(is)\b",
+    r" ('t)(was)\b",
+)
+_ANY_CONTRACTION = re.compile("|".join(_CONTRACTIONS), re.I)
+_TREEBANK_CONTRACTIONS = [(re.compile(p, re.I), r" \1 \2 ") for p in _CONTRACTIONS]
 
 
 def course_tokenize(text: str) -> list[str]:
@@ -96,8 +98,12 @@ def course_tokenize(text: str) -> list[str]:
         start = match.start("next") if nxt else end
     pieces += [_FINAL_PERIOD.sub(r"\1 \2 \3 ", text[start:].rstrip()), " "]
     text = "".join(pieces)
-    for pattern, replacement in _TREEBANK:
-        text = pattern.sub(replacement, text)
+    for pattern, replacement, needs in _TREEBANK:
+        if any(need in text for need in needs):
+            text = pattern.sub(replacement, text)
+    if _ANY_CONTRACTION.search(text):
+        for pattern, replacement in _TREEBANK_CONTRACTIONS:
+            text = pattern.sub(replacement, text)
     return [t.lower() for t in text.split() if t.isalpha() or t == "."]
 
 
