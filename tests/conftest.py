@@ -7,6 +7,7 @@ its own temporary directory. A test that changes a run copies it first (shutil.c
 """
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -70,34 +71,60 @@ def corpus_cache(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def lee_dataset(tmp_path_factory) -> Path:
-    """``cbow-torch prepare lee`` with default.yaml's data options and 300 words (FAST's)."""
-    from cbow_torch.data.prepare import prepare
+def made_once(tmp_path_factory, worker_id):
+    """``made_once(name, make)``: the folder ``make(folder)`` fills, made once for the whole
+    session: the pytest-xdist workers share it (the first to ask makes it, under a file lock).
+    What it holds is read by the tests; a test that changes it copies it first."""
+    from filelock import FileLock
 
-    path = tmp_path_factory.mktemp("lee300") / "lee300"
-    prepare("lee", path, max_vocab_size=300, line_per_document=True, min_count=2)
-    return path
+    shared = tmp_path_factory.getbasetemp()
+    shared = shared.parent if worker_id != "master" else shared  # the workers' common folder
+
+    def made(name: str, make) -> Path:
+        folder = shared / name
+        with FileLock(shared / f"{name}.lock"):
+            if not (folder / ".made").is_file():
+                shutil.rmtree(folder, ignore_errors=True)  # a failed attempt's remains
+                folder.mkdir()
+                make(folder)
+                (folder / ".made").touch()
+        return folder
+
+    return made
 
 
 @pytest.fixture(scope="session")
-def softmax_run(tmp_path_factory) -> Path:
+def lee_dataset(made_once) -> Path:
+    """``cbow-torch prepare lee`` with default.yaml's data options and 300 words (FAST's)."""
+    from cbow_torch.data.prepare import prepare
+
+    def make(folder: Path) -> None:
+        prepare("lee", folder / "lee300", max_vocab_size=300, line_per_document=True, min_count=2)
+
+    return made_once("lee300", make) / "lee300"
+
+
+@pytest.fixture(scope="session")
+def softmax_run(made_once) -> Path:
     """One finished softmax run (the default config): FAST for 2 epochs, export on; its run
     directory. Read it; copy it to change it."""
     from cbow_torch.train.cli import cli_main
 
-    tmp = tmp_path_factory.mktemp("softmax")
-    cli_main(fit_args(tmp, "--trainer.max_epochs=2"))
-    return tmp / "runs" / "run" / "version_0"
+    def make(folder: Path) -> None:
+        cli_main(fit_args(folder, "--trainer.max_epochs=2"))
+
+    return made_once("softmax", make) / "runs" / "run" / "version_0"
 
 
 @pytest.fixture(scope="session")
-def autograd_run(tmp_path_factory) -> Path:
+def autograd_run(made_once) -> Path:
     """One finished negative-sampling run on the autograd engine: 2 epochs, export on."""
     from cbow_torch.train.cli import cli_main
 
-    tmp = tmp_path_factory.mktemp("autograd")
-    cli_main(word2vec_args(tmp, "--trainer.max_epochs=2"))
-    return tmp / "runs" / "run" / "version_0"
+    def make(folder: Path) -> None:
+        cli_main(word2vec_args(folder, "--trainer.max_epochs=2"))
+
+    return made_once("autograd", make) / "runs" / "run" / "version_0"
 
 
 @pytest.fixture(scope="session")

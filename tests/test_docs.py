@@ -120,36 +120,33 @@ def test_the_links_between_pages_resolve():
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory, worker_id) -> dict:
+def workspace(made_once) -> dict:
     """One short run of configs/default.yaml that every block's directory gets a copy of, made
-    once for the session: the pytest-xdist workers share it (the first one makes it)."""
-    from filelock import FileLock
-
+    once for the session (conftest.py's ``made_once``)."""
     from cbow_torch.data.corpus import bundled_corpus
 
-    shared = tmp_path_factory.getbasetemp()
-    shared = shared.parent if worker_id != "master" else shared  # the workers' common folder
-    base = shared / "docs"
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
         "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]),
-        "XDG_CACHE_HOME": str(base / "cache"),  # prepared corpora, shared by the blocks
         "MPLBACKEND": "Agg",
     }
-    with FileLock(shared / "docs.lock"):
-        if not (base / "made").is_file():
-            base.mkdir(exist_ok=True)
-            shutil.copy(bundled_corpus(), base / "corpus.txt")
-            config = str(ROOT / "configs" / "default.yaml")
-            run = [sys.executable, "-m", "cbow_torch", "fit", "--config", config, *SHORT]
-            done = subprocess.run(
-                run, cwd=base, env=env, capture_output=True, text=True, timeout=600
-            )
-            assert done.returncode == 0, done.stderr[-3000:]
-            (base / "made").touch()
+
+    def env_of(base: Path) -> dict:
+        return {**env, "XDG_CACHE_HOME": str(base / "cache")}  # prepared corpora, shared
+
+    def make(base: Path) -> None:
+        shutil.copy(bundled_corpus(), base / "corpus.txt")
+        config = str(ROOT / "configs" / "default.yaml")
+        run = [sys.executable, "-m", "cbow_torch", "fit", "--config", config, *SHORT]
+        done = subprocess.run(
+            run, cwd=base, env=env_of(base), capture_output=True, text=True, timeout=600
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+
+    base = made_once("docs", make)
     assert (base / "runs/default/version_0/embeddings.txt").is_file()
-    return {"base": base, "env": env}
+    return {"base": base, "env": env_of(base)}
 
 
 def _directory(workspace: dict, block: Block) -> Path:
