@@ -8,12 +8,14 @@ a finished fit's embeddings, scores and pictures. Every file appears whole or no
 from __future__ import annotations
 
 import contextlib
+import importlib.resources
 import io
 import json
 import logging
 import math
 import warnings
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,13 +42,14 @@ def benchmark_paths(
     simlex999: PathLike | None = None,
     google_analogy: PathLike | None = None,
 ) -> dict[str, str]:
-    """The three benchmark files: the ones given, else gensim's bundled copies."""
-    from gensim.test.utils import datapath
-
+    """The three benchmark files: the ones given, else gensim's bundled copies (the paths of
+    gensim's ``datapath``, without importing ``gensim.test.utils``, which builds its test
+    corpora at import)."""
+    bundled = importlib.resources.files("gensim.test") / "test_data"
     paths = {
-        "wordsim353": wordsim353 or datapath("wordsim353.tsv"),
-        "simlex999": simlex999 or datapath("simlex999.txt"),
-        "google_analogy": google_analogy or datapath("questions-words.txt"),
+        "wordsim353": wordsim353 or bundled / "wordsim353.tsv",
+        "simlex999": simlex999 or bundled / "simlex999.txt",
+        "google_analogy": google_analogy or bundled / "questions-words.txt",
     }
     for name, p in paths.items():
         if not Path(p).is_file():
@@ -209,20 +212,37 @@ def finish_run(
     *,
     evaluation: bool = True,
     pictures: bool = True,
+    projector: int | None = None,
 ) -> dict[str, float]:
     """Write a run's embeddings.txt, eval.json and PCA PNGs; return the evaluation scores.
 
     ``evaluation=False`` leaves out eval.json (no scores returned), ``pictures=False`` the PNGs.
-    With a ``SummaryWriter``, the PNGs are also logged as images (``embeddings/pca_…``). The
-    course-words picture is drawn only when at least COURSE_MIN of COURSE_WORDS are known: on
-    another corpus it would show a few stray words, or none.
+    With a ``SummaryWriter``, the PNGs are also logged as images (``embeddings/pca_…``), and
+    ``projector`` (a number of words) writes TensorBoard's projector of the most frequent
+    words. The course-words picture is drawn only when at least COURSE_MIN of COURSE_WORDS are
+    known: on another corpus it would show a few stray words, or none.
+
+    embeddings.txt and the projector are written on a second thread while the scores and
+    pictures are made: their text formatting (numba) and file writes run without the GIL.
     """
     run_dir = Path(run_dir)
-    write_embeddings(vectors, run_dir)
-    scores = write_evaluation(vectors, run_dir) if evaluation else {}
-    if pictures:
-        write_pictures(vectors, run_dir, writer, global_step)
+    with ThreadPoolExecutor(1) as pool:
+        files = pool.submit(write_files, vectors, run_dir, writer, global_step, projector)
+        scores = write_evaluation(vectors, run_dir) if evaluation else {}
+        if pictures:
+            write_pictures(vectors, run_dir, writer, global_step)
+        files.result()
     return scores
+
+
+def write_files(
+    vectors: WordVectors, run_dir: Path, writer: Any, global_step: int | None, projector: int | None
+) -> None:
+    """embeddings.txt, and the projector of the ``projector`` most frequent words if a number
+    is given and there is a ``writer``."""
+    write_embeddings(vectors, run_dir)
+    if writer is not None and projector is not None:
+        vectors.write_projector(writer, projector, global_step=global_step)
 
 
 def write_embeddings(vectors: WordVectors, run_dir: Path) -> None:
