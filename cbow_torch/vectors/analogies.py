@@ -77,22 +77,20 @@ def score_analogies(
 ) -> Analogies:
     """Score ``words`` and their ``vectors`` [V, N] on the analogy file at ``path`` (above)."""
     questions = read_questions(path)
-    known = words[:restrict_vocab]
-    rows: dict[str, int] = {}
-    for i, word in enumerate(known):
-        rows.setdefault(word.upper(), i)  # the first case variant, as gensim's ok_vocab
-    asked = [q for q in questions if all(w in rows for w in q)]
+    upper = [w.upper() for w in words[:restrict_vocab]]
+    rows = dict(zip(reversed(upper), range(len(upper) - 1, -1, -1), strict=True))  # 1st variant
+    asked = [q for q in questions if all(w in rows for w in q)]  # as gensim's ok_vocab
     if not asked:
         return Analogies(len(questions), 0, 0)
     ids = np.array([[rows[w] for w in q] for q in asked])  # [q, 4]: a, b, c, expected
-    table = np.asarray(vectors[: len(known)], dtype=np.float32)  # [R, N]
+    table = np.asarray(vectors[: len(upper)], dtype=np.float32)  # [R, N]
     norms = np.linalg.norm(table, axis=1, keepdims=True)  # [R, 1]
     unit = table / np.where(norms > 0, norms, 1)  # [R, N]; a zero vector stays zero
-    upper = [w.upper() for w in known]
     variants: dict[str, list[int]] = {}  # an upper-cased word's rows, where it has several
-    for i, word in enumerate(upper):
-        variants.setdefault(word, []).append(i)
-    variants = {w: rows for w, rows in variants.items() if len(rows) > 1}
+    if len(rows) < len(upper):
+        for i, word in enumerate(upper):
+            variants.setdefault(word, []).append(i)
+        variants = {w: at for w, at in variants.items() if len(at) > 1}
     # each question's words and their case variants: no answer
     barred = [
         [*ids[i, :3], *(r for w in q[:3] for r in variants.get(w, ()))] for i, q in enumerate(asked)

@@ -79,7 +79,7 @@ def evaluate(
     ``eval/google_analogy_accuracy``, ``eval/google_analogy_oov_ratio``.
     """
     paths = benchmark_paths(wordsim353, simlex999, google_analogy)
-    kv = vectors
+    kv = plain_view(vectors)
     scores: dict[str, float] = {}
     for name in ("wordsim353", "simlex999"):
         path = paths[name]
@@ -100,6 +100,18 @@ def evaluate(
     scores["eval/google_analogy_accuracy"] = analogies.accuracy
     scores["eval/google_analogy_oov_ratio"] = analogies.oov_ratio
     return scores
+
+
+def plain_view(vectors: KeyedVectors) -> KeyedVectors:
+    """gensim's own ``KeyedVectors`` over the same words, index and vectors (nothing copied):
+    gensim's scoring loops look each word up through it without ``WordVectors``' extensions,
+    twice as fast, with the same results for the words in the vocabulary."""
+    from gensim.models import KeyedVectors
+
+    kv = KeyedVectors(vectors.vector_size, 0, vectors.vectors.dtype)
+    kv.index_to_key, kv.key_to_index = vectors.index_to_key, vectors.key_to_index
+    kv.vectors = vectors.vectors  # [V, N]
+    return kv
 
 
 def _count_pairs(path: str) -> int:
