@@ -4,6 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numba  # noqa: F401  (loaded, as in a fit: the analogies' first pass runs)
 import numpy as np
 import pytest
 import torch

@@ -1,29 +1,33 @@
-"""Google's analogies scored as gensim's ``evaluate_word_analogies`` scores them, in batches.
+"""Google's analogies scored as gensim's ``evaluate_word_analogies`` scores them, in bulk.
 
 gensim answers each question ``a : b :: c : ?`` with its own ``most_similar`` call: a product of
 the whole [V, N] matrix with one vector, a few milliseconds each, so that a vocabulary holding
-most of the 19,544 questions takes a minute or more. Here the questions go through the matrix
-256 at a time (one matrix product each), with gensim's rules kept: the first ``restrict_vocab``
-words, compared upper-cased (the first of a word's case variants gives its vector), 3CosAdd on
-unit vectors, the question words and their case variants no answer, and an answer right when
-it is the expected word in any case. Two things differ, both in ties: floating-point rounding
-(a matrix product against gensim's vector products) can swap two answers whose cosines agree
-to about 1e-7; and gensim, which looks at its five best answers only, counts a question wrong
-in the rare case that all five are case variants of the question words. A zero vector has a
-cosine of 0 with everything (gensim's is NaN).
+most of the 19,544 questions takes a minute or more. Here gensim's rules are kept: the first
+``restrict_vocab`` words, compared upper-cased (the first of a word's case variants gives its
+vector), 3CosAdd on unit vectors (the answer is the word with the largest cosine with the
+target b + c − a), the question words and their case variants no answer, and an answer right
+when it is the expected word in any case.
 
-The scores come in two passes. The first takes the cosines of each question word with every
-word once (576 distinct question words on a 43k vocabulary, against 8,781 questions) and finds
-each question's best and second-best answer from their sums, in a numba loop on all threads.
-Wherever the two are further apart than the rounding of either way of computing the cosines can
-bridge (``margin_bound``), the best is the answer of the direct product; the few questions
-closer than that (a few dozen of 8,781 on trained vectors) go through the direct product of
-their target with the matrix, as without numba do all of them.
+The answers come in two passes. The first takes each question word's cosines with every word
+once (one matrix product: 576 distinct question words against a 43k vocabulary, for 8,781
+questions) and finds each question's best and second-best word by (b·w + c·w) − a·w, the
+target's cosine times its length, in a numba loop over the questions on numba's threads. Where
+the best leads by more than the two ways of rounding can bridge (``margin_bound``), it is the
+direct product's answer too. The others (a few dozen of 8,781 on trained vectors; all of them
+where numba is not loaded already, as in the vector tools, or with a value that is not finite)
+go through the direct product: their normalised targets against the matrix, 256 a product.
+
+Two things differ from gensim, both in ties: floating-point rounding (matrix products against
+gensim's vector products) can swap two answers whose cosines agree to about 1e-6; and gensim,
+which looks at its five best answers only, counts a question wrong in the rare case that all
+five are case variants of the question words. A zero vector has a cosine of 0 with everything
+(gensim's is NaN).
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import pairwise
@@ -165,23 +169,21 @@ def margin_bound(n: int, length: np.ndarray) -> np.ndarray:
 
 
 def _threads() -> int:
-    import numba
-
-    return max(1, numba.get_num_threads())
+    return max(1, sys.modules["numba"].get_num_threads())  # the run's own count
 
 
 _compiled: list = []
 
 
 def _kernel():
-    """``_best_two`` compiled by numba on the first call (its disk cache after); None where
-    numba does not import."""
+    """``_best_two`` compiled by numba on the first call (its disk cache after), where numba is
+    loaded already (a fit's fused engine, a word2vec text file written); None elsewhere: the
+    vector tools start without numba, and take the direct product."""
+    numba = sys.modules.get("numba")
+    if numba is None:
+        return None
     if not _compiled:
-        try:
-            from numba import njit
-        except ImportError:
-            return None
-        _compiled.append(njit(nogil=True, cache=True)(_best_two))
+        _compiled.append(numba.njit(nogil=True, cache=True)(_best_two))
     return _compiled[0]
 
 

@@ -234,16 +234,19 @@ def finish_run(
     words. The course-words picture is drawn only when at least COURSE_MIN of COURSE_WORDS are
     known: on another corpus it would show a few stray words, or none.
 
-    embeddings.txt and the projector are written on a second thread while the scores and
-    pictures are made: their text formatting (numba) and file writes run without the GIL.
+    embeddings.txt with the projector, and the pictures, are made on two more threads while
+    the scores are computed: the text formatting and the analogies' loop (numba) and the file
+    writes run without the GIL. Each thread reads ``vectors`` only; the scores go through
+    ``plain_view``, so that gensim's lookups there leave ``vectors`` as it is.
     """
     run_dir = Path(run_dir)
-    with ThreadPoolExecutor(1) as pool:
-        files = pool.submit(write_files, vectors, run_dir, writer, global_step, projector)
-        scores = write_evaluation(vectors, run_dir) if evaluation else {}
+    with ThreadPoolExecutor(2) as pool:
+        jobs = [pool.submit(write_files, vectors, run_dir, writer, global_step, projector)]
         if pictures:
-            write_pictures(vectors, run_dir, writer, global_step)
-        files.result()
+            jobs.append(pool.submit(write_pictures, vectors, run_dir, writer, global_step))
+        scores = write_evaluation(vectors, run_dir) if evaluation else {}
+        for job in jobs:
+            job.result()
     return scores
 
 
