@@ -20,6 +20,7 @@ from cbow_torch.vectors.analogies import (
     margin_bound,
     score_analogies,
 )
+from cbow_torch.vectors.float_text import float32_rows, float32_text
 from cbow_torch.vectors.projector import write_projector
 from cbow_torch.vectors.word_vectors import WordVectors
 
@@ -193,6 +194,17 @@ def test_finish_run_writes_the_projector_as_write_projector(tmp_path):
     for name in files:
         assert (tmp_path / "ours" / name).read_bytes() == (tmp_path / "alone" / name).read_bytes()
     assert (tmp_path / "run" / "embeddings.txt").is_file()
+
+
+@pytest.mark.parametrize("shape", [(50, 7), (3, 0), (0, 4)])
+def test_float32_text_is_the_rows_in_one_buffer(shape):
+    scales = 10.0 ** np.arange(-8, 8, 0.33)[: shape[1]]  # [N], 1e-8 to 1e7
+    x = np.random.default_rng(6).standard_normal(shape) * scales  # [V, N]
+    text, bounds = float32_text(x.astype(np.float32))  # [bytes], [V + 1]
+    rows = [(" ".join(map(str, row)) + "\n").encode() for row in x.astype(np.float32)]
+    assert text.tobytes() == b"".join(rows)
+    assert bounds == [0, *np.cumsum([len(r) for r in rows]).tolist()]
+    assert float32_rows(x) == rows
 
 
 def test_projector_files_as_add_embedding_writes_them(tmp_path):

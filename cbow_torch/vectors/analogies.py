@@ -30,7 +30,7 @@ import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from itertools import pairwise
+from itertools import chain, pairwise
 
 import numpy as np
 
@@ -95,10 +95,12 @@ def score_analogies(
         for i, word in enumerate(upper):
             variants.setdefault(word, []).append(i)
         variants = {w: at for w, at in variants.items() if len(at) > 1}
-    # each question's words and their case variants: no answer
-    barred = [
-        [*ids[i, :3], *(r for w in q[:3] for r in variants.get(w, ()))] for i, q in enumerate(asked)
-    ]
+    barred = ids[:, :3].tolist()  # each question's words and their case variants: no answer
+    if variants:
+        barred = [
+            [*ids[i, :3], *(r for w in q[:3] for r in variants.get(w, ()))]
+            for i, q in enumerate(asked)
+        ]
     best, sure = first_pass(unit, ids, barred)  # [q], [q]
     unsure = np.flatnonzero(~sure)  # [n], through the direct product
     for lo in range(0, len(unsure), BLOCK):
@@ -135,7 +137,7 @@ def first_pass(
     cosines = unit[used] @ unit.T  # [U, R], each question word's cosine with every word
     local = local.reshape(q, 3)  # [q, 3]
     bar_at = np.cumsum([0, *map(len, barred)])  # [q + 1]
-    bar = np.fromiter((r for rows in barred for r in rows), np.int64, bar_at[-1])  # [bars]
+    bar = np.fromiter(chain.from_iterable(barred), np.int64, bar_at[-1])  # [bars]
     margin = np.zeros(q)  # [q], the best sum less the second best
     threads = min(_threads(), q)
     parts = np.linspace(0, q, threads + 1).astype(np.int64)  # [threads + 1]
