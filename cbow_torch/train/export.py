@@ -107,7 +107,7 @@ class ExportEmbeddings(pl.Callback):
             step,
             evaluation=self.evaluation,
             pictures=self.pictures,
-            projector=pl_module.hparams.projector_words if self.projector else None,
+            projector=pl_module.hparams.projector_words if self.projector else 0,
         )
         if trainer.logger is not None:
             val = trainer.callback_metrics.get("val/loss")

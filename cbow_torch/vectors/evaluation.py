@@ -103,9 +103,8 @@ def evaluate(
 
 
 def plain_view(vectors: KeyedVectors) -> KeyedVectors:
-    """gensim's own ``KeyedVectors`` over the same words, index and vectors (nothing copied):
-    gensim's scoring loops look each word up through it without ``WordVectors``' extensions,
-    twice as fast, with the same results for the words in the vocabulary."""
+    """gensim's own ``KeyedVectors`` over the same words, index and vectors (no copy): gensim's
+    scoring loops look words up without ``WordVectors``' extensions, twice as fast."""
     from gensim.models import KeyedVectors
 
     kv = KeyedVectors(vectors.vector_size, 0, vectors.vectors.dtype)
@@ -224,24 +223,22 @@ def finish_run(
     *,
     evaluation: bool = True,
     pictures: bool = True,
-    projector: int | None = None,
+    projector: int = 0,
 ) -> dict[str, float]:
     """Write a run's embeddings.txt, eval.json and PCA PNGs; return the evaluation scores.
 
     ``evaluation=False`` leaves out eval.json (no scores returned), ``pictures=False`` the PNGs.
     With a ``SummaryWriter``, the PNGs are also logged as images (``embeddings/pca_…``), and
-    ``projector`` (a number of words) writes TensorBoard's projector of the most frequent
-    words. The course-words picture is drawn only when at least COURSE_MIN of COURSE_WORDS are
-    known: on another corpus it would show a few stray words, or none.
+    ``projector`` > 0 writes TensorBoard's projector of that many most frequent words. The
+    course-words picture is drawn only when at least COURSE_MIN of COURSE_WORDS are known.
 
-    embeddings.txt with the projector, and the pictures, are made on two more threads while
-    the scores are computed: the text formatting and the analogies' loop (numba) and the file
-    writes run without the GIL. Each thread reads ``vectors`` only; the scores go through
-    ``plain_view``, so that gensim's lookups there leave ``vectors`` as it is.
+    embeddings.txt (with the projector) and the pictures are made on two more threads while the
+    scores are computed: text formatting, the analogies' loop (numba) and file writes run
+    without the GIL. The threads only read ``vectors``; the scores use ``plain_view``.
     """
     run_dir = Path(run_dir)
     with ThreadPoolExecutor(2) as pool:
-        jobs = [pool.submit(write_files, vectors, run_dir, writer, global_step, projector)]
+        jobs = [pool.submit(write_embeddings, vectors, run_dir, writer, global_step, projector)]
         if pictures:
             jobs.append(pool.submit(write_pictures, vectors, run_dir, writer, global_step))
         scores = write_evaluation(vectors, run_dir) if evaluation else {}
@@ -250,19 +247,14 @@ def finish_run(
     return scores
 
 
-def write_files(
-    vectors: WordVectors, run_dir: Path, writer: Any, global_step: int | None, projector: int | None
+def write_embeddings(
+    vectors: WordVectors, run_dir: Path, writer: Any = None, step: int | None = None, top: int = 0
 ) -> None:
-    """embeddings.txt, and the projector of the ``projector`` most frequent words if a number
-    is given and there is a ``writer``."""
-    write_embeddings(vectors, run_dir)
-    if writer is not None and projector is not None:
-        vectors.write_projector(writer, projector, global_step=global_step)
-
-
-def write_embeddings(vectors: WordVectors, run_dir: Path) -> None:
-    """The run's embeddings.txt: word2vec text, in the vocabulary's order."""
+    """The run's embeddings.txt: word2vec text, in the vocabulary's order; with a ``writer``,
+    also TensorBoard's projector of the ``top`` most frequent words (0: none)."""
     vectors.export(run_dir / RUN_FILES["embeddings"], "word2vec")
+    if writer is not None and top:
+        vectors.write_projector(writer, top, global_step=step)
 
 
 def write_evaluation(vectors: WordVectors, run_dir: Path) -> dict[str, float]:
