@@ -181,11 +181,12 @@ def _kernel():
     """``_best_two`` compiled by numba on the first call (its disk cache after), where numba is
     loaded already (a fit's fused engine, a word2vec text file written); None elsewhere: the
     vector tools start without numba, and take the direct product."""
-    numba = sys.modules.get("numba")
-    if numba is None:
+    if sys.modules.get("numba") is None:
         return None
     if not _compiled:
-        _compiled.append(numba.njit(nogil=True, cache=True)(_best_two))
+        from numba import njit  # waits for an import in progress on another thread
+
+        _compiled.append(njit(nogil=True, cache=True)(_best_two))
     return _compiled[0]
 
 
