@@ -100,11 +100,15 @@ class ExportEmbeddings(pl.Callback):
             )
         writer = getattr(trainer.logger, "experiment", None)
         step = trainer.global_step
-        scores = finish_run(
-            vectors, run_dir, writer, step, evaluation=self.evaluation, pictures=self.pictures
+        scores = finish_run(  # the projector from the vectors at hand, not built again
+            vectors,
+            run_dir,
+            writer,
+            step,
+            evaluation=self.evaluation,
+            pictures=self.pictures,
+            projector=pl_module.hparams.projector_words if self.projector else 0,
         )
-        if writer is not None and self.projector:  # the vectors at hand, not built again
-            vectors.write_projector(writer, pl_module.hparams.projector_words, global_step=step)
         if trainer.logger is not None:
             val = trainer.callback_metrics.get("val/loss")
             metrics = {"hp/val_loss": float(val) if val is not None else math.nan, **scores}

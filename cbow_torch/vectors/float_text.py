@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from itertools import accumulate, pairwise
 
 import numpy as np
 
@@ -33,15 +34,23 @@ _compiled: list = []
 
 def float32_rows(x: np.ndarray) -> list[bytes]:
     """Each row of ``x`` [V, N] as ``b"v1 v2 … vN\\n"`` in numpy's ``str`` digits (above)."""
+    text, bounds = float32_text(x)
+    blob = text.tobytes()
+    return [blob[i:j] for i, j in pairwise(bounds)]
+
+
+def float32_text(x: np.ndarray) -> tuple[np.ndarray, list[int]]:
+    """The rows of ``float32_rows(x)`` one after another in one uint8 array [bytes], and where
+    each row starts and ends [V + 1]: for a writer that takes them without a copy each
+    (``memoryview`` slices)."""
     x = np.ascontiguousarray(x, dtype=np.float32)
     if x.ndim != 2:
         raise ValueError(f"float32_rows takes a [V, N] matrix, got shape {x.shape}")
     V, N = x.shape
-    if x.size == 0:
-        return [b"\n"] * V
-    kernels = _kernels()
+    kernels = _kernels() if x.size else None
     if kernels is None:  # no numba: numpy's own str, value by value (the same bytes, slowly)
-        return [(" ".join(map(str, row)) + "\n").encode() for row in x]
+        rows = [(" ".join(map(str, row)) + "\n").encode() for row in x]
+        return np.frombuffer(b"".join(rows), np.uint8), [0, *accumulate(map(len, rows))]
     measure, write = kernels
     flat = x.ravel()  # [V·N]
     digits = np.empty(flat.size, np.int64)  # [V·N], the significant digits as an integer
@@ -56,9 +65,7 @@ def float32_rows(x: np.ndarray) -> list[bytes]:
     write(flat, digits, count, power, ends, out, N)
     for i, text in zip((ends[slow] - size[slow]).tolist(), texts, strict=True):
         out[i : i + len(text)] = np.frombuffer(text, np.uint8)
-    blob = out.tobytes()
-    bounds = [0, *ends[N - 1 :: N].tolist()]  # [V + 1], where each row starts and ends
-    return [blob[i:j] for i, j in zip(bounds[:-1], bounds[1:], strict=True)]
+    return out, [0, *ends[N - 1 :: N].tolist()]  # [bytes], [V + 1]
 
 
 def _kernels() -> tuple | None:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..atomic import atomic_write
-from .float_text import float32_rows
+from .float_text import float32_text
 
 CONFIG = "projector_config.pbtxt"
 
@@ -49,7 +49,7 @@ def write_projector(
     folder = f"{step}/{_encode(tag)}"
     (log_dir / folder).mkdir(parents=True, exist_ok=True)
     metadata = ("\n".join(labels) + "\n").encode("utf-8")
-    tensors = b"".join(float32_rows(vectors)).replace(b" ", b"\t")  # digits hold no space
+    tensors = float32_text(vectors)[0].tobytes().replace(b" ", b"\t")  # digits hold no space
     atomic_write(log_dir / folder / "metadata.tsv", lambda f: f.write(metadata))
     atomic_write(log_dir / folder / "tensors.tsv", lambda f: f.write(tensors))
     _list_embedding(log_dir, f"{tag}:{step}", folder)

@@ -2,7 +2,7 @@
 
 gensim reads and writes them a line (a word) at a time in Python: seconds for a 41k x 100
 file. Here the text is parsed by ``numpy.fromstring`` in one call and written by
-``float_text.float32_rows``, with the same result as gensim's: the same float32 values bit for
+``float_text.float32_text``, with the same result as gensim's: the same float32 values bit for
 bit on reading (each number read as a float64, then rounded to float32, as gensim does), the
 same bytes on writing. A file this fast path does not take as it is (a blank or ragged line, a
 repeated word, bytes that are not UTF-8, text past the last vector) is left to gensim's reader,
@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from itertools import chain, pairwise
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..atomic import atomic_file, atomic_write
-from .float_text import float32_rows
+from .float_text import float32_text
 
 PathLike = str | os.PathLike
 
@@ -141,9 +142,11 @@ def write_word2vec(
     ``append`` adds to an existing file, as a whole too."""
     vectors = np.asarray(vectors, dtype=np.float32)  # [V, N]
     if binary:
-        rows = [v.tobytes() for v in vectors]  # N float32s each
+        rows: Iterable[Any] = [v.tobytes() for v in vectors]  # N float32s each
     else:
-        rows = float32_rows(vectors)  # "v1 … vN\n" each
+        text, bounds = float32_text(vectors)  # "v1 … vN\n" each, in one buffer
+        whole = memoryview(text.tobytes())  # its slices join faster than the array's
+        rows = (whole[i:j] for i, j in pairwise(bounds))  # slices, not copies
     first = f"{len(words) if total is None else total} {vectors.shape[1]}\n".encode()
     with atomic_file(path) as f:
         if append and os.path.exists(path):
@@ -151,7 +154,8 @@ def write_word2vec(
                 f.write(old.read())
         if header:
             f.write(first)
-        f.write(b"".join(f"{prefix}{w} ".encode() + r for w, r in zip(words, rows, strict=True)))
+        heads = [f"{prefix}{w} ".encode() for w in words]
+        f.write(b"".join(chain.from_iterable(zip(heads, rows, strict=True))))
 
 
 def check_words(words: Sequence[object], what: str) -> None:
