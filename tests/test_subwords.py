@@ -6,7 +6,9 @@ fastText's .bin loads in fastText and gensim with our vectors, and every bad set
 import fasttext
 import numpy as np
 import pytest
+import torch
 from gensim.models.fasttext import ft_ngram_hashes, load_facebook_vectors
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from cbow_torch import fit
 from cbow_torch.checkpoint import read_checkpoint
@@ -101,6 +103,30 @@ def test_the_fasttext_bin_loads_in_fasttext_and_gensim(run, tmp_path, capsys):
     for word in ["government", "said", UNSEEN, "zyxwv"]:
         assert cosine(theirs.get_word_vector(word), vectors[word]) >= 0.999, word
         assert cosine(gensims[word], vectors[word]) >= 0.999, word
+
+
+def test_the_config_holds_nothing_out_and_resumes_from_last(tmp_path, capfd):
+    """configs/fasttext.yaml validates nothing, as fastText: no val/loss, the training loss
+    logged each step, last.ckpt at the end, and ``--ckpt_path last`` goes on from it."""
+    args = [
+        "fit", "--config", "fasttext", f"--model.input.init_args.bucket={BUCKET}",
+        "--model.embedding_dim=16", "--threads.count=1", "--trainer.enable_progress_bar=false",
+        "--export.enabled=false", f"--trainer.logger.init_args.save_dir={tmp_path}",
+        f"--data.cache_dir={tmp_path / 'cache'}",
+    ]  # fmt: skip
+    fit_main([*args, "--trainer.max_epochs=1"])
+    (run_dir,) = (tmp_path / "fasttext").glob("version_*")
+    last = run_dir / "checkpoints" / "last.ckpt"
+    first = torch.load(last, weights_only=True)
+    assert first["epochs_done"] == 1 and first["global_step"] >= 1
+    tags = EventAccumulator(str(run_dir)).Reload().Tags()["scalars"]
+    assert "train/loss" in tags and not [t for t in tags if t.startswith("val/")]
+    capfd.readouterr()
+    fit_main([*args, "--trainer.max_epochs=2", "--ckpt_path=last"])
+    assert f"Resuming run {run_dir} from step {first['global_step']}" in capfd.readouterr().err
+    again = torch.load(last, weights_only=True)
+    assert again["epochs_done"] == 2 and again["global_step"] == 2 * first["global_step"]
+    assert sorted(p.name for p in run_dir.parent.iterdir()) == [run_dir.name]
 
 
 def test_fit_takes_gensims_fasttext_names(tmp_path):
