@@ -6,6 +6,7 @@ fastText's .bin loads in fastText and gensim with our vectors, and every bad set
 import fasttext
 import numpy as np
 import pytest
+import pytorch_lightning as pl
 import torch
 from gensim.models.fasttext import ft_ngram_hashes, load_facebook_vectors
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
@@ -14,6 +15,7 @@ from cbow_torch import fit
 from cbow_torch.checkpoint import read_checkpoint
 from cbow_torch.inputs import Subwords
 from cbow_torch.inputs.ngrams import ngram_bags
+from cbow_torch.train.cli import cli_main
 from cbow_torch.train.run import main as fit_main
 from cbow_torch.vectors.commands import main as tools
 from cbow_torch.vectors.word_vectors import SubwordVectors, UnknownWordError, WordVectors
@@ -105,15 +107,47 @@ def test_the_fasttext_bin_loads_in_fasttext_and_gensim(run, tmp_path, capsys):
         assert cosine(gensims[word], vectors[word]) >= 0.999, word
 
 
-def test_the_config_holds_nothing_out_and_resumes_from_last(tmp_path, capfd):
-    """configs/fasttext.yaml validates nothing, as fastText: no val/loss, the training loss
-    logged each step, last.ckpt at the end, and ``--ckpt_path last`` goes on from it."""
-    args = [
-        "fit", "--config", "fasttext", f"--model.input.init_args.bucket={BUCKET}",
+class Saves(pl.Callback):
+    """The global step of every checkpoint written."""
+
+    def __init__(self) -> None:
+        self.steps: list[int] = []
+
+    def on_save_checkpoint(self, trainer, pl_module, checkpoint) -> None:
+        self.steps.append(trainer.global_step)
+
+
+def fasttext_args(tmp_path) -> list[str]:
+    """``cbow-torch fit``'s options for configs/fasttext.yaml, small: B = BUCKET, N 16, one
+    thread, no export."""
+    return [
+        "--config", "fasttext", f"--model.input.init_args.bucket={BUCKET}",
         "--model.embedding_dim=16", "--threads.count=1", "--trainer.enable_progress_bar=false",
         "--export.enabled=false", f"--trainer.logger.init_args.save_dir={tmp_path}",
         f"--data.cache_dir={tmp_path / 'cache'}",
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize("every, writes", [(None, 1), (1, 2)])
+def test_the_config_writes_its_800_mb_checkpoint_once(tmp_path, every, writes):
+    """last.ckpt of the fastText config is written at the end of fit, not at every epoch's end
+    (``checkpoint.last_every_n_epochs`` 0); 1 writes it at each, as other configs do."""
+    more = [] if every is None else [f"--checkpoint.last_every_n_epochs={every}"]
+    cli = cli_main([*fasttext_args(tmp_path), "--trainer.max_epochs=2", *more], run=False)
+    saves = Saves()
+    cli.trainer.callbacks.append(saves)
+    cli.trainer.fit(cli.model, datamodule=cli.datamodule)
+    steps = cli.trainer.global_step
+    assert saves.steps == ([steps] if writes == 1 else [steps // 2, steps])
+    (last,) = tmp_path.glob("fasttext/version_*/checkpoints/last.ckpt")
+    ckpt = torch.load(last, weights_only=True)
+    assert (ckpt["epochs_done"], ckpt["global_step"]) == (2, steps)
+
+
+def test_the_config_holds_nothing_out_and_resumes_from_last(tmp_path, capfd):
+    """configs/fasttext.yaml validates nothing, as fastText: no val/loss, the training loss
+    logged each step, last.ckpt at the end, and ``--ckpt_path last`` goes on from it."""
+    args = ["fit", *fasttext_args(tmp_path)]
     fit_main([*args, "--trainer.max_epochs=1"])
     (run_dir,) = (tmp_path / "fasttext").glob("version_*")
     last = run_dir / "checkpoints" / "last.ckpt"
@@ -180,6 +214,7 @@ def test_a_word_without_ngrams_is_one_line(tmp_path, capsys):
         ("--model.input.init_args.min_n=0", "min_n must be >= 1"),
         ("--model.input.init_args.bucket=-1", "bucket must be an integer >= 0"),
         ("--model.input.init_args.bucket=100000000000", "the parameters need 40000.0 GB"),
+        ("--checkpoint.last_every_n_epochs=-1", "last_every_n_epochs must be an integer >= 0"),
     ],
 )
 def test_bad_subword_settings_are_one_line(tmp_path, option, message):
