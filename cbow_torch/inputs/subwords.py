@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from ..atomic import atomic_write
 from ..functional.bags import bag_context
@@ -78,13 +79,9 @@ class Subwords(Input):
         if not self.on:
             return super().word_vectors(W1T, V)
         offsets, ids = self._device_bags(W1T.device)
-        size = (offsets[1:] - offsets[:-1]).to(W1T.dtype)  # [V] |bag|
-        owner = torch.repeat_interleave(torch.arange(V, device=W1T.device), offsets.diff())
-        out = torch.zeros(V, W1T.shape[1], dtype=W1T.dtype, device=W1T.device)  # [V, N]
-        step = 1 << 20  # bag rows gathered at a time: a few hundred MB at most
-        for a in range(0, len(ids), step):
-            out.index_add_(0, owner[a : a + step], W1T[ids[a : a + step]])  # [V, N] Σ rows
-        return out / size[:, None]  # [V, N]
+        # Summed in place, bag by bag: no [nnz, N] gather of the rows (400 MB at B 2,000,000).
+        with torch.no_grad():
+            return F.embedding_bag(ids, W1T, offsets[:-1], mode="mean")  # [V, N]
 
     def unseen(self, W1T: torch.Tensor, V: int) -> dict[str, Any] | None:
         if not self.on:

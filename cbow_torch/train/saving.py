@@ -5,8 +5,9 @@
 
 - every ``every_n_train_steps`` steps and every ``train_time_interval`` (5 minutes by default,
   so that a crash loses at most that much training);
-- at the end of every epoch, after its validation (where the best checkpoint was just written
-  with the same state, last.ckpt is a hard link to its file: one write, not two);
+- at the end of every ``last_every_n_epochs``-th epoch (every epoch by default; 0: none), after
+  its validation (where the best checkpoint was just written with the same state, last.ckpt is
+  a hard link to its file: one write, not two);
 - on Ctrl-C and SIGTERM: the step in progress completes first, so the state saved is whole and a
   resume goes on from the step after it, bit for bit as if never stopped;
 - at the end of fit (when ``max_steps`` stops it mid-epoch, as of its last step, so that a
@@ -45,6 +46,9 @@ class RunCheckpoint(ModelCheckpoint):
     Args:
         save_last: write ``last.ckpt`` (False: only the best checkpoint).
         every_n_train_steps: also write ``last.ckpt`` every this many steps (None: by time only).
+        last_every_n_epochs: write ``last.ckpt`` at the end of every this many epochs; 0: at the
+            end of fit only (and by time, steps and interrupts), for a model too large to save
+            every epoch.
         train_time_interval: also write ``last.ckpt`` when this much time has passed since the
             last write, checked after every step (None: at epoch ends only).
         monitor, filename, auto_insert_metric_name, **kwargs: Lightning's ``ModelCheckpoint``
@@ -55,6 +59,7 @@ class RunCheckpoint(ModelCheckpoint):
         self,
         save_last: bool = True,
         every_n_train_steps: int | None = None,
+        last_every_n_epochs: int = 1,
         train_time_interval: timedelta | None = timedelta(minutes=5),
         monitor: str | None = "val/loss",
         filename: str | None = "best-epoch{epoch}-step{step}",
@@ -64,6 +69,11 @@ class RunCheckpoint(ModelCheckpoint):
         if every_n_train_steps is not None and every_n_train_steps < 0:
             raise ValueError(
                 f"checkpoint.every_n_train_steps must be >= 0, got {every_n_train_steps}"
+            )
+        if int(last_every_n_epochs) != last_every_n_epochs or last_every_n_epochs < 0:
+            raise ValueError(
+                "checkpoint.last_every_n_epochs must be an integer >= 0 (0: at the end of fit "
+                f"only), got {last_every_n_epochs}"
             )
         # The best checkpoint is the base class's, on its own triggers (epoch ends); last.ckpt
         # is written here, so the base class writes none.
@@ -76,6 +86,7 @@ class RunCheckpoint(ModelCheckpoint):
         )
         self.write_last = save_last
         self.last_every_n_steps = every_n_train_steps or 0
+        self.last_every_n_epochs = int(last_every_n_epochs)
         self.last_interval_s = (
             None if train_time_interval is None else train_time_interval.total_seconds()
         )
@@ -171,6 +182,9 @@ class RunCheckpoint(ModelCheckpoint):
         super().on_train_epoch_end(trainer, pl_module)
         if self._epoch_complete:
             self._last_step = None  # the epoch's end is a new state, even at a step just saved
+            every = self.last_every_n_epochs
+            if not every or self.epochs_done % every:  # not due: on_train_end writes the end
+                return
             written = [p for p, stat in self._best_files().items() if before.get(p) != stat]
             if len(written) == 1 and self._can_link(trainer):  # the same state: write it once
                 self._link_last(trainer, written[0])
