@@ -6,7 +6,9 @@ processes part by part (``benchlib.parts``), each in rotating rounds."""
 from __future__ import annotations
 
 import collections
+import contextlib
 import statistics
+import sys
 import tempfile
 from pathlib import Path
 
@@ -92,7 +94,8 @@ def _subword_on(name: str, tmp: Path, config: Path, args) -> None:
         seed=args.seed, cache_dir=tmp / "cache", threads=args.threads, progress_bar=False,
         out_dir=tmp / "peak", **shared,
     )  # fmt: skip
-    cli = fit_here(full, around=peak)
+    with contextlib.redirect_stdout(sys.stderr):  # the run's summary, off the table
+        cli = fit_here(full, around=peak)
     V, B = cli.datamodule.vocab_size, cli.model.input.columns(0)
     params = (2 * V + B) * args.dim * 4 / 2**20
     subwords = ", ".join(f"{k} {v:,}" for k, v in FASTTEXT_SUBWORDS.items())
