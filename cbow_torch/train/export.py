@@ -14,6 +14,7 @@ embeddings.
 
 from __future__ import annotations
 
+import gc
 import math
 import shlex
 from pathlib import Path
@@ -100,15 +101,21 @@ class ExportEmbeddings(pl.Callback):
             )
         writer = getattr(trainer.logger, "experiment", None)
         step = trainer.global_step
-        scores = finish_run(  # the projector from the vectors at hand, not built again
-            vectors,
-            run_dir,
-            writer,
-            step,
-            evaluation=self.evaluation,
-            pictures=self.pictures,
-            projector=pl_module.hparams.projector_words if self.projector else 0,
-        )
+        # The objects alive now (torch, Lightning, the run's) are set aside from the collector
+        # while the end of the run allocates: one full collection of them took 0.3 s here.
+        gc.freeze()
+        try:
+            scores = finish_run(  # the projector from the vectors at hand, not built again
+                vectors,
+                run_dir,
+                writer,
+                step,
+                evaluation=self.evaluation,
+                pictures=self.pictures,
+                projector=pl_module.hparams.projector_words if self.projector else 0,
+            )
+        finally:
+            gc.unfreeze()
         if trainer.logger is not None:
             val = trainer.callback_metrics.get("val/loss")
             metrics = {"hp/val_loss": float(val) if val is not None else math.nan, **scores}
