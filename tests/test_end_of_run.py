@@ -2,6 +2,8 @@
 
 import subprocess
 import sys
+import tracemalloc
+from itertools import pairwise
 from pathlib import Path
 
 import numba  # noqa: F401  (loaded, as in a fit: the analogies' first pass runs)
@@ -13,12 +15,14 @@ from gensim.test.utils import datapath
 from torch.utils.tensorboard import SummaryWriter
 
 from cbow_torch.train.run import run
+from cbow_torch.vectors import analogies
 from cbow_torch.vectors import evaluation as ev
 from cbow_torch.vectors.analogies import (
     direct_answers,
     first_pass,
     margin_bound,
     score_analogies,
+    word_blocks,
 )
 from cbow_torch.vectors.float_text import float32_rows, float32_text
 from cbow_torch.vectors.projector import write_projector
@@ -136,6 +140,33 @@ def test_first_pass_answers_as_the_direct_product(V, N):
     direct = direct_answers(unit, ids, barred)  # [q]
     assert sure.mean() > 0.9 and (N > 4 or not sure.all())  # 4 dimensions: some close calls
     np.testing.assert_array_equal(best[sure], direct[sure])
+
+
+def test_the_first_pass_in_blocks_of_words_answers_as_in_one(monkeypatch):
+    unit, ids, barred = quiz(3000, 8, 600, seed=5)
+    whole = first_pass(unit, ids, barred)
+    monkeypatch.setattr(analogies, "COSINE_BYTES", 4 * 3000 * 7)  # cosines of 7 words a block
+    blocks = word_blocks(ids, 7)
+    assert len(blocks) > 100 and blocks[0][0] == 0 and blocks[-1][1] == len(ids)
+    assert all(a < b for a, b in blocks) and all(b == c for (_, b), (c, _) in pairwise(blocks))
+    assert all(len(np.unique(ids[a:b, :3])) <= 7 for a, b in blocks)
+    parts = first_pass(unit, ids, barred)
+    np.testing.assert_array_equal(parts[0], whole[0])
+    np.testing.assert_array_equal(parts[1], whole[1])
+
+
+def test_the_analogies_cosines_stay_within_their_budget():
+    """1,700 distinct question words against 20,000 words: 136 MB of cosines at once; the
+    first pass holds a block of them, at most COSINE_BYTES (32 MiB)."""
+    unit, ids, barred = quiz(20_000, 50, 600, seed=2)
+    tracemalloc.start()
+    try:
+        first_pass(unit, ids, barred)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(np.unique(ids[:, :3])) * 20_000 * 4 > 4 * analogies.COSINE_BYTES
+    assert peak < 1.5 * analogies.COSINE_BYTES
 
 
 def test_margin_bound_covers_both_ways_of_rounding():

@@ -3,6 +3,7 @@
 import json
 import math
 import os
+import tracemalloc
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -18,6 +19,7 @@ from cbow_torch import CBOW, CBOWNegativeSampling, atomic
 from cbow_torch.checkpoint import read_checkpoint
 from cbow_torch.data.text import Vocabulary
 from cbow_torch.vectors import evaluation as ev
+from cbow_torch.vectors import word2vec_format
 from cbow_torch.vectors.evaluation import COURSE_WORDS
 from cbow_torch.vectors.word_vectors import UnknownWordError, WordVectors
 
@@ -247,9 +249,13 @@ def test_export_keeps_the_vocabulary_order_and_the_exact_floats(wv, tmp_path, bi
 
 
 @pytest.mark.parametrize("binary", [False, True])
-def test_save_word2vec_format_writes_gensims_bytes(wv, tmp_path, binary):
+@pytest.mark.parametrize("block", [None, 5])
+def test_save_word2vec_format_writes_gensims_bytes(wv, tmp_path, binary, block, monkeypatch):
     """gensim's writer, on the same words, vectors and counts: the same file, byte for byte,
-    in gensim's order (descending count), for every option of gensim's signature."""
+    in gensim's order (descending count), for every option of gensim's signature; also when
+    the rows are formatted a few at a time (``block``, values at a time)."""
+    if block:
+        monkeypatch.setattr(word2vec_format, "BLOCK_VALUES", block)
     kv = wv.to_keyed_vectors()
     options = [{}, {"prefix": "p_", "write_header": False}, {"total_vec": 99}]
     options += [{"sort_attr": "nothing"}]
@@ -265,6 +271,24 @@ def test_save_word2vec_format_writes_gensims_bytes(wv, tmp_path, binary):
     wv.save_word2vec_format(tmp_path / "a", binary=binary, append=True)
     kv.save_word2vec_format(str(tmp_path / "b"), binary=binary, append=True)
     assert (tmp_path / "a").read_bytes() == (tmp_path / "b").read_bytes()
+
+
+def test_word2vec_text_is_written_a_block_of_rows_at_a_time(tmp_path):
+    """4M values (~40 MB of text): the writer's text and working arrays are a block's (~20 MB),
+    not the file's (~150 MB at once)."""
+    rng = np.random.default_rng(0)
+    vectors = rng.standard_normal((40_000, 100)).astype(np.float32)  # [V, N]
+    words = [f"w{i}" for i in range(len(vectors))]
+    tracemalloc.start()
+    try:
+        word2vec_format.write_word2vec(tmp_path / "v.txt", words, vectors)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 48 * 2**20, f"{peak / 2**20:.0f} MiB"
+    back = KeyedVectors.load_word2vec_format(str(tmp_path / "v.txt"))
+    assert back.index_to_key == words
+    np.testing.assert_array_equal(back.vectors, vectors)
 
 
 def test_word2vec_float64_is_written_as_float32(tmp_path):

@@ -9,13 +9,15 @@ target b + c − a), the question words and their case variants no answer, and a
 when it is the expected word in any case.
 
 The answers come in two passes. The first takes each question word's cosines with every word
-once (one matrix product: 576 distinct question words against a 43k vocabulary, for 8,781
-questions) and finds each question's best and second-best word by (b·w + c·w) − a·w, the
+(matrix products of blocks of consecutive questions, whose distinct words' cosines fit in
+COSINE_BYTES: 576 distinct question words against a 43k vocabulary for 8,781 questions would
+be 99 MB at once) and finds each question's best and second-best word by (b·w + c·w) − a·w, the
 target's cosine times its length, in a numba loop over the questions on numba's threads. Where
 the best leads by more than the two ways of rounding can bridge (``margin_bound``), it is the
 direct product's answer too. The others (a few dozen of 8,781 on trained vectors; all of them
 where numba is not loaded already, as in the vector tools, or with a value that is not finite)
-go through the direct product: their normalised targets against the matrix, 256 a product.
+go through the direct product: their normalised targets against the matrix, 256 a product
+(fewer where their cosines would pass COSINE_BYTES).
 
 Two things differ from gensim, both in ties: floating-point rounding (matrix products against
 gensim's vector products) can swap two answers whose cosines agree to about 1e-6; and gensim,
@@ -34,7 +36,8 @@ from itertools import chain, pairwise
 
 import numpy as np
 
-BLOCK = 256  # questions a matrix product
+BLOCK = 256  # questions a matrix product, at most
+COSINE_BYTES = 32 << 20  # the cosines [rows, R] of either pass at a time, at most
 
 
 @dataclass
@@ -103,8 +106,9 @@ def score_analogies(
         ]
     best, sure = first_pass(unit, ids, barred)  # [q], [q]
     unsure = np.flatnonzero(~sure)  # [n], through the direct product
-    for lo in range(0, len(unsure), BLOCK):
-        part = unsure[lo : lo + BLOCK]  # [b]
+    block = min(BLOCK, max(1, COSINE_BYTES // (4 * len(unit))))  # questions a product
+    for lo in range(0, len(unsure), block):
+        part = unsure[lo : lo + block]  # [b]
         best[part] = direct_answers(unit, ids[part], [barred[i] for i in part])
     correct = sum(upper[i] == q[3] for i, q in zip(best.tolist(), asked, strict=True))
     return Analogies(len(questions), correct, len(asked))
@@ -133,25 +137,38 @@ def first_pass(
     kernel = _kernel()
     if kernel is None or not np.isfinite(unit).all():
         return best, sure
-    used, local = np.unique(ids[:, :3], return_inverse=True)  # [U], [q·3]
-    cosines = unit[used] @ unit.T  # [U, R], each question word's cosine with every word
-    local = local.reshape(q, 3)  # [q, 3]
+    local = np.empty((q, 3), np.int64)  # [q, 3], each question word's row in its block
     bar_at = np.cumsum([0, *map(len, barred)])  # [q + 1]
     bar = np.fromiter(chain.from_iterable(barred), np.int64, bar_at[-1])  # [bars]
     margin = np.zeros(q)  # [q], the best sum less the second best
     threads = min(_threads(), q)
-    parts = np.linspace(0, q, threads + 1).astype(np.int64)  # [threads + 1]
-    work = [(cosines, local, bar_at, bar, best, margin, a, b) for a, b in pairwise(parts)]
-    if threads == 1:
-        kernel(*work[0])
-    else:
-        with ThreadPoolExecutor(threads) as pool:  # the loop holds no GIL
+    with ThreadPoolExecutor(threads) as pool:  # the loop holds no GIL
+        for start, stop in word_blocks(ids, max(3, COSINE_BYTES // (4 * unit.shape[0]))):
+            used, inverse = np.unique(ids[start:stop, :3], return_inverse=True)  # [U], [b·3]
+            local[start:stop] = inverse.reshape(-1, 3)  # [b, 3]
+            cosines = unit[used] @ unit.T  # [U, R], each question word's cosine with every word
+            parts = np.linspace(start, stop, threads + 1).astype(np.int64)  # [threads + 1]
+            work = [(cosines, local, bar_at, bar, best, margin, a, b) for a, b in pairwise(parts)]
             list(pool.map(lambda args: kernel(*args), work))
+            del cosines, work  # before the next block's
     target = unit[ids[:, 1]].astype(np.float64) + unit[ids[:, 2]] - unit[ids[:, 0]]  # [q, N]
     length = np.linalg.norm(target, axis=1)  # [q], the sums' scale: the cosines are sums / it
     with np.errstate(divide="ignore", invalid="ignore"):
         sure = margin > 2 * margin_bound(unit.shape[1], length)  # [q]; a zero length: unsure
     return best, sure
+
+
+def word_blocks(ids: np.ndarray, words: int) -> list[tuple[int, int]]:
+    """Runs start…stop − 1 of the questions ``ids`` [q, 4], in order, whose first three columns
+    hold at most ``words`` distinct words (a question alone may hold 3)."""
+    blocks, start, seen = [], 0, set()
+    for i, row in enumerate(ids[:, :3].tolist()):
+        new = seen.union(row)
+        if len(new) > words and i > start:
+            blocks.append((start, i))
+            start, new = i, set(row)
+        seen = new
+    return [*blocks, (start, len(ids))] if len(ids) else blocks
 
 
 def margin_bound(n: int, length: np.ndarray) -> np.ndarray:

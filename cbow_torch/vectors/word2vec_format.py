@@ -24,6 +24,8 @@ from ..atomic import atomic_file, atomic_write
 from .float_text import float32_text
 
 PathLike = str | os.PathLike
+# Values formatted at a time: the text and its working arrays stay near 20 MB for any V.
+BLOCK_VALUES = 1 << 19
 
 
 def read_word2vec(path: PathLike, binary: bool) -> tuple[list[str], np.ndarray] | None:
@@ -141,21 +143,26 @@ def write_word2vec(
     in text the shortest digits that read back to it. The file appears whole or not at all;
     ``append`` adds to an existing file, as a whole too."""
     vectors = np.asarray(vectors, dtype=np.float32)  # [V, N]
-    if binary:
-        rows: Iterable[Any] = [v.tobytes() for v in vectors]  # N float32s each
-    else:
-        text, bounds = float32_text(vectors)  # "v1 … vN\n" each, in one buffer
-        whole = memoryview(text.tobytes())  # its slices join faster than the array's
-        rows = (whole[i:j] for i, j in pairwise(bounds))  # slices, not copies
+    if len(words) != len(vectors):
+        raise ValueError(f"{len(words)} words for {len(vectors)} vectors")
     first = f"{len(words) if total is None else total} {vectors.shape[1]}\n".encode()
+    block = max(1, BLOCK_VALUES // max(vectors.shape[1], 1))  # rows formatted at a time
     with atomic_file(path) as f:
         if append and os.path.exists(path):
             with open(path, "rb") as old:
                 f.write(old.read())
         if header:
             f.write(first)
-        heads = [f"{prefix}{w} ".encode() for w in words]
-        f.write(b"".join(chain.from_iterable(zip(heads, rows, strict=True))))
+        for lo in range(0, len(vectors), block):
+            part = vectors[lo : lo + block]  # [b, N]
+            if binary:
+                rows: Iterable[Any] = [v.tobytes() for v in part]  # N float32s each
+            else:
+                text, bounds = float32_text(part)  # "v1 … vN\n" each, in one buffer
+                whole = memoryview(text.tobytes())  # its slices join faster than the array's
+                rows = (whole[i:j] for i, j in pairwise(bounds))  # slices, not copies
+            heads = [f"{prefix}{w} ".encode() for w in words[lo : lo + block]]
+            f.write(b"".join(chain.from_iterable(zip(heads, rows, strict=True))))
 
 
 def check_words(words: Sequence[object], what: str) -> None:
