@@ -106,7 +106,7 @@ def score_analogies(
         ]
     best, sure = first_pass(unit, ids, barred)  # [q], [q]
     unsure = np.flatnonzero(~sure)  # [n], through the direct product
-    block = min(BLOCK, max(1, COSINE_BYTES // (4 * len(unit))))  # questions a product
+    block = min(BLOCK, max(1, COSINE_BYTES // (4 * max(len(unit), 1))))  # questions a product
     for lo in range(0, len(unsure), block):
         part = unsure[lo : lo + block]  # [b]
         best[part] = direct_answers(unit, ids[part], [barred[i] for i in part])
@@ -141,9 +141,9 @@ def first_pass(
     bar_at = np.cumsum([0, *map(len, barred)])  # [q + 1]
     bar = np.fromiter(chain.from_iterable(barred), np.int64, bar_at[-1])  # [bars]
     margin = np.zeros(q)  # [q], the best sum less the second best
-    threads = min(_threads(), q)
+    threads = max(1, min(_threads(), q))
     with ThreadPoolExecutor(threads) as pool:  # the loop holds no GIL
-        for start, stop in word_blocks(ids, max(3, COSINE_BYTES // (4 * unit.shape[0]))):
+        for start, stop in word_blocks(ids, max(3, COSINE_BYTES // (4 * max(len(unit), 1)))):
             used, inverse = np.unique(ids[start:stop, :3], return_inverse=True)  # [U], [b·3]
             local[start:stop] = inverse.reshape(-1, 3)  # [b, 3]
             cosines = unit[used] @ unit.T  # [U, R], each question word's cosine with every word
