@@ -106,7 +106,7 @@ def score_analogies(
         ]
     best, sure = first_pass(unit, ids, barred)  # [q], [q]
     unsure = np.flatnonzero(~sure)  # [n], through the direct product
-    block = min(BLOCK, max(1, COSINE_BYTES // (4 * max(len(unit), 1))))  # questions a product
+    block = min(BLOCK, cosine_rows(len(unit)))  # questions a product
     for lo in range(0, len(unsure), block):
         part = unsure[lo : lo + block]  # [b]
         best[part] = direct_answers(unit, ids[part], [barred[i] for i in part])
@@ -143,7 +143,7 @@ def first_pass(
     margin = np.zeros(q)  # [q], the best sum less the second best
     threads = max(1, min(_threads(), q))
     with ThreadPoolExecutor(threads) as pool:  # the loop holds no GIL
-        for start, stop in word_blocks(ids, max(3, COSINE_BYTES // (4 * max(len(unit), 1)))):
+        for start, stop in word_blocks(ids, max(3, cosine_rows(len(unit)))):
             used, inverse = np.unique(ids[start:stop, :3], return_inverse=True)  # [U], [b·3]
             local[start:stop] = inverse.reshape(-1, 3)  # [b, 3]
             cosines = unit[used] @ unit.T  # [U, R], each question word's cosine with every word
@@ -156,6 +156,11 @@ def first_pass(
     with np.errstate(divide="ignore", invalid="ignore"):
         sure = margin > 2 * margin_bound(unit.shape[1], length)  # [q]; a zero length: unsure
     return best, sure
+
+
+def cosine_rows(R: int) -> int:
+    """How many rows of float32 cosines with R words fit in COSINE_BYTES (at least 1)."""
+    return max(1, COSINE_BYTES // (4 * max(R, 1)))
 
 
 def word_blocks(ids: np.ndarray, words: int) -> list[tuple[int, int]]:
